@@ -1,0 +1,70 @@
+/**
+ * One error type with a stable `code`. Callers branch on `code`, never on `message`.
+ * Every code is listed here with a one-line meaning; docs/errors.md repeats the table
+ * (a unit test keeps the two in step).
+ */
+
+export const ERROR_CODES = {
+  ERR_INVALID_OPTION: 'An option failed validation; the message names it.',
+  ERR_INVALID_ARGUMENT: 'A function argument failed validation.',
+
+  ERR_SAM_CONNECT: 'The SAM bridge could not be reached (host:port in the message).',
+  ERR_SAM_CLOSED: 'The SAM socket closed while a command was pending.',
+  ERR_SAM_TIMEOUT: 'A SAM command got no reply before its deadline.',
+  ERR_SAM_PROTOCOL: 'The SAM bridge sent a reply that does not parse or does not fit the command.',
+  ERR_SAM_LINE_TOO_LONG: 'The SAM bridge sent a line longer than the maximum line length.',
+  ERR_SAM_INVALID_STATE: 'A SAM command was called in a state that does not allow it.',
+  ERR_SAM_UNSAFE_VALUE: 'A value for a SAM command holds CR, LF, NUL, a quote or a space where none may be.',
+  ERR_SAM_NO_VERSION: 'RESULT=NOVERSION: the bridge speaks none of the requested SAM versions.',
+  ERR_SAM_CANT_REACH_PEER: 'RESULT=CANT_REACH_PEER: the peer destination could not be reached.',
+  ERR_SAM_PEER_NOT_FOUND: 'RESULT=PEER_NOT_FOUND: the peer (or its LeaseSet) was not found.',
+  ERR_SAM_KEY_NOT_FOUND: 'RESULT=KEY_NOT_FOUND: a NAMING LOOKUP found no such name.',
+  ERR_SAM_DUPLICATED_ID: 'RESULT=DUPLICATED_ID: a session with this id already exists on the bridge.',
+  ERR_SAM_DUPLICATED_DEST: 'RESULT=DUPLICATED_DEST: this destination is already in use on the bridge.',
+  ERR_SAM_INVALID_ID: 'RESULT=INVALID_ID: the session id is unknown to the bridge.',
+  ERR_SAM_INVALID_KEY: 'RESULT=INVALID_KEY: the destination or private key was rejected.',
+  ERR_SAM_I2P_ERROR: 'RESULT=I2P_ERROR: the router reported a generic error.',
+  ERR_SAM_BRIDGE_TIMEOUT: 'RESULT=TIMEOUT: the bridge itself timed out (e.g. a connect or an accept).',
+  ERR_SAM_ALREADY_ACCEPTING: 'RESULT=ALREADY_ACCEPTING: the session already has a pending accept (SAM < 3.2).',
+  ERR_SAM_RESULT_UNKNOWN: 'The bridge answered with a RESULT value this client does not know.',
+
+  ERR_ROUTER_NOT_FOUND: 'No usable i2pd binary: none given, none on PATH, none provisioned.',
+  ERR_ROUTER_PROVISION: 'Provisioning i2pd (apt download, unpack) failed; the message says which step.',
+  ERR_ROUTER_VERSION: 'The i2pd binary is older than the minimum version PRouter supports.',
+  ERR_ROUTER_START_TIMEOUT: 'i2pd did not become ready (SAM HELLO and I2PControl) before the deadline.',
+  ERR_ROUTER_EXITED: 'i2pd exited (code or signal in the message).',
+  ERR_ROUTER_NOT_RUNNING: 'The operation needs a running router and there is none.',
+  ERR_I2PCONTROL: 'The I2PControl JSON-RPC call failed or returned an error.',
+  ERR_I2PCONTROL_AUTH: 'I2PControl refused the password or the token.',
+
+  ERR_TESTNET_TIMEOUT: 'The testnet did not reach the awaited state before its deadline.',
+  ERR_TESTNET_STATE: 'The testnet folder holds no testnet, or one in another state.',
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export interface PRouterErrorOptions {
+  cause?: unknown
+  /** Extra, non-secret context: the raw SAM line, a pid, an exit code. */
+  detail?: Record<string, unknown>
+}
+
+export class PRouterError extends Error {
+  readonly code: ErrorCode
+  readonly detail: Record<string, unknown> | undefined
+
+  constructor(code: ErrorCode, message: string, options: PRouterErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'PRouterError'
+    this.code = code
+    this.detail = options.detail
+  }
+}
+
+export function isPRouterError(err: unknown, code?: ErrorCode): err is PRouterError {
+  return err instanceof PRouterError && (code === undefined || err.code === code)
+}
+
+export function invalidOption(name: string, why: string): PRouterError {
+  return new PRouterError('ERR_INVALID_OPTION', `option ${name}: ${why}`, { detail: { option: name } })
+}
