@@ -1,0 +1,148 @@
+/**
+ * SAM benchmark: on a fresh private testnet, for 0, 1 and 3 hops each way, through PRouter's SAM client —
+ * session-create time, connect-to-first-byte, 64 B round trips (p50/p99 over 200), one-way 16 MiB throughput —
+ * and direct TCP on loopback as the floor, in the same run. Prints a table, writes JSON to bench/results/.
+ *
+ *   npm run bench                        (isolated in a network namespace; PROUTER_I2PD picks the binary)
+ *   BENCH_HOPS=0,1 BENCH_BULK_MIB=4 BENCH_RTTS=200 npm run bench
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer, connect } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
+import { once } from 'node:events'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MIB } from '../src/constants.js'
+import { createLogger } from '../src/logger.js'
+import { defaultCacheDir, resolveI2pd } from '../src/router/binary.js'
+import { createSamSession } from '../src/sam/index.js'
+import type { SamSession } from '../src/sam/index.js'
+import { createTestnet } from '../src/testnet/index.js'
+import type { RouterRecord, Testnet } from '../src/testnet/index.js'
+import { firstEcho, oneWay, percentile, roundTrips, serveMeasure } from '../src/testnet/measure.js'
+
+const HOPS = (process.env.BENCH_HOPS ?? '0,1,3').split(',').map(Number)
+const RTTS = Number(process.env.BENCH_RTTS ?? 200)
+const BULK = Number(process.env.BENCH_BULK_MIB ?? 16) * MIB
+const logger = createLogger({ level: process.env.PROUTER_LOG_LEVEL ?? 'warn' })
+
+interface Row {
+  path: string
+  sessionCreateMs?: number
+  connectToFirstByteMs: number
+  rttP50Ms: number
+  rttP99Ms: number
+  oneWayMiBps: number
+}
+
+async function main(): Promise<void> {
+  const binary = await resolveI2pd(
+    { cacheDir: process.env.PROUTER_CACHE_DIR ?? defaultCacheDir(), explicitPath: process.env.PROUTER_I2PD },
+    { logger },
+  )
+  const dir = await mkdtemp(join(tmpdir(), 'prouter-bench-'))
+  const t0 = performance.now()
+  const net = await createTestnet({ dir, binary, routers: 5 }, { logger })
+  const upMs = performance.now() - t0
+  process.stderr.write(`i2pd ${binary.version}: testnet up in ${(upMs / 1000).toFixed(1)} s\n`)
+  const rows: Row[] = [await directTcp()]
+  try {
+    for (const hops of HOPS) rows.push(await overSam(net, hops))
+  } finally {
+    await net.destroy()
+    await rm(dir, { recursive: true, force: true })
+  }
+  print(rows, binary.version)
+  await save({ i2pd: binary.version, node: process.version, testnetUpMs: upMs, rtts: RTTS, bulkBytes: BULK, rows })
+}
+
+async function directTcp(): Promise<Row> {
+  const server = createServer(serveMeasure)
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  const dial = async (): Promise<Socket> => {
+    const s = connect(port, '127.0.0.1')
+    await once(s, 'connect')
+    s.setNoDelay(true)
+    return s
+  }
+  try {
+    return await measure('direct TCP (loopback)', dial)
+  } finally {
+    server.close()
+  }
+}
+
+async function overSam(net: Testnet, hops: number): Promise<Row> {
+  const [a, b] = [net.state.routers[0], net.state.routers[2]] as [RouterRecord, RouterRecord]
+  const tunnels = { inbound: { length: hops, quantity: 2 }, outbound: { length: hops, quantity: 2 } }
+  const t0 = performance.now()
+  const [client, server] = await Promise.all([
+    createSamSession({ sam: a.sam, tunnels }, { logger }),
+    createSamSession({ sam: b.sam, tunnels }, { logger }),
+  ])
+  const sessionCreateMs = performance.now() - t0
+  const controller = new AbortController()
+  void acceptLoop(server, controller.signal)
+  try {
+    const row = await measure(`SAM, ${hops} hop${hops === 1 ? '' : 's'}`, () => client.connect(server.destination))
+    return { ...row, sessionCreateMs }
+  } finally {
+    controller.abort()
+    await Promise.all([client.close(), server.close()])
+  }
+}
+
+async function measure(path: string, dial: () => Promise<Socket>): Promise<Row> {
+  const t0 = performance.now()
+  const stream = await dial()
+  await firstEcho(stream)
+  const connectToFirstByteMs = performance.now() - t0
+  const rtts = await roundTrips(stream, 64, RTTS)
+  stream.destroy()
+  const bulk = await dial()
+  const bps = await oneWay(bulk, BULK)
+  bulk.destroy()
+  process.stderr.write(`  measured ${path}\n`)
+  return {
+    path,
+    connectToFirstByteMs,
+    rttP50Ms: percentile(rtts, 50),
+    rttP99Ms: percentile(rtts, 99),
+    oneWayMiBps: bps / MIB,
+  }
+}
+
+async function acceptLoop(session: SamSession, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      serveMeasure((await session.accept({ signal })).stream)
+    } catch {
+      return
+    }
+  }
+}
+
+function print(rows: readonly Row[], version: string): void {
+  const floor = rows[0]
+  const f = (v: number | undefined, d = 1): string => (v === undefined ? '-' : v.toFixed(d))
+  console.log(`\nSAM benchmark, i2pd ${version}, ${RTTS} round trips of 64 B, ${BULK / MIB} MiB one way\n`)
+  console.log('| path | session create ms | connect→first byte ms | RTT p50 ms | RTT p99 ms | one-way MiB/s | p50 vs TCP |')
+  console.log('|---|---|---|---|---|---|---|')
+  for (const r of rows) {
+    const ratio = floor === undefined ? '-' : `${(r.rttP50Ms / floor.rttP50Ms).toFixed(0)}x`
+    console.log(
+      `| ${r.path} | ${f(r.sessionCreateMs, 0)} | ${f(r.connectToFirstByteMs)} | ${f(r.rttP50Ms, 2)} | ${f(r.rttP99Ms, 2)} | ${f(r.oneWayMiBps, 2)} | ${ratio} |`,
+    )
+  }
+}
+
+async function save(result: object): Promise<void> {
+  await mkdir('bench/results', { recursive: true })
+  const file = join('bench/results', `sam-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
+  await writeFile(file, JSON.stringify(result, null, 2) + '\n')
+  console.log(`\nwritten: ${file}`)
+}
+
+await main()

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/** The `prouter` command. */
+import { Command } from 'commander'
+import { isPRouterError } from '../errors.js'
+import { addGlobalOptions } from './context.js'
+import { registerRouterCommands } from './router-commands.js'
+import { registerTestnetCommands } from './testnet-commands.js'
+import { registerDemoCommand } from './demo-command.js'
+
+const program = new Command('prouter').description('reach any worker by its key, over I2P').showHelpAfterError()
+addGlobalOptions(program)
+registerRouterCommands(program)
+registerTestnetCommands(program)
+registerDemoCommand(program)
+
+try {
+  await program.parseAsync()
+} catch (err) {
+  if (isPRouterError(err)) {
+    process.stderr.write(`prouter: ${err.code}: ${err.message}\n`)
+  } else {
+    process.stderr.write(`prouter: ${err instanceof Error ? err.message : String(err)}\n`)
+  }
+  process.exitCode = 1
+}

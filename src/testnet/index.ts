@@ -1,0 +1,6 @@
+export type { Testnet, TestnetInit, TestnetProgress, TestnetComponents } from './testnet.js'
+export { createTestnet } from './testnet.js'
+export { stopTestnet, testnetStatus } from './control.js'
+export type { RouterStatus } from './control.js'
+export type { TestnetState, RouterRecord } from './state.js'
+export { publicView, readState } from './state.js'

@@ -1,0 +1,199 @@
+/**
+ * A private I2P network on loopback, as a library: `createTestnet()` returns running routers and a
+ * `destroy()`. The CLI (`prouter testnet up|status|down`) and the tests both use it.
+ *
+ * Bring-up: (1) start each reachable router once with no peers so it writes its router.info; (2) zip those
+ * RouterInfos into a reseed bundle; (3) start every router reseeding from that zip; (4) wait until every
+ * router's client tunnels are built.
+ */
+import { mkdir, readFile } from 'node:fs/promises'
+import { PRouterError } from '../errors.js'
+import {
+  DEFAULT_TESTNET_FLOODFILLS,
+  DEFAULT_TESTNET_NETID,
+  DEFAULT_TESTNET_ROUTERS,
+  DEFAULT_TESTNET_UP_TIMEOUT,
+  READINESS_POLL_INTERVAL,
+} from '../constants.js'
+import type { Logger } from '../logger.js'
+import type { I2pdBinary } from '../router/binary.js'
+import type { ReseedConfig } from '../router/config.js'
+import { routerInfoPath, writeFileAtomic } from '../router/data-dir.js'
+import type { ReadinessProbe, Router } from '../router/router.js'
+import { createRouter } from '../router/router.js'
+import { buildReseedZip } from '../router/reseed-zip.js'
+import { samHello } from '../sam/index.js'
+import { invalidOption } from '../errors.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { join } from 'node:path'
+import type { RouterRecord, TestnetState } from './state.js'
+import { writeState } from './state.js'
+import { planRouters, routerConfig } from './plan.js'
+
+export interface TestnetInit {
+  dir: string
+  binary: I2pdBinary
+  routers?: number
+  floodfills?: number
+  unreachable?: number
+  netId?: number
+  /** Routers outlive this process (CLI `up`); stop them with `stopTestnet(dir)`. */
+  detached?: boolean
+  upTimeout?: number
+}
+
+export type TestnetProgress =
+  | { step: 'keys'; router: string }
+  | { step: 'reseed'; routers: number; bytes: number }
+  | { step: 'started'; router: string; pid: number }
+  | { step: 'tunnels'; ready: number; of: number }
+  | { step: 'up'; ms: number }
+
+export interface TestnetComponents {
+  logger: Logger
+  onProgress?: (p: TestnetProgress) => void
+}
+
+export interface Testnet {
+  readonly dir: string
+  readonly state: TestnetState
+  readonly routers: readonly Router[]
+  /** Stop every router (by its supervisor) and wait for each to exit. Idempotent. */
+  destroy(): Promise<void>
+}
+
+export async function createTestnet(
+  init: TestnetInit,
+  components: TestnetComponents,
+  options: { signal?: AbortSignal } = {},
+): Promise<Testnet> {
+  const spec = validate(init)
+  const started = Date.now()
+  await mkdir(init.dir, { recursive: true, mode: 0o700 })
+  const records = await planRouters({ dir: init.dir, ...spec })
+  const state: TestnetState = {
+    dir: init.dir,
+    netId: spec.netId,
+    version: init.binary.version,
+    createdAt: new Date().toISOString(),
+    routers: records,
+  }
+  const routers: Router[] = []
+  const destroy = async (): Promise<void> => {
+    await Promise.all(routers.map((r) => r.stop()))
+  }
+  try {
+    const reseed = await makeReseed(init, spec.netId, records, components, options.signal)
+    for (const rec of records) routers.push(makeRouter(init, spec.netId, rec, reseed, components.logger))
+    await startAll(routers, records, components, options.signal)
+    await writeState(state)
+    await waitForTunnels(routers, components, deadline(init, options.signal))
+  } catch (err) {
+    await destroy()
+    throw err
+  }
+  state.upMs = Date.now() - started
+  await writeState(state)
+  components.onProgress?.({ step: 'up', ms: state.upMs })
+  return { dir: init.dir, state, routers, destroy }
+}
+
+function validate(init: TestnetInit): { routers: number; floodfills: number; unreachable: number; netId: number } {
+  const routers = init.routers ?? DEFAULT_TESTNET_ROUTERS
+  const floodfills = init.floodfills ?? DEFAULT_TESTNET_FLOODFILLS
+  const unreachable = init.unreachable ?? 0
+  const netId = init.netId ?? DEFAULT_TESTNET_NETID
+  if (!Number.isInteger(routers) || routers < 3 || routers > 40) throw invalidOption('routers', 'must be 3..40')
+  if (!Number.isInteger(floodfills) || floodfills < 1) throw invalidOption('floodfills', 'must be >= 1')
+  if (!Number.isInteger(unreachable) || unreachable < 0 || unreachable + floodfills + 1 > routers) {
+    throw invalidOption('unreachable', 'needs floodfills + 1 reachable routers beside the unreachable ones')
+  }
+  if (netId === 2) throw invalidOption('netId', '2 is the public I2P network; a testnet needs its own')
+  return { routers, floodfills, unreachable, netId }
+}
+
+function deadline(init: TestnetInit, signal?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(init.upTimeout ?? DEFAULT_TESTNET_UP_TIMEOUT)
+  return AbortSignal.any(signal ? [timeout, signal] : [timeout])
+}
+
+function makeRouter(init: TestnetInit, netId: number, rec: RouterRecord, reseed: ReseedConfig, logger: Logger) {
+  const probe: ReadinessProbe = async (signal) => {
+    await samHello(rec.sam, { signal })
+  }
+  return createRouter(
+    {
+      name: rec.name,
+      binary: init.binary,
+      config: routerConfig(rec, netId, reseed, init.binary.certsDir),
+      ...(init.detached === true ? { detached: true } : {}),
+    },
+    { logger, probes: [probe] },
+  )
+}
+
+/** First start of each reachable router, only to have it write its router.info; then the reseed zip. */
+async function makeReseed(
+  init: TestnetInit,
+  netId: number,
+  records: readonly RouterRecord[],
+  components: TestnetComponents,
+  signal?: AbortSignal,
+): Promise<ReseedConfig> {
+  const reachable = records.filter((r) => r.reachable)
+  const noPeers: ReseedConfig = { urls: [], verify: false, threshold: 0 }
+  await Promise.all(
+    reachable.map(async (rec) => {
+      const router = makeRouter({ ...init, detached: false }, netId, rec, noPeers, components.logger)
+      try {
+        await router.start({ signal })
+      } finally {
+        await router.stop()
+      }
+      components.onProgress?.({ step: 'keys', router: rec.name })
+    }),
+  )
+  const entries = await Promise.all(
+    reachable.map(async (r) => ({ name: `routerInfo-${r.name}.dat`, data: await readFile(routerInfoPath(r.dataDir)) })),
+  )
+  const zip = buildReseedZip(entries)
+  const zipFile = join(init.dir, 'reseed.zip')
+  await writeFileAtomic(zipFile, zip, 0o644)
+  components.onProgress?.({ step: 'reseed', routers: entries.length, bytes: zip.length })
+  return { zipFile, urls: [], verify: false, threshold: records.length }
+}
+
+async function startAll(
+  routers: readonly Router[],
+  records: RouterRecord[],
+  components: TestnetComponents,
+  signal?: AbortSignal,
+): Promise<void> {
+  await Promise.all(
+    routers.map(async (router, i) => {
+      await router.start({ signal })
+      const rec = records[i]
+      if (rec !== undefined) rec.pid = router.pid
+      components.onProgress?.({ step: 'started', router: router.name, pid: router.pid ?? 0 })
+    }),
+  )
+}
+
+/** Until every router reports its client tunnels built (i2pd's shared client destination is ready). */
+async function waitForTunnels(routers: readonly Router[], components: TestnetComponents, signal: AbortSignal) {
+  let last = -1
+  for (;;) {
+    const stats = await Promise.all(routers.map((r) => r.stats({ signal }).catch(() => undefined)))
+    const ready = stats.filter((s) => s?.clientTunnelsReady === true).length
+    if (ready !== last) components.onProgress?.({ step: 'tunnels', ready, of: routers.length })
+    last = ready
+    if (ready === routers.length) return
+    try {
+      await sleep(READINESS_POLL_INTERVAL * 5, undefined, { signal })
+    } catch (cause) {
+      throw new PRouterError('ERR_TESTNET_TIMEOUT', `client tunnels built on ${ready} of ${routers.length} routers`, {
+        cause,
+      })
+    }
+  }
+}

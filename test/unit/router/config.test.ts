@@ -1,0 +1,84 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { RouterConfig } from '../../../src/router/config.js'
+import { renderI2pdConf, validateRouterConfig } from '../../../src/router/config.js'
+import { isPRouterError } from '../../../src/errors.js'
+
+function config(over: Partial<RouterConfig> = {}): RouterConfig {
+  return {
+    dataDir: '/tmp/r0',
+    host: '127.0.0.11',
+    port: 12345,
+    netId: 77,
+    published: true,
+    floodfill: false,
+    bandwidth: 'X',
+    reservedRange: false,
+    nat: false,
+    ssu2: false,
+    ipv6: false,
+    transit: true,
+    sam: { host: '127.0.0.11', port: 7656 },
+    i2pcontrol: { host: '127.0.0.11', port: 7650, password: 'secret1' },
+    console: { host: '127.0.0.11', port: 7070, user: 'prouter', password: 'secret2' },
+    reseed: { urls: [], verify: false, threshold: 5, zipFile: '/tmp/reseed.zip' },
+    exploratory: { length: 1, quantity: 2 },
+    logLevel: 'warn',
+    ...over,
+  }
+}
+
+/** Parse the rendered ini back into section.key -> value. */
+function parse(text: string): Map<string, string> {
+  const out = new Map<string, string>()
+  let section = ''
+  for (const line of text.split('\n')) {
+    const head = /^\[(.+)\]$/.exec(line)
+    if (head) section = `${head[1] ?? ''}.`
+    const kv = /^(\S+) = (.*)$/.exec(line)
+    if (kv) out.set(`${section}${kv[1] ?? ''}`, kv[2] ?? '')
+  }
+  return out
+}
+
+test('booleans are written out explicitly, false included', () => {
+  const c = parse(renderI2pdConf(config({ published: false, floodfill: false })))
+  assert.equal(c.get('ntcp2.published'), 'false')
+  assert.equal(c.get('floodfill'), 'false')
+  assert.equal(c.get('reservedrange'), 'false')
+  assert.equal(c.get('ssu2.enabled'), 'false')
+  assert.equal(c.get('upnp.enabled'), 'false')
+})
+
+test('a private network reseeds from its zip and from no URL', () => {
+  const c = parse(renderI2pdConf(config()))
+  assert.equal(c.get('reseed.zipfile'), '/tmp/reseed.zip')
+  assert.equal(c.get('reseed.urls'), '')
+  assert.equal(c.get('reseed.yggurls'), '')
+  assert.equal(c.get('netid'), '77')
+})
+
+test('every listener binds where it is told', () => {
+  const c = parse(renderI2pdConf(config()))
+  assert.equal(c.get('address4'), '127.0.0.11')
+  assert.equal(c.get('sam.address'), '127.0.0.11')
+  assert.equal(c.get('i2pcontrol.address'), '127.0.0.11')
+  assert.equal(c.get('http.address'), '127.0.0.11')
+  assert.equal(c.get('http.auth'), 'true')
+})
+
+test('validation names the bad option', () => {
+  const cases: Array<[Partial<RouterConfig>, string]> = [
+    [{ port: 70000 }, 'port'],
+    [{ netId: 0 }, 'netId'],
+    [{ bandwidth: 'Z' }, 'bandwidth'],
+    [{ host: '1.2.3.4\nfloodfill = true' }, 'host'],
+    [{ i2pcontrol: { host: 'h', port: 1, password: '' } }, 'i2pcontrol.password'],
+  ]
+  for (const [over, option] of cases) {
+    assert.throws(
+      () => validateRouterConfig(config(over)),
+      (err: unknown) => isPRouterError(err, 'ERR_INVALID_OPTION') && err.detail?.option === option,
+    )
+  }
+})
