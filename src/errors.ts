@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   ERR_SAM_TIMEOUT: 'A SAM command got no reply before its deadline.',
   ERR_SAM_PROTOCOL: 'The SAM bridge sent a reply that does not parse or does not fit the command.',
   ERR_SAM_LINE_TOO_LONG: 'The SAM bridge sent a line longer than the maximum line length.',
+  ERR_SAM_SESSION_CLOSED:
+    'The SAM session is closed or its control connection died (e.g. the router stopped): open a new one.',
   ERR_SAM_INVALID_STATE: 'A SAM command was called in a state that does not allow it.',
   ERR_SAM_UNSAFE_VALUE: 'A value for a SAM command holds CR, LF, NUL, a quote or a space where none may be.',
   ERR_SAM_NO_VERSION: 'RESULT=NOVERSION: the bridge speaks none of the requested SAM versions.',
@@ -25,7 +27,8 @@ export const ERROR_CODES = {
   ERR_SAM_INVALID_KEY: 'RESULT=INVALID_KEY: the destination or private key was rejected.',
   ERR_SAM_I2P_ERROR: 'RESULT=I2P_ERROR: the router reported a generic error.',
   ERR_SAM_BRIDGE_TIMEOUT: 'RESULT=TIMEOUT: the bridge itself timed out (e.g. a connect or an accept).',
-  ERR_SAM_ALREADY_ACCEPTING: 'RESULT=ALREADY_ACCEPTING: the session already has a pending accept (SAM < 3.2).',
+  ERR_SAM_ALREADY_ACCEPTING:
+    'RESULT=ALREADY_ACCEPTING: the session already has a pending accept (SAM < 3.2).',
   ERR_SAM_RESULT_UNKNOWN: 'The bridge answered with a RESULT value this client does not know.',
 
   ERR_ROUTER_NOT_FOUND: 'No usable i2pd binary: none given, none on PATH, none provisioned.',

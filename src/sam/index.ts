@@ -1,0 +1,60 @@
+/** SAM v3 client: sessions, streams, naming, destinations. */
+
+export {
+  createSamSession,
+  type AcceptedStream,
+  type AcceptOptions,
+  type ConnectOptions,
+  type LookupOptions,
+  type SamSession,
+  type SamSessionComponents,
+} from './session.js'
+export type { SamSessionInit, TunnelOptions } from './session-options.js'
+export {
+  b32FromDestination,
+  base32,
+  decodeI2pBase64,
+  destinationLength,
+  encodeI2pBase64,
+  generateDestination,
+  publicDestinationFromPrivate,
+  samHello,
+  type GeneratedDestination,
+  type SamCallOptions,
+} from './destination.js'
+export {
+  openControlSocket,
+  STATES,
+  type AcceptedSocket,
+  type CallOptions,
+  type ControlSocketComponents,
+  type ControlSocketInit,
+  type ControlState,
+  type SamControlSocket,
+} from './control-socket.js'
+export {
+  destGenerateCommand,
+  formatCommand,
+  formatPong,
+  helloCommand,
+  namingLookupCommand,
+  sessionCreateCommand,
+  streamAcceptCommand,
+  streamConnectCommand,
+  type SamCommand,
+  type SamValue,
+  type SessionCreateArgs,
+} from './command.js'
+export { parsePeerLine, parseReply, redactSecrets, type PeerLine, type SamReply } from './reply.js'
+export { assertOk, errorCodeForResult, errorFromReply, isOk, SAM_RESULT_CODES } from './results.js'
+export { createLineFramer, type LineFramer, type LineFramerInit } from './framing.js'
+export {
+  DEFAULT_RETRY_POLICY,
+  isRetryableConnectError,
+  resolveRetryPolicy,
+  retryDelay,
+  withRetry,
+  type RetryOptions,
+  type RetryPolicy,
+} from './retry.js'
+export { formatAddress, type SamAddress } from './tcp-connect.js'
