@@ -53,7 +53,14 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true })
   }
   print(rows, binary.version)
-  await save({ i2pd: binary.version, node: process.version, testnetUpMs: upMs, rtts: RTTS, bulkBytes: BULK, rows })
+  await save({
+    i2pd: binary.version,
+    node: process.version,
+    testnetUpMs: upMs,
+    rtts: RTTS,
+    bulkBytes: BULK,
+    rows,
+  })
 }
 
 async function directTcp(): Promise<Row> {
@@ -86,7 +93,9 @@ async function overSam(net: Testnet, hops: number): Promise<Row> {
   const controller = new AbortController()
   void acceptLoop(server, controller.signal)
   try {
-    const row = await measure(`SAM, ${hops} hop${hops === 1 ? '' : 's'}`, () => client.connect(server.destination))
+    const row = await measure(`SAM, ${hops} hop${hops === 1 ? '' : 's'}`, () =>
+      client.connect(server.destination),
+    )
     return { ...row, sessionCreateMs }
   } finally {
     controller.abort()
@@ -128,7 +137,9 @@ function print(rows: readonly Row[], version: string): void {
   const floor = rows[0]
   const f = (v: number | undefined, d = 1): string => (v === undefined ? '-' : v.toFixed(d))
   console.log(`\nSAM benchmark, i2pd ${version}, ${RTTS} round trips of 64 B, ${BULK / MIB} MiB one way\n`)
-  console.log('| path | session create ms | connect→first byte ms | RTT p50 ms | RTT p99 ms | one-way MiB/s | p50 vs TCP |')
+  console.log(
+    '| path | session create ms | connect→first byte ms | RTT p50 ms | RTT p99 ms | one-way MiB/s | p50 vs TCP |',
+  )
   console.log('|---|---|---|---|---|---|---|')
   for (const r of rows) {
     const ratio = floor === undefined ? '-' : `${(r.rttP50Ms / floor.rttP50Ms).toFixed(0)}x`

@@ -15,9 +15,19 @@ export interface GlobalOptions {
 
 export function addGlobalOptions(program: Command): void {
   program
-    .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').env('PROUTER_LOG_LEVEL').default('warn'))
-    .addOption(new Option('--cache-dir <dir>', 'where provisioned i2pd lives').env('PROUTER_CACHE_DIR').default(defaultCacheDir()))
-    .addOption(new Option('--i2pd <path>', 'i2pd binary to use (overrides PATH and provisioning)').env('PROUTER_I2PD'))
+    .addOption(
+      new Option('--log-level <level>', 'log level (logs go to stderr)')
+        .env('PROUTER_LOG_LEVEL')
+        .default('warn'),
+    )
+    .addOption(
+      new Option('--cache-dir <dir>', 'where provisioned i2pd lives')
+        .env('PROUTER_CACHE_DIR')
+        .default(defaultCacheDir()),
+    )
+    .addOption(
+      new Option('--i2pd <path>', 'i2pd binary to use (overrides PATH and provisioning)').env('PROUTER_I2PD'),
+    )
 }
 
 export interface Context {
@@ -34,7 +44,11 @@ export function contextOf(command: Command): Context {
     logger,
     options,
     binary: (signal) =>
-      resolveI2pd({ cacheDir, ...(options.i2pd === undefined ? {} : { explicitPath: options.i2pd }) }, { logger }, { signal }),
+      resolveI2pd(
+        { cacheDir, ...(options.i2pd === undefined ? {} : { explicitPath: options.i2pd }) },
+        { logger },
+        { signal },
+      ),
   }
 }
 

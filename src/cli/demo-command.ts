@@ -37,7 +37,12 @@ async function demo(opts: DemoOptions, cmd: Command): Promise<void> {
   say(`i2pd ${binary.version} (${binary.source})`)
   const net = await createTestnet(
     { dir: resolve(opts.dir), binary, routers: 5, unreachable: 1 },
-    { logger: ctx.logger, onProgress: (p) => { if (p.step === 'up') say(`testnet up: 5 routers in ${seconds(p.ms)}`) } },
+    {
+      logger: ctx.logger,
+      onProgress: (p) => {
+        if (p.step === 'up') say(`testnet up: 5 routers in ${seconds(p.ms)}`)
+      },
+    },
     { signal },
   )
   const sessions: SamSession[] = []
@@ -77,7 +82,10 @@ async function talk(net: Testnet, hops: number, sessions: SamSession[], logger: 
     table([
       { step: 'stream connect', value: ms(connected) },
       { step: 'first echo', value: ms(echo) },
-      { step: '64 B round trip p50 / p99', value: `${ms(percentile(rtts, 50))} / ${ms(percentile(rtts, 99))}` },
+      {
+        step: '64 B round trip p50 / p99',
+        value: `${ms(percentile(rtts, 50))} / ${ms(percentile(rtts, 99))}`,
+      },
       { step: '1 MiB one way', value: `${(bps / MIB).toFixed(2)} MiB/s` },
     ]),
   )

@@ -5,7 +5,14 @@ export function table(rows: ReadonlyArray<Record<string, string | number | boole
   const keys = Object.keys(first)
   const cells = [keys, ...rows.map((r) => keys.map((k) => String(r[k] ?? '-')))]
   const widths = keys.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)))
-  return cells.map((row) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
+  return cells
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
 }
 
 export function seconds(ms: number): string {

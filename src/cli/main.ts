@@ -7,7 +7,9 @@ import { registerRouterCommands } from './router-commands.js'
 import { registerTestnetCommands } from './testnet-commands.js'
 import { registerDemoCommand } from './demo-command.js'
 
-const program = new Command('prouter').description('reach any worker by its key, over I2P').showHelpAfterError()
+const program = new Command('prouter')
+  .description('reach any worker by its key, over I2P')
+  .showHelpAfterError()
 addGlobalOptions(program)
 registerRouterCommands(program)
 registerTestnetCommands(program)

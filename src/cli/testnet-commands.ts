@@ -22,7 +22,8 @@ interface UpOptions {
 
 export function registerTestnetCommands(program: Command): void {
   const testnet = program.command('testnet').description('a private I2P network on loopback')
-  const dirOption = () => new Option('--dir <dir>', 'folder for all testnet state').default(DEFAULT_TESTNET_DIR)
+  const dirOption = () =>
+    new Option('--dir <dir>', 'folder for all testnet state').default(DEFAULT_TESTNET_DIR)
   testnet
     .command('up')
     .description('start routers, reseed them from each other, return once client tunnels are built')
@@ -33,8 +34,18 @@ export function registerTestnetCommands(program: Command): void {
     .option('--netid <id>', 'private network id', String(DEFAULT_TESTNET_NETID))
     .option('--json', 'print machine-readable state')
     .action(up)
-  testnet.command('status').description('state and stats of each router').addOption(dirOption()).option('--json').action(status)
-  testnet.command('down').description('stop every router of the testnet').addOption(dirOption()).option('--json').action(down)
+  testnet
+    .command('status')
+    .description('state and stats of each router')
+    .addOption(dirOption())
+    .option('--json')
+    .action(status)
+  testnet
+    .command('down')
+    .description('stop every router of the testnet')
+    .addOption(dirOption())
+    .option('--json')
+    .action(down)
 }
 
 async function up(opts: UpOptions, cmd: Command): Promise<void> {
@@ -59,7 +70,8 @@ async function up(opts: UpOptions, cmd: Command): Promise<void> {
     { signal },
   )
   if (opts.json === true) console.log(JSON.stringify(publicView(net.state), null, 2))
-  else console.log(`testnet up in ${seconds(net.state.upMs ?? 0)}: ${net.routers.length} routers in ${net.dir}`)
+  else
+    console.log(`testnet up in ${seconds(net.state.upMs ?? 0)}: ${net.routers.length} routers in ${net.dir}`)
 }
 
 function describe(p: TestnetProgress): string {
@@ -86,7 +98,9 @@ async function status(opts: { dir: string; json?: boolean }): Promise<void> {
     return
   }
   console.log(`testnet ${state.dir} (netid ${state.netId}, i2pd ${state.version})`)
-  console.log(table(state.routers.map((r, i) => statusRow(r.name, r.host, r.reachable, r.floodfill, routers[i]))))
+  console.log(
+    table(state.routers.map((r, i) => statusRow(r.name, r.host, r.reachable, r.floodfill, routers[i]))),
+  )
 }
 
 function statusRow(name: string, host: string, reachable: boolean, floodfill: boolean, s?: RouterStatus) {

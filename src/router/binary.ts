@@ -80,7 +80,10 @@ export async function i2pdVersion(command: string, args: readonly string[] = [])
 async function explicitBinary(path: string, logger: Logger): Promise<I2pdBinary> {
   const version = await i2pdVersion(path)
   if (compareVersions(version, MIN_I2PD_VERSION) < 0) {
-    logger.warn({ path, version }, `i2pd ${version} is older than ${MIN_I2PD_VERSION}: private networks may not form`)
+    logger.warn(
+      { path, version },
+      `i2pd ${version} is older than ${MIN_I2PD_VERSION}: private networks may not form`,
+    )
   }
   return { command: path, args: [], version, source: 'explicit' }
 }

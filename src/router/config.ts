@@ -56,12 +56,14 @@ export function validateRouterConfig(c: RouterConfig): RouterConfig {
   checkPort('sam.port', c.sam.port, false)
   checkPort('i2pcontrol.port', c.i2pcontrol.port, false)
   checkPort('console.port', c.console.port, false)
-  if (!Number.isInteger(c.netId) || c.netId < 1 || c.netId > 255) throw invalidOption('netId', 'must be 1..255')
+  if (!Number.isInteger(c.netId) || c.netId < 1 || c.netId > 255)
+    throw invalidOption('netId', 'must be 1..255')
   if (!/^([LOPX]|\d+)$/.test(c.bandwidth)) throw invalidOption('bandwidth', 'must be L, O, P, X or KB/s')
   if (c.i2pcontrol.password.length === 0) throw invalidOption('i2pcontrol.password', 'must not be empty')
   if (c.console.password.length === 0) throw invalidOption('console.password', 'must not be empty')
   for (const [k, v] of Object.entries({ host: c.host, 'sam.host': c.sam.host, dataDir: c.dataDir })) {
-    if (/[\s#=]/.test(v) || v.length === 0) throw invalidOption(k, `"${v}" must be non-empty without spaces, # or =`)
+    if (/[\s#=]/.test(v) || v.length === 0)
+      throw invalidOption(k, `"${v}" must be non-empty without spaces, # or =`)
   }
   return c
 }

@@ -9,6 +9,7 @@
 import { request } from 'node:https'
 import { PRouterError } from '../errors.js'
 import { DEFAULT_I2PCONTROL_TIMEOUT } from '../constants.js'
+import { deadlineSignal, isTimeoutReason } from '../signals.js'
 
 export interface I2pControlInit {
   host: string
@@ -65,21 +66,35 @@ export function createI2pControlClient(init: I2pControlInit): I2pControlClient {
   let nextId = 1
   const timeout = init.timeout ?? DEFAULT_I2PCONTROL_TIMEOUT
 
-  const rpc = async (method: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> => {
+  const rpc = async (
+    method: string,
+    params: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<unknown> => {
     const body = JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params })
-    const reply = await post(init, body, AbortSignal.any([AbortSignal.timeout(timeout), ...(signal ? [signal] : [])]))
-    return resultOf(reply, method, init)
+    const deadline = deadlineSignal(timeout, signal)
+    try {
+      return resultOf(await post(init, body, deadline.signal), method, init)
+    } finally {
+      deadline.dispose()
+    }
   }
 
   const authenticate = async (signal?: AbortSignal): Promise<string> => {
-    const result = (await rpc('Authenticate', { API: 1, Password: init.password }, signal)) as { Token?: unknown }
+    const result = (await rpc('Authenticate', { API: 1, Password: init.password }, signal)) as {
+      Token?: unknown
+    }
     if (typeof result.Token !== 'string') {
       throw new PRouterError('ERR_I2PCONTROL_AUTH', `I2PControl ${init.host}:${init.port} gave no token`)
     }
     return result.Token
   }
 
-  const call = async (method: string, params: Record<string, unknown>, options: { signal?: AbortSignal } = {}) => {
+  const call = async (
+    method: string,
+    params: Record<string, unknown>,
+    options: { signal?: AbortSignal } = {},
+  ) => {
     options.signal?.throwIfAborted()
     token ??= await authenticate(options.signal)
     try {
@@ -103,7 +118,7 @@ export function toRouterStats(r: Record<string, unknown>): RouterStats {
   const num = (k: string): number => Number(r[k] ?? NaN)
   const netStatus = num(STAT_KEYS.netStatus)
   return {
-    version: typeof r[STAT_KEYS.version] === 'string' ? r[STAT_KEYS.version] : '',
+    version: stringOf(r[STAT_KEYS.version]),
     uptimeMs: num(STAT_KEYS.uptimeMs),
     netStatus,
     netStatusName: NET_STATUS_NAMES[netStatus] ?? `status ${netStatus}`,
@@ -117,6 +132,10 @@ export function toRouterStats(r: Record<string, unknown>): RouterStats {
     inboundBps: num(STAT_KEYS.inboundBps),
     outboundBps: num(STAT_KEYS.outboundBps),
   }
+}
+
+function stringOf(v: unknown): string {
+  return typeof v === 'string' ? v : ''
 }
 
 function resultOf(reply: unknown, method: string, init: I2pControlInit): unknown {
@@ -138,7 +157,13 @@ function resultOf(reply: unknown, method: string, init: I2pControlInit): unknown
 function post(init: I2pControlInit, body: string, signal: AbortSignal): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const fail = (cause: unknown): void => {
-      reject(new PRouterError('ERR_I2PCONTROL', `I2PControl ${init.host}:${init.port} unreachable`, { cause }))
+      if (signal.aborted && !isTimeoutReason(signal.reason)) {
+        reject(signal.reason as Error) // the caller's abort, not a failure of I2PControl
+        return
+      }
+      reject(
+        new PRouterError('ERR_I2PCONTROL', `I2PControl ${init.host}:${init.port} unreachable`, { cause }),
+      )
     }
     const req = request(
       {

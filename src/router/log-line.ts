@@ -1,9 +1,25 @@
 /** Reading i2pd's own log lines, so they reach PRouter's logger with their level and without colour codes. */
 const ANSI = new RegExp(String.raw`\x1b\[[0-9;]*m`, 'g')
 
+/**
+ * Lines i2pd logs as errors that are expected in PRouter's normal operation; they are demoted to info.
+ * - I2PControl `Token`: the protocol asks every call to carry the token, and i2pd 2.56 then complains it
+ *   does not know a "Token" RouterInfo key.
+ * - SAM read end-of-file: a readiness probe (HELLO, then close) or a closed stream.
+ * - accept canceled: the router is shutting down its listeners.
+ */
+const EXPECTED_ERRORS = [
+  /^I2PControl: RouterInfo unknown request Token$/,
+  /^SAM: Read error: End of file$/,
+  /Accept error: Operation canceled$/,
+]
+
 /** i2pd's stdout lines look like `06:52:35@127/error - SAM: Accept error` (level coloured on a tty). */
 export function parseLogLine(line: string): { level: string; message: string } {
   const plain = line.replace(ANSI, '')
   const m = /^\S+@\d+\/(\w+) - (.*)$/.exec(plain)
-  return m ? { level: m[1] ?? 'info', message: m[2] ?? '' } : { level: 'info', message: plain }
+  if (!m) return { level: 'info', message: plain }
+  const message = m[2] ?? ''
+  const level = m[1] === 'error' && EXPECTED_ERRORS.some((re) => re.test(message)) ? 'info' : (m[1] ?? 'info')
+  return { level, message }
 }

@@ -14,7 +14,11 @@ export async function isRouterPid(pid: number, marker: string): Promise<boolean>
 }
 
 /** SIGTERM, wait up to `timeout`, then SIGKILL; resolves once the process is gone. */
-export async function stopPid(pid: number, marker: string, timeout = DEFAULT_ROUTER_STOP_TIMEOUT): Promise<void> {
+export async function stopPid(
+  pid: number,
+  marker: string,
+  timeout = DEFAULT_ROUTER_STOP_TIMEOUT,
+): Promise<void> {
   if (!(await isRouterPid(pid, marker))) return
   process.kill(pid, 'SIGTERM')
   const deadline = Date.now() + timeout

@@ -74,6 +74,7 @@ export async function provisionI2pd(
   const existing = await readProvisioned(init.cacheDir)
   if (existing !== undefined) return existing
   const log = components.logger.child({ component: 'provision' })
+  await requireTools()
   const archName = await debianArch()
   const arch = MULTIARCH[archName]
   if (arch === undefined) throw provisionError(`no loader layout known for architecture ${archName}`)
@@ -101,7 +102,6 @@ function binaryAt(root: string, arch: Multiarch): Omit<I2pdBinary, 'version' | '
 }
 
 async function downloadDebs(cacheDir: string, log: Logger, signal?: AbortSignal): Promise<string[]> {
-  await requireTools()
   const apt = join(cacheDir, 'apt')
   const debDir = join(apt, 'debs')
   for (const dir of ['lists/partial', 'cache/archives/partial', 'debs']) {
@@ -166,7 +166,10 @@ async function moveIntoPlace(tmp: string, root: string): Promise<void> {
   } catch (cause) {
     // Another provisioner won the race: keep its copy.
     await rm(tmp, { recursive: true, force: true })
-    if ((cause as NodeJS.ErrnoException).code !== 'ENOTEMPTY' && (cause as NodeJS.ErrnoException).code !== 'EEXIST') {
+    if (
+      (cause as NodeJS.ErrnoException).code !== 'ENOTEMPTY' &&
+      (cause as NodeJS.ErrnoException).code !== 'EEXIST'
+    ) {
       throw provisionError(`cannot move ${tmp} to ${root}`, cause)
     }
   }
@@ -179,7 +182,10 @@ async function run(command: string, args: string[], signal?: AbortSignal, cwd?: 
     signal?.throwIfAborted()
     const { stderr } = cause as { stderr?: unknown }
     const tail = typeof stderr === 'string' ? stderr.slice(-500) : ''
-    throw provisionError(`${command} ${args.filter((a) => !a.startsWith('-') && !a.includes('=')).join(' ')} failed: ${tail}`, cause)
+    throw provisionError(
+      `${command} ${args.filter((a) => !a.startsWith('-') && !a.includes('=')).join(' ')} failed: ${tail}`,
+      cause,
+    )
   }
 }
 

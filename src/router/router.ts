@@ -11,7 +11,7 @@ import { closeSync, openSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { setTimeout as delay } from 'node:timers/promises'
 import { PRouterError } from '../errors.js'
 import {
   DEFAULT_RESTART_BACKOFF_MAX,
@@ -29,6 +29,7 @@ import { validateRouterConfig } from './config.js'
 import { certPath, confPath, prepareDataDir } from './data-dir.js'
 import type { I2pControlClient, RouterStats } from './i2pcontrol.js'
 import { createI2pControlClient } from './i2pcontrol.js'
+import { deadlineSignal, isTimeoutReason, sleep } from '../signals.js'
 import { backoffDelay } from './backoff.js'
 import { parseLogLine } from './log-line.js'
 
@@ -236,8 +237,7 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
           if (this.state !== 'stopping' && this.state !== 'stopped') this.scheduleRestart()
         },
       )
-    }, delayMs)
-    this.restartTimer.unref()
+    }, delayMs) // not unref()ed: a pending restart is the supervisor's work, and stop() clears it
   }
 
   /** A router that stays up for a minute after a restart earns its backoff back. */
@@ -250,13 +250,17 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
 
   private async waitReady(child: ChildProcess, signal?: AbortSignal): Promise<void> {
     const timeout = this.init.readyTimeout ?? DEFAULT_ROUTER_READY_TIMEOUT
-    const deadline = AbortSignal.any([AbortSignal.timeout(timeout), ...(signal ? [signal] : [])])
+    const deadline = deadlineSignal(timeout, signal)
     const exited = this.exited.then(() => {
       throw new PRouterError('ERR_ROUTER_EXITED', `i2pd (pid ${child.pid}) exited during start-up`, {
         detail: { code: child.exitCode, signal: child.signalCode },
       })
     })
-    await Promise.race([exited, this.pollReady(deadline, timeout)])
+    try {
+      await Promise.race([exited, this.pollReady(deadline.signal, timeout)])
+    } finally {
+      deadline.dispose()
+    }
   }
 
   private async pollReady(deadline: AbortSignal, timeout: number): Promise<void> {
@@ -268,12 +272,17 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
       } catch (err) {
         lastError = err
       }
-      await sleep(READINESS_POLL_INTERVAL, undefined, { signal: deadline }).catch(() => undefined)
+      await sleep(READINESS_POLL_INTERVAL, deadline).catch(() => undefined)
     }
     if (this.child?.exitCode !== null) return // the exit branch of the race reports it
-    throw new PRouterError('ERR_ROUTER_START_TIMEOUT', `i2pd (pid ${this.pid}) not ready after ${timeout} ms`, {
-      cause: lastError,
-    })
+    if (!isTimeoutReason(deadline.reason)) throw deadline.reason as Error
+    throw new PRouterError(
+      'ERR_ROUTER_START_TIMEOUT',
+      `i2pd (pid ${this.pid}) not ready after ${timeout} ms`,
+      {
+        cause: lastError,
+      },
+    )
   }
 
   private async probeOnce(signal: AbortSignal): Promise<void> {
@@ -289,7 +298,7 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
   /** Send `sig` and wait up to `bound` ms; then SIGKILL when `kill`. Returns whether it exited. */
   private async signalAndWait(child: ChildProcess, sig: NodeJS.Signals, bound: number, kill = true) {
     child.kill(sig)
-    const timer = sleep(bound, 'timeout' as const, { ref: false })
+    const timer = delay(bound, 'timeout' as const, { ref: false })
     if ((await Promise.race([this.exited, timer])) !== 'timeout') return true
     if (!kill) return false
     this.log.warn({ pid: child.pid, signal: sig, ms: bound }, 'i2pd did not exit: SIGKILL')

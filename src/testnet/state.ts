@@ -39,7 +39,9 @@ export async function readState(dir: string): Promise<TestnetState> {
   try {
     return JSON.parse(await readFile(stateFile(dir), 'utf8')) as TestnetState
   } catch (cause) {
-    throw new PRouterError('ERR_TESTNET_STATE', `no testnet in ${dir} (${stateFile(dir)} unreadable)`, { cause })
+    throw new PRouterError('ERR_TESTNET_STATE', `no testnet in ${dir} (${stateFile(dir)} unreadable)`, {
+      cause,
+    })
   }
 }
 

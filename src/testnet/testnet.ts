@@ -24,7 +24,7 @@ import { createRouter } from '../router/router.js'
 import { buildReseedZip } from '../router/reseed-zip.js'
 import { samHello } from '../sam/index.js'
 import { invalidOption } from '../errors.js'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { deadlineSignal, isTimeoutReason, sleep } from '../signals.js'
 import { join } from 'node:path'
 import type { RouterRecord, TestnetState } from './state.js'
 import { writeState } from './state.js'
@@ -87,7 +87,12 @@ export async function createTestnet(
     for (const rec of records) routers.push(makeRouter(init, spec.netId, rec, reseed, components.logger))
     await startAll(routers, records, components, options.signal)
     await writeState(state)
-    await waitForTunnels(routers, components, deadline(init, options.signal))
+    const deadline = deadlineSignal(init.upTimeout ?? DEFAULT_TESTNET_UP_TIMEOUT, options.signal)
+    try {
+      await waitForTunnels(routers, components, deadline.signal)
+    } finally {
+      deadline.dispose()
+    }
   } catch (err) {
     await destroy()
     throw err
@@ -98,12 +103,18 @@ export async function createTestnet(
   return { dir: init.dir, state, routers, destroy }
 }
 
-function validate(init: TestnetInit): { routers: number; floodfills: number; unreachable: number; netId: number } {
+function validate(init: TestnetInit): {
+  routers: number
+  floodfills: number
+  unreachable: number
+  netId: number
+} {
   const routers = init.routers ?? DEFAULT_TESTNET_ROUTERS
   const floodfills = init.floodfills ?? DEFAULT_TESTNET_FLOODFILLS
   const unreachable = init.unreachable ?? 0
   const netId = init.netId ?? DEFAULT_TESTNET_NETID
-  if (!Number.isInteger(routers) || routers < 3 || routers > 40) throw invalidOption('routers', 'must be 3..40')
+  if (!Number.isInteger(routers) || routers < 3 || routers > 40)
+    throw invalidOption('routers', 'must be 3..40')
   if (!Number.isInteger(floodfills) || floodfills < 1) throw invalidOption('floodfills', 'must be >= 1')
   if (!Number.isInteger(unreachable) || unreachable < 0 || unreachable + floodfills + 1 > routers) {
     throw invalidOption('unreachable', 'needs floodfills + 1 reachable routers beside the unreachable ones')
@@ -112,12 +123,13 @@ function validate(init: TestnetInit): { routers: number; floodfills: number; unr
   return { routers, floodfills, unreachable, netId }
 }
 
-function deadline(init: TestnetInit, signal?: AbortSignal): AbortSignal {
-  const timeout = AbortSignal.timeout(init.upTimeout ?? DEFAULT_TESTNET_UP_TIMEOUT)
-  return AbortSignal.any(signal ? [timeout, signal] : [timeout])
-}
-
-function makeRouter(init: TestnetInit, netId: number, rec: RouterRecord, reseed: ReseedConfig, logger: Logger) {
+function makeRouter(
+  init: TestnetInit,
+  netId: number,
+  rec: RouterRecord,
+  reseed: ReseedConfig,
+  logger: Logger,
+) {
   const probe: ReadinessProbe = async (signal) => {
     await samHello(rec.sam, { signal })
   }
@@ -154,7 +166,10 @@ async function makeReseed(
     }),
   )
   const entries = await Promise.all(
-    reachable.map(async (r) => ({ name: `routerInfo-${r.name}.dat`, data: await readFile(routerInfoPath(r.dataDir)) })),
+    reachable.map(async (r) => ({
+      name: `routerInfo-${r.name}.dat`,
+      data: await readFile(routerInfoPath(r.dataDir)),
+    })),
   )
   const zip = buildReseedZip(entries)
   const zipFile = join(init.dir, 'reseed.zip')
@@ -180,7 +195,11 @@ async function startAll(
 }
 
 /** Until every router reports its client tunnels built (i2pd's shared client destination is ready). */
-async function waitForTunnels(routers: readonly Router[], components: TestnetComponents, signal: AbortSignal) {
+async function waitForTunnels(
+  routers: readonly Router[],
+  components: TestnetComponents,
+  signal: AbortSignal,
+) {
   let last = -1
   for (;;) {
     const stats = await Promise.all(routers.map((r) => r.stats({ signal }).catch(() => undefined)))
@@ -189,11 +208,16 @@ async function waitForTunnels(routers: readonly Router[], components: TestnetCom
     last = ready
     if (ready === routers.length) return
     try {
-      await sleep(READINESS_POLL_INTERVAL * 5, undefined, { signal })
+      await sleep(READINESS_POLL_INTERVAL * 5, signal)
     } catch (cause) {
-      throw new PRouterError('ERR_TESTNET_TIMEOUT', `client tunnels built on ${ready} of ${routers.length} routers`, {
-        cause,
-      })
+      if (!isTimeoutReason(cause)) throw cause
+      throw new PRouterError(
+        'ERR_TESTNET_TIMEOUT',
+        `client tunnels built on ${ready} of ${routers.length} routers`,
+        {
+          cause,
+        },
+      )
     }
   }
 }

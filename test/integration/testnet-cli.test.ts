@@ -28,7 +28,17 @@ async function prouter(...args: string[]): Promise<unknown> {
 test('testnet up, status and down through the CLI', { timeout: 400_000 }, async (t) => {
   const dir = await tempDir(t, 'prouter-cli-')
   t.after(() => run(process.execPath, [CLI, 'testnet', 'down', '--dir', dir]).catch(() => undefined))
-  const up = (await prouter('testnet', 'up', '--dir', dir, '--routers', '4', '--unreachable', '1', '--json')) as {
+  const up = (await prouter(
+    'testnet',
+    'up',
+    '--dir',
+    dir,
+    '--routers',
+    '4',
+    '--unreachable',
+    '1',
+    '--json',
+  )) as {
     routers: RouterView[]
     upMs: number
   }
@@ -40,7 +50,10 @@ test('testnet up, status and down through the CLI', { timeout: 400_000 }, async 
   for (const r of up.routers) {
     assert.match(r.sam, /^127\.\d+\.\d+\.\d+:\d+$/)
     assert.match(r.i2pcontrol, /^127\.\d+\.\d+\.\d+:\d+$/)
-    assert.ok(r.pid !== undefined && (await isRouterPid(r.pid, r.dataDir)), `${r.name} runs after up returned`)
+    assert.ok(
+      r.pid !== undefined && (await isRouterPid(r.pid, r.dataDir)),
+      `${r.name} runs after up returned`,
+    )
   }
   const status = (await prouter('testnet', 'status', '--dir', dir, '--json')) as { routers: RouterView[] }
   for (const r of status.routers) {
