@@ -45,15 +45,23 @@ async function main(): Promise<void> {
   const net = await createTestnet({ dir, binary, routers: 5 }, { logger })
   const upMs = performance.now() - t0
   process.stderr.write(`i2pd ${binary.version}: testnet up in ${(upMs / 1000).toFixed(1)} s\n`)
+  const crashes: string[] = []
+  for (const r of net.routers) {
+    r.on('exit', (e) => {
+      if (!e.expected) crashes.push(`${r.name} pid ${e.pid} (${e.signal ?? `code ${String(e.code)}`})`)
+    })
+  }
   const rows: Row[] = [await directTcp()]
   try {
-    for (const hops of HOPS) rows.push(await overSam(net, hops))
+    for (const hops of HOPS) rows.push(await withOneRetry(net, () => overSam(net, hops)))
   } finally {
     await net.destroy()
     await rm(dir, { recursive: true, force: true })
   }
   print(rows, binary.version)
+  if (crashes.length > 0) console.log(`\nrouters that exited unexpectedly (restarted): ${crashes.join(', ')}`)
   await save({
+    crashes,
     i2pd: binary.version,
     node: process.version,
     testnetUpMs: upMs,
@@ -100,6 +108,17 @@ async function overSam(net: Testnet, hops: number): Promise<Row> {
   } finally {
     controller.abort()
     await Promise.all([client.close(), server.close()])
+  }
+}
+
+/** A router that crashed is restarted by its supervisor: wait until all are ready, then try once more. */
+async function withOneRetry(net: Testnet, run: () => Promise<Row>): Promise<Row> {
+  try {
+    return await run()
+  } catch (err) {
+    process.stderr.write(`  failed (${(err as Error).message}); waiting for the routers, then once more\n`)
+    await Promise.all(net.routers.filter((r) => r.state !== 'ready').map((r) => once(r, 'ready')))
+    return run()
   }
 }
 

@@ -2,7 +2,9 @@
 const ANSI = new RegExp(String.raw`\x1b\[[0-9;]*m`, 'g')
 
 /**
- * Lines i2pd logs as errors that are expected in PRouter's normal operation; they are demoted to info.
+ * Lines i2pd logs as errors that are expected in PRouter's normal operation; they are demoted to info
+ * (the supervisor passes i2pd's errors on at info, everything else at debug: i2pd calls many passing
+ * conditions of a small or young network errors, e.g. "Can't create inbound tunnel, no peers available").
  * - I2PControl `Token`: the protocol asks every call to carry the token, and i2pd 2.56 then complains it
  *   does not know a "Token" RouterInfo key.
  * - SAM read end-of-file: a readiness probe (HELLO, then close) or a closed stream.

@@ -198,9 +198,9 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
       if (stream === null) continue
       createInterface({ input: stream }).on('line', (line) => {
         const { level, message } = parseLogLine(line)
-        const quiet = level !== 'error' || this.state === 'stopping' || this.state === 'stopped'
-        if (quiet) this.log.debug({ pid: child.pid, level }, message)
-        else this.log.warn({ pid: child.pid, level }, message)
+        const loud = level === 'error' && this.state !== 'stopping' && this.state !== 'stopped'
+        if (loud) this.log.info({ pid: child.pid, level }, message)
+        else this.log.debug({ pid: child.pid, level }, message)
       })
     }
   }

@@ -1,5 +1,6 @@
 /** `status` and `down` for a testnet started by another process: everything comes from testnet.json. */
 import { readFile } from 'node:fs/promises'
+import { PRouterError } from '../errors.js'
 import { certPath } from '../router/data-dir.js'
 import type { RouterStats } from '../router/i2pcontrol.js'
 import { createI2pControlClient } from '../router/i2pcontrol.js'
@@ -44,4 +45,21 @@ export async function stopTestnet(dir: string): Promise<TestnetState> {
   )
   await writeState(state)
   return state
+}
+
+/** Refuse to plan a new testnet over one whose routers still run (they would be orphaned). */
+export async function assertNoLiveTestnet(dir: string): Promise<void> {
+  let state: TestnetState
+  try {
+    state = await readState(dir)
+  } catch {
+    return // nothing there
+  }
+  const alive = await Promise.all(state.routers.map((r) => isRouterPid(r.pid ?? 0, r.dataDir)))
+  if (alive.some(Boolean)) {
+    throw new PRouterError(
+      'ERR_TESTNET_STATE',
+      `a testnet is already running in ${dir}: run "prouter testnet down" first`,
+    )
+  }
 }

@@ -28,6 +28,7 @@ import { deadlineSignal, isTimeoutReason, sleep } from '../signals.js'
 import { join } from 'node:path'
 import type { RouterRecord, TestnetState } from './state.js'
 import { writeState } from './state.js'
+import { assertNoLiveTestnet } from './control.js'
 import { planRouters, routerConfig } from './plan.js'
 
 export interface TestnetInit {
@@ -70,6 +71,7 @@ export async function createTestnet(
   const spec = validate(init)
   const started = Date.now()
   await mkdir(init.dir, { recursive: true, mode: 0o700 })
+  await assertNoLiveTestnet(init.dir)
   const records = await planRouters({ dir: init.dir, ...spec })
   const state: TestnetState = {
     dir: init.dir,

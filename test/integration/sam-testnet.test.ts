@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import { createTestnet } from '../../src/testnet/index.js'
 import type { Testnet, RouterRecord } from '../../src/testnet/index.js'
-import { createSamSession } from '../../src/sam/index.js'
+import { b32FromDestination, createSamSession, generateDestination } from '../../src/sam/index.js'
 import type { SamSession } from '../../src/sam/index.js'
 import { readExactly } from '../../src/testnet/measure.js'
 import { isPRouterError } from '../../src/errors.js'
@@ -87,6 +87,25 @@ describe('SAM client on a private testnet', { timeout: 10 * 60_000 }, () => {
     await served
   })
 
+  test('DEST GENERATE gives a persistent destination; NAMING LOOKUP resolves ME and a peer b32', async () => {
+    const generated = await generateDestination(router(1).sam)
+    assert.equal(b32FromDestination(generated.destination), generated.b32)
+    const persistent = await createSamSession(
+      { sam: router(1).sam, destination: generated.privateKey, tunnels },
+      { logger },
+    )
+    sessions.push(persistent)
+    assert.equal(persistent.destination, generated.destination, 'the session uses the given keys')
+    assert.equal(await persistent.lookup('ME'), generated.destination)
+    const peer = await open(router(3))
+    // A LeaseSet just published may not have reached the floodfills yet: a few bounded tries.
+    const resolved = await eventually(() => persistent.lookup(peer.b32), 10)
+    assert.equal(resolved, peer.destination, 'a peer b32 resolves through its LeaseSet')
+    await assert.rejects(persistent.lookup('nosuchname.i2p'), (err: unknown) =>
+      isPRouterError(err, 'ERR_SAM_KEY_NOT_FOUND'),
+    )
+  })
+
   test('a session on a router that was stopped fails with a typed error', async () => {
     const victim = net.routers[2]
     assert.ok(victim)
@@ -117,4 +136,16 @@ async function serveEcho(session: SamSession, n: number): Promise<void> {
 function pipeBack(stream: Duplex): void {
   stream.on('error', () => undefined)
   stream.pipe(stream)
+}
+
+/** `fn` until it resolves, at most `tries` times, a second apart. */
+async function eventually<T>(fn: () => Promise<T>, tries: number): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn()
+    } catch (err) {
+      if (i >= tries) throw err
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+  }
 }

@@ -55,6 +55,11 @@ test('testnet up, status and down through the CLI', { timeout: 400_000 }, async 
       `${r.name} runs after up returned`,
     )
   }
+  await assert.rejects(
+    run(process.execPath, [CLI, 'testnet', 'up', '--dir', dir]),
+    (err: { stderr?: string }) => /ERR_TESTNET_STATE/.test(err.stderr ?? ''),
+    'a second up over a running testnet is refused',
+  )
   const status = (await prouter('testnet', 'status', '--dir', dir, '--json')) as { routers: RouterView[] }
   for (const r of status.routers) {
     assert.equal(r.running, true)
