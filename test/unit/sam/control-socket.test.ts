@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import type net from 'node:net'
 import { describe, test, type TestContext } from 'node:test'
 import { isPRouterError } from '../../../src/errors.js'
 import { silentLogger } from '../../../src/logger.js'
@@ -16,6 +15,7 @@ import {
   type BridgeScript,
   type FakeSamBridge,
 } from '../../helpers/fake-sam-bridge.js'
+import { readBytes } from '../../helpers/read-bytes.js'
 
 const logger = silentLogger()
 const lookup = namingLookupCommand('peer.i2p')
@@ -38,25 +38,6 @@ async function open(
     control.destroy()
   })
   return control
-}
-
-/** Everything the socket yields until `n` bytes are in, read with a plain 'data' listener. */
-function readBytes(socket: net.Socket, n: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let total = 0
-    const timer = setTimeout(() => {
-      reject(new Error(`read ${total} of ${n} bytes`))
-    }, 5000)
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk)
-      total += chunk.length
-      if (total >= n) {
-        clearTimeout(timer)
-        resolve(Buffer.concat(chunks))
-      }
-    })
-  })
 }
 
 describe('control socket: handshake and framing', () => {

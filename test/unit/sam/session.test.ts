@@ -14,6 +14,7 @@ import {
   type FakeSamBridge,
 } from '../../helpers/fake-sam-bridge.js'
 import { fakeKeys } from '../../helpers/sam-keys.js'
+import { readBytes } from '../../helpers/read-bytes.js'
 
 const logger = silentLogger()
 const code = (expected: string) => (err: unknown) => isPRouterError(err) && err.code === expected
@@ -42,24 +43,6 @@ async function setup(
     session.destroy()
   })
   return { bridge, session }
-}
-
-function readBytes(socket: net.Socket, n: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let total = 0
-    const timer = setTimeout(() => {
-      reject(new Error(`read ${total} of ${n} bytes`))
-    }, 5000)
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk)
-      total += chunk.length
-      if (total >= n) {
-        clearTimeout(timer)
-        resolve(Buffer.concat(chunks))
-      }
-    })
-  })
 }
 
 async function echoes(socket: net.Socket, text: string): Promise<string> {
