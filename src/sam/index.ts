@@ -11,17 +11,20 @@ export {
 } from './session.js'
 export type { SamSessionInit, TunnelOptions } from './session-options.js'
 export {
+  generateDestination,
+  samHello,
+  type GeneratedDestination,
+  type SamCallOptions,
+} from './destination.js'
+/** The I2P data formats, kept on this surface for existing callers; they live in src/i2p. */
+export {
   b32FromDestination,
   base32,
   decodeI2pBase64,
   destinationLength,
   encodeI2pBase64,
-  generateDestination,
   publicDestinationFromPrivate,
-  samHello,
-  type GeneratedDestination,
-  type SamCallOptions,
-} from './destination.js'
+} from '../i2p/index.js'
 export {
   openControlSocket,
   STATES,

@@ -11,7 +11,7 @@ import {
 } from '../constants.js'
 import { invalidOption } from '../errors.js'
 import { sessionCreateCommand, type SamCommand } from './command.js'
-import { publicDestinationFromPrivate } from './destination.js'
+import { publicDestinationFromPrivate } from '../i2p/index.js'
 import { checkTimeout } from '../signals.js'
 import { validateSamAddress, type SamAddress } from './tcp-connect.js'
 

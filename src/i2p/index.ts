@@ -1,0 +1,18 @@
+/** I2P data formats shared by `sam` and `identity`: encodings, destinations, local key generation. */
+
+export { base32, decodeI2pBase64, encodeI2pBase64 } from './encoding.js'
+export {
+  b32FromDestination,
+  b32FromDestinationBytes,
+  CERTIFICATE_HEADER_BYTES,
+  DESTINATION_KEYS_BYTES,
+  destinationLength,
+  publicDestinationFromPrivate,
+} from './destination.js'
+export {
+  CRYPTO_TYPE_ELGAMAL,
+  destinationBytes,
+  generateDestinationKeys,
+  SIGNING_TYPE_ED25519,
+  type DestinationKeys,
+} from './generate.js'
