@@ -1,0 +1,170 @@
+/**
+ * The registry backend on an EVM chain (kind 'evm'): the WorkerRegistry contract's event log.
+ * publish = a `submit` transaction paid by the relayer account (ref: the tx hash); candidates/all = the
+ * `BindingSubmitted` events from the deployment block on, unverified, as the interface says: the contract
+ * cannot check sr25519, so the resolver (../resolver.ts) verifies each and keeps the newest that verifies.
+ * Every RPC call has a deadline; a dead node is ERR_EVM_RPC / ERR_EVM_TIMEOUT naming its URL.
+ */
+import { isAddress } from 'viem'
+import { invalidOption } from '../../errors.js'
+import {
+  DEFAULT_EVM_LOG_BLOCK_RANGE,
+  DEFAULT_EVM_POLL_INTERVAL,
+  DEFAULT_EVM_RPC_TIMEOUT,
+  DEFAULT_EVM_TX_TIMEOUT,
+} from '../../constants.js'
+import type { Logger } from '../../logger.js'
+import { checkTimeout, linkSignals } from '../../signals.js'
+import type { SignedBinding } from '../../identity/index.js'
+import { parseWorkerKey, workerKeyHex } from '../../identity/index.js'
+import type { BackendCallOptions, BindingEvent, PublishReceipt, RegistryBackend } from '../backend.js'
+import { checkRegistryContract } from './contract-check.js'
+import { headBlock, scanBindings } from './logs.js'
+import type { LogScan } from './logs.js'
+import { createRelayer, requireRelayer } from './relayer.js'
+import type { Relayer } from './relayer.js'
+import { createEvmRpc, raceSignal } from './rpc.js'
+import type { EvmRpc } from './rpc.js'
+import { submitArgs, submitRaw } from './submit.js'
+import type { SubmitTarget } from './submit.js'
+import { pollBindings } from './watch.js'
+
+export interface EvmBackendInit {
+  /** JSON-RPC endpoint of a node of the chain (http or https). */
+  rpcUrl: string
+  /** Address of the deployed WorkerRegistry. */
+  contract: string
+  /** The deployment block: events are read from here on. */
+  fromBlock: bigint
+  /** 0x secp256k1 private key of the account that pays gas; needed to publish only. Never logged. */
+  relayerKey?: string
+  /** How often `watch` polls for new blocks (ms). */
+  pollInterval?: number
+  /** Deadline of one RPC call (ms). */
+  rpcTimeout?: number
+  /** How long `publish` waits for the receipt (ms). */
+  txTimeout?: number
+  /** Blocks per eth_getLogs request. */
+  maxBlockRange?: number
+}
+
+export function createEvmBackend(init: EvmBackendInit, components: { logger: Logger }): RegistryBackend {
+  return new EvmBackend(init, components.logger)
+}
+
+class EvmBackend implements RegistryBackend {
+  readonly kind = 'evm'
+  private readonly rpc: EvmRpc
+  private readonly relayer: Relayer | undefined
+  private readonly scan: LogScan
+  private readonly fromBlock: bigint
+  private readonly txTimeout: number
+  private readonly log: Logger
+  private readonly closing = new AbortController()
+  private contractChecked: Promise<void> | undefined
+
+  constructor(init: EvmBackendInit, logger: Logger) {
+    const address = checkAddress(init.contract)
+    this.fromBlock = checkFromBlock(init.fromBlock)
+    this.txTimeout = checkTimeout(init.txTimeout, 'txTimeout', DEFAULT_EVM_TX_TIMEOUT)
+    this.rpc = createEvmRpc({
+      rpcUrl: init.rpcUrl,
+      timeout: checkTimeout(init.rpcTimeout, 'rpcTimeout', DEFAULT_EVM_RPC_TIMEOUT),
+      pollInterval: checkTimeout(init.pollInterval, 'pollInterval', DEFAULT_EVM_POLL_INTERVAL),
+    })
+    this.relayer = createRelayer(init.relayerKey, this.rpc)
+    this.scan = { rpc: this.rpc, address, maxBlockRange: checkBlockRange(init.maxBlockRange) }
+    this.log = logger.child({ component: 'registry-evm', rpc: this.rpc.url, contract: address })
+  }
+
+  async publish(binding: SignedBinding, options: BackendCallOptions = {}): Promise<PublishReceipt> {
+    options.signal?.throwIfAborted()
+    const target = this.submitTarget()
+    await this.ensureContract(options.signal)
+    const receipt = await submitRaw(target, submitArgs(binding), options.signal)
+    this.log.debug(
+      { txHash: receipt.txHash, block: String(receipt.blockNumber), gasUsed: String(receipt.gasUsed) },
+      'binding submitted',
+    )
+    return { ref: receipt.txHash }
+  }
+
+  async candidates(workerKey: string, options: BackendCallOptions = {}): Promise<SignedBinding[]> {
+    options.signal?.throwIfAborted()
+    const key = workerKeyHex(parseWorkerKey(workerKey)) as `0x${string}`
+    const events = await this.events(key, options.signal)
+    return events.map((e) => e.binding)
+  }
+
+  async all(options: BackendCallOptions = {}): Promise<SignedBinding[]> {
+    options.signal?.throwIfAborted()
+    const events = await this.events(undefined, options.signal)
+    return events.map((e) => e.binding)
+  }
+
+  async watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void> {
+    const linked = linkSignals(options.signal, this.closing.signal)
+    try {
+      await this.ensureContract(linked.signal)
+      const target = { scan: this.scan, pollInterval: this.rpc.pollInterval, log: this.log }
+      await pollBindings(target, onEvent, linked.signal)
+    } catch (err) {
+      if (!linked.signal.aborted) throw err
+    } finally {
+      linked.dispose()
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing.abort()
+    return Promise.resolve()
+  }
+
+  /** Events from the deployment block to the head, for one key or all. */
+  private async events(workerKey: `0x${string}` | undefined, signal?: AbortSignal): Promise<BindingEvent[]> {
+    await this.ensureContract(signal)
+    const head = await headBlock(this.rpc, signal)
+    const range = {
+      fromBlock: this.fromBlock,
+      toBlock: head,
+      ...(workerKey === undefined ? {} : { workerKey }),
+    }
+    return scanBindings(this.scan, range, signal)
+  }
+
+  private submitTarget(): SubmitTarget {
+    const relayer = requireRelayer(this.relayer, this.rpc.url)
+    return { rpc: this.rpc, relayer, address: this.scan.address, txTimeout: this.txTimeout }
+  }
+
+  /** The code check runs once per backend; a failure is not remembered, so a later call retries. */
+  private ensureContract(signal: AbortSignal | undefined): Promise<void> {
+    this.contractChecked ??= checkRegistryContract(this.rpc, this.scan.address).catch((err: unknown) => {
+      this.contractChecked = undefined
+      throw err
+    })
+    return raceSignal(this.contractChecked, signal)
+  }
+}
+
+function checkAddress(contract: string): `0x${string}` {
+  if (!isAddress(contract, { strict: false })) {
+    throw invalidOption('contract', `must be a 0x-prefixed 20-byte address, got "${contract.slice(0, 50)}"`)
+  }
+  return contract
+}
+
+function checkFromBlock(fromBlock: bigint): bigint {
+  if (typeof fromBlock !== 'bigint' || fromBlock < 0n) {
+    throw invalidOption('fromBlock', 'must be a non-negative bigint block number (the deployment block)')
+  }
+  return fromBlock
+}
+
+function checkBlockRange(range: number | undefined): bigint {
+  const value = range ?? DEFAULT_EVM_LOG_BLOCK_RANGE
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw invalidOption('maxBlockRange', `must be a positive whole number of blocks, got ${String(value)}`)
+  }
+  return BigInt(value)
+}
