@@ -2,6 +2,7 @@
 
 export const SECOND = 1000
 export const MINUTE = 60 * SECOND
+export const HOUR = 60 * MINUTE
 export const KIB = 1024
 export const MIB = 1024 * KIB
 
@@ -47,3 +48,33 @@ export const DEFAULT_TESTNET_ROUTERS = 5
 export const DEFAULT_TESTNET_FLOODFILLS = 2
 export const DEFAULT_TESTNET_NETID = 77
 export const DEFAULT_TESTNET_UP_TIMEOUT = 3 * MINUTE
+
+// Identity (src/identity)
+/** Most endpoint strings one signed binding may carry (a count). */
+export const MAX_BINDING_ENDPOINTS = 16
+/** Largest SCALE payload of a binding, in bytes: a bound for decoders; one i2p:// endpoint takes 68. */
+export const MAX_BINDING_PAYLOAD_BYTES = 32 * KIB
+/** Largest key file PRouter reads, in bytes (its own are under 2 KiB). */
+export const MAX_KEY_FILE_BYTES = 64 * KIB
+
+// Registry
+/** The pallet's window: a binding is accepted only if `signing_time < now <= signing_time + 4 h`. */
+export const BINDING_MAX_AGE = 4 * HOUR
+/** Clock skew tolerated on a signing time that looks to be in the future. */
+export const BINDING_MAX_SKEW = 30 * SECOND
+/** Resolvers ignore bindings older than this (daemons refresh theirs well before). */
+export const DEFAULT_RESOLVE_MAX_AGE = 24 * HOUR
+export const DEFAULT_RESOLVE_CACHE_TTL = 30 * SECOND
+export const DEFAULT_REGISTRY_PORT = 7610
+export const DEFAULT_REGISTRY_BODY_LIMIT = 16 * KIB
+export const DEFAULT_REGISTRY_TIMEOUT = 5 * SECOND
+
+// Registry on an EVM chain (src/registry/evm)
+/** Deadline of one JSON-RPC call to the EVM node. */
+export const DEFAULT_EVM_RPC_TIMEOUT = 10 * SECOND
+/** How long a publish or a deploy waits for its transaction's receipt. */
+export const DEFAULT_EVM_TX_TIMEOUT = 2 * MINUTE
+/** How often `watch` (and a receipt wait) polls the node. */
+export const DEFAULT_EVM_POLL_INTERVAL = 2 * SECOND
+/** Blocks per eth_getLogs request (a count, not a duration): many public RPC endpoints cap a query at 10k. */
+export const DEFAULT_EVM_LOG_BLOCK_RANGE = 10_000

@@ -7,6 +7,7 @@
 export const ERROR_CODES = {
   ERR_INVALID_OPTION: 'An option failed validation; the message names it.',
   ERR_INVALID_ARGUMENT: 'A function argument failed validation.',
+  ERR_INTERNAL: 'An unexpected internal error; the details are logged where it happened.',
 
   ERR_SAM_CONNECT: 'The SAM bridge could not be reached (host:port in the message).',
   ERR_SAM_CLOSED: 'The SAM socket closed while a command was pending.',
@@ -39,6 +40,38 @@ export const ERROR_CODES = {
   ERR_ROUTER_NOT_RUNNING: 'The operation needs a running router and there is none.',
   ERR_I2PCONTROL: 'The I2PControl JSON-RPC call failed or returned an error.',
   ERR_I2PCONTROL_AUTH: 'I2PControl refused the password or the token.',
+
+  ERR_INVALID_WORKER_KEY: "A worker key is not '0x' and 64 hex digits (a 32-byte sr25519 public key).",
+  ERR_BINDING_MALFORMED:
+    'A signed binding does not parse: SCALE payload, JSON fields, hex, lengths, or more than the limits allow.',
+  ERR_BINDING_SIGNATURE: 'The binding is not signed (sr25519) by its own pubkey over 0xff 0x02 ++ payload.',
+  ERR_KEY_INVALID_SURI:
+    'The mnemonic or secret URI does not parse (the secret itself is never repeated in the message).',
+  ERR_KEY_FILE_EXISTS: 'The key folder already holds keys; pass force (--force) to replace them.',
+  ERR_KEY_FILE_MISSING: 'A key file (worker.key or i2p.key) is missing: run `prouter keys init` first.',
+  ERR_KEY_FILE_MODE: 'A key file is accessible by group or others (mode in the message): chmod 600 it.',
+  ERR_KEY_FILE_MALFORMED: 'A key file is not the JSON PRouter writes (version, type, fields, encodings).',
+  ERR_KEY_MISMATCH:
+    'A key file contradicts itself: its secret does not give the public key, destination or b32 stored.',
+
+  ERR_REGISTRY_NOT_FOUND: 'No valid binding for that worker key (or I2P address) in the registry.',
+  ERR_REGISTRY_NOT_ALLOWED: 'The worker key is not on the registry allow-list.',
+  ERR_REGISTRY_UNAUTHORIZED: 'The request to the local registry carries no valid bearer token.',
+  ERR_REGISTRY_BAD_REQUEST: 'The request to the local registry is malformed (JSON, fields, sizes).',
+  ERR_REGISTRY_BODY_TOO_LARGE: 'The request body exceeds the local registry body limit.',
+  ERR_REGISTRY_UNREACHABLE:
+    'The registry could not be reached or did not answer in time (URL in the message).',
+  ERR_BINDING_STALE: 'The binding was signed more than 4 h ago (the pallet window): sign a fresh one.',
+  ERR_BINDING_FUTURE: 'The binding signing time is in the future (beyond the allowed clock skew).',
+  ERR_BINDING_REPLAYED:
+    'The registry holds a binding for that key signed at the same time or later: no rollback.',
+  ERR_EVM_RPC: 'The EVM node is unreachable or failed the JSON-RPC call (URL in the message).',
+  ERR_EVM_TIMEOUT: 'The EVM node did not answer (or the transaction was not mined) before the deadline.',
+  ERR_EVM_CONTRACT: 'No contract at the registry address, or not this version of WorkerRegistry.',
+  ERR_EVM_TX:
+    'The registry transaction reverted or could not be paid for; the reason is kept in the message.',
+  ERR_EVM_NO_RELAYER:
+    'Publishing to the EVM registry needs a relayer key (a funded secp256k1 account); none is set.',
 
   ERR_TESTNET_TIMEOUT: 'The testnet did not reach the awaited state before its deadline.',
   ERR_TESTNET_STATE: 'The testnet folder holds no testnet, or one in another state.',

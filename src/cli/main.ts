@@ -6,6 +6,8 @@ import { addGlobalOptions } from './context.js'
 import { registerRouterCommands } from './router-commands.js'
 import { registerTestnetCommands } from './testnet-commands.js'
 import { registerDemoCommand } from './demo-command.js'
+import { registerKeysCommands } from './keys-commands.js'
+import { registerRegistryCommands } from './registry-commands.js'
 
 const program = new Command('prouter')
   .description('reach any worker by its key, over I2P')
@@ -14,6 +16,8 @@ addGlobalOptions(program)
 registerRouterCommands(program)
 registerTestnetCommands(program)
 registerDemoCommand(program)
+registerKeysCommands(program)
+registerRegistryCommands(program)
 
 try {
   await program.parseAsync()

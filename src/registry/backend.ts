@@ -1,0 +1,40 @@
+/**
+ * What every registry backend provides. A backend stores and returns *signed bindings* (the exact SCALE
+ * payload bytes and the sr25519 signature); it need not be trusted: the resolver (resolver.ts) verifies every
+ * binding it hands out, whatever the backend said. One behavioural suite runs against every backend
+ * (test/registry/compliance.ts).
+ */
+import type { SignedBinding } from '../identity/index.js'
+
+export interface BackendCallOptions {
+  signal?: AbortSignal
+}
+
+export interface PublishReceipt {
+  /** Backend-specific reference: a transaction hash (evm), or the stored signing time (local). */
+  ref: string
+}
+
+/** A change seen by `watch`: a new binding submitted for `workerKey` (not yet verified). */
+export interface BindingEvent {
+  workerKey: string
+  binding: SignedBinding
+}
+
+export interface RegistryBackend {
+  /** 'local', 'local-http', 'evm' … */
+  readonly kind: string
+  /**
+   * Submit a signed binding. Backends that can check (local) refuse bad signatures, stale or future
+   * signing times and rollbacks with a coded error; backends that cannot (evm) accept and leave it to
+   * resolvers.
+   */
+  publish(binding: SignedBinding, options?: BackendCallOptions): Promise<PublishReceipt>
+  /** Every binding the backend holds for `workerKey` (0x-hex sr25519 public key), any order, unverified. */
+  candidates(workerKey: string, options?: BackendCallOptions): Promise<SignedBinding[]>
+  /** Every binding the backend holds, unverified (resolvers keep the newest valid one per key). */
+  all(options?: BackendCallOptions): Promise<SignedBinding[]>
+  /** Call `onEvent` for each binding submitted from now on, until `signal` aborts. */
+  watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void>
+  close(): Promise<void>
+}

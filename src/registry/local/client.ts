@@ -1,0 +1,133 @@
+/**
+ * A RegistryBackend that talks to `prouter registry serve` over HTTP (kind 'local-http'). Error answers
+ * come back as the same PRouterError codes the store raised, so callers branch alike on every backend.
+ */
+import { ERROR_CODES, PRouterError } from '../../errors.js'
+import type { ErrorCode } from '../../errors.js'
+import { DEFAULT_REGISTRY_TIMEOUT } from '../../constants.js'
+import { deadlineSignal } from '../../signals.js'
+import type { SignedBinding } from '../../identity/index.js'
+import { bindingFromJson, bindingToJson, decodeEndpointPayload, workerKeyHex } from '../../identity/index.js'
+import type { BackendCallOptions, BindingEvent, PublishReceipt, RegistryBackend } from '../backend.js'
+
+export interface HttpBackendInit {
+  /** Base URL, e.g. http://127.0.0.1:7610 */
+  url: string
+  /** Bearer token for publishing. */
+  token?: string
+  timeout?: number
+}
+
+export function createHttpBackend(init: HttpBackendInit): RegistryBackend {
+  const base = init.url.replace(/\/+$/, '')
+  const timeout = init.timeout ?? DEFAULT_REGISTRY_TIMEOUT
+
+  const call = async (path: string, req: RequestInit, signal?: AbortSignal): Promise<unknown> => {
+    signal?.throwIfAborted()
+    const deadline = deadlineSignal(timeout, signal)
+    try {
+      const res = await fetch(`${base}${path}`, { ...req, signal: deadline.signal }).catch(
+        (cause: unknown) => {
+          if (signal?.aborted === true) throw signal.reason
+          throw new PRouterError('ERR_REGISTRY_UNREACHABLE', `registry ${base} unreachable`, { cause })
+        },
+      )
+      const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string }
+      if (!res.ok) throw errorFromAnswer(res.status, body, base)
+      return body
+    } finally {
+      deadline.dispose()
+    }
+  }
+
+  return {
+    kind: 'local-http',
+    publish: async (binding: SignedBinding, options: BackendCallOptions = {}): Promise<PublishReceipt> => {
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${init.token ?? ''}` }
+      const body = JSON.stringify(bindingToJson(binding))
+      const answer = (await call('/v1/bindings', { method: 'POST', headers, body }, options.signal)) as {
+        signingTime: number
+      }
+      return { ref: String(answer.signingTime) }
+    },
+    candidates: async (workerKey: string, options: BackendCallOptions = {}): Promise<SignedBinding[]> => {
+      try {
+        return [
+          bindingFromJson(await call(`/v1/bindings/${encodeURIComponent(workerKey)}`, {}, options.signal)),
+        ]
+      } catch (err) {
+        if (err instanceof PRouterError && err.code === 'ERR_REGISTRY_NOT_FOUND') return []
+        throw err
+      }
+    },
+    all: async (options: BackendCallOptions = {}): Promise<SignedBinding[]> => {
+      const { bindings } = (await call('/v1/bindings', {}, options.signal)) as { bindings: unknown[] }
+      return bindings.map(bindingFromJson)
+    },
+    watch: (onEvent, options) => watchEvents(base, onEvent, options.signal),
+    close: () => Promise.resolve(),
+  }
+}
+
+function errorFromAnswer(
+  status: number,
+  body: { code?: string; message?: string },
+  base: string,
+): PRouterError {
+  const known = typeof body.code === 'string' && body.code in ERROR_CODES
+  const code: ErrorCode = known ? (body.code as ErrorCode) : 'ERR_REGISTRY_BAD_REQUEST'
+  return new PRouterError(code, `registry ${base}: ${body.message ?? `HTTP ${status}`}`, {
+    detail: { status },
+  })
+}
+
+/** Server-sent events: one `data:` line per accepted binding. */
+async function watchEvents(
+  base: string,
+  onEvent: (e: BindingEvent) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  let res: Response
+  try {
+    res = await fetch(`${base}/v1/events`, { signal })
+  } catch (cause) {
+    if (signal.aborted) return
+    throw new PRouterError('ERR_REGISTRY_UNREACHABLE', `registry ${base} unreachable`, { cause })
+  }
+  if (res.body === null) return
+  let buffered = ''
+  try {
+    for await (const chunk of res.body.pipeThrough(new TextDecoderStream())) {
+      buffered += chunk
+      let end: number
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const event = buffered.slice(0, end)
+        buffered = buffered.slice(end + 2)
+        dispatch(event, onEvent)
+      }
+    }
+  } catch (err) {
+    if (signal.aborted) return
+    throw new PRouterError('ERR_REGISTRY_UNREACHABLE', `registry ${base}: event stream broke`, { cause: err })
+  }
+  if (!signal.aborted)
+    throw new PRouterError('ERR_REGISTRY_UNREACHABLE', `registry ${base}: event stream ended`)
+}
+
+function dispatch(event: string, onEvent: (e: BindingEvent) => void): void {
+  const data = event
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => l.slice(6))
+    .join('')
+  if (data === '') return
+  let binding: SignedBinding
+  let workerKey: string
+  try {
+    binding = bindingFromJson(JSON.parse(data))
+    workerKey = workerKeyHex(decodeEndpointPayload(binding.payload).pubkey)
+  } catch {
+    return // not a binding: the resolver would drop it anyway
+  }
+  onEvent({ workerKey, binding })
+}

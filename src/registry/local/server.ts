@@ -1,0 +1,156 @@
+/**
+ * `prouter registry serve`: the embedded store over HTTP on loopback, so several daemons share one registry.
+ *
+ *   POST /v1/bindings            { payload: 0x…, signature: 0x… }  (bearer token)  -> 201 { workerKey, signingTime, endpoints }
+ *   GET  /v1/bindings/:workerKey                                                   -> 200 { payload, signature, workerKey, signingTime, endpoints }
+ *   GET  /v1/bindings                                                              -> 200 { bindings: [ … ] }
+ *   GET  /v1/events              text/event-stream, one `data: { payload, signature }` per accepted binding
+ *   GET  /healthz                                                                  -> 200 { ok: true }
+ *
+ * Reads are open: bindings are public by design (the other backend keeps them on a public chain) and every
+ * reader re-verifies them. Writes need the token: the signature already guarantees integrity; the token keeps
+ * other local users from filling the store. Errors: `{ code, message }` with the status of http-errors.ts.
+ */
+import { timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { fastify } from 'fastify'
+import { PRouterError, isPRouterError } from '../../errors.js'
+import { DEFAULT_REGISTRY_BODY_LIMIT } from '../../constants.js'
+import type { Logger } from '../../logger.js'
+import {
+  bindingFromJson,
+  bindingToJson,
+  parseWorkerKey,
+  verifyBinding,
+  workerKeyHex,
+} from '../../identity/index.js'
+import type { SignedBinding } from '../../identity/index.js'
+import type { RegistryBackend } from '../backend.js'
+import { httpStatusOf } from './http-errors.js'
+
+export interface RegistryServerInit {
+  store: RegistryBackend
+  token: string
+  bodyLimit?: number
+}
+
+export interface RegistryServer {
+  readonly app: FastifyInstance
+  /** Listen (default 127.0.0.1, port 0 = any free port); resolves with the URL. */
+  listen(options?: { host?: string; port?: number }): Promise<string>
+  close(): Promise<void>
+}
+
+export function createRegistryServer(
+  init: RegistryServerInit,
+  components: { logger: Logger },
+): RegistryServer {
+  const log = components.logger.child({ component: 'registry-server' })
+  // forceCloseConnections: close() must not wait for event streams (they never end on their own)
+  const app = fastify({
+    bodyLimit: init.bodyLimit ?? DEFAULT_REGISTRY_BODY_LIMIT,
+    logger: false,
+    forceCloseConnections: true,
+  })
+  app.setErrorHandler((err, _req, reply) => {
+    const e = toPRouterError(err)
+    if (e.code === 'ERR_INTERNAL') log.error({ err }, 'registry request failed')
+    return sendError(reply, e)
+  })
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new PRouterError('ERR_REGISTRY_NOT_FOUND', `no route ${req.method} ${req.url}`)),
+  )
+  registerRoutes(app, init, log)
+  return {
+    app,
+    listen: async ({ host = '127.0.0.1', port = 0 } = {}) => {
+      const url = await app.listen({ host, port })
+      log.info({ url }, 'registry listening')
+      return url
+    },
+    close: () => app.close(),
+  }
+}
+
+function registerRoutes(app: FastifyInstance, init: RegistryServerInit, log: Logger): void {
+  const { store } = init
+  app.get('/healthz', () => ({ ok: true }))
+  app.post('/v1/bindings', async (req, reply) => {
+    requireToken(req, init.token)
+    const binding = bindingFromJson(req.body)
+    await store.publish(binding)
+    const v = verifyBinding(binding)
+    return reply
+      .code(201)
+      .send({ workerKey: v.workerKey, signingTime: v.signingTime, endpoints: v.endpoints })
+  })
+  app.get<{ Params: { workerKey: string } }>('/v1/bindings/:workerKey', async (req) => {
+    const key = workerKeyHex(parseWorkerKey(req.params.workerKey))
+    const [held] = await store.candidates(key)
+    if (held === undefined) throw new PRouterError('ERR_REGISTRY_NOT_FOUND', `no binding for worker ${key}`)
+    return describe(held)
+  })
+  app.get('/v1/bindings', async () => ({ bindings: (await store.all()).map(describe) }))
+  app.get('/v1/events', (req, reply) => {
+    streamEvents(store, req, reply, log)
+  })
+}
+
+function describe(binding: SignedBinding): object {
+  const v = verifyBinding(binding)
+  return {
+    ...bindingToJson(binding),
+    workerKey: v.workerKey,
+    signingTime: v.signingTime,
+    endpoints: v.endpoints,
+  }
+}
+
+function streamEvents(store: RegistryBackend, req: FastifyRequest, reply: FastifyReply, log: Logger): void {
+  const controller = new AbortController()
+  reply.hijack()
+  reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
+  reply.raw.write(': watching\n\n')
+  req.raw.on('close', () => {
+    controller.abort()
+  })
+  store
+    .watch(
+      ({ binding }) => {
+        reply.raw.write(`data: ${JSON.stringify(bindingToJson(binding))}\n\n`)
+      },
+      { signal: controller.signal },
+    )
+    .catch((err: unknown) => {
+      log.warn({ err }, 'event stream ended')
+    })
+    .finally(() => reply.raw.end())
+}
+
+function requireToken(req: FastifyRequest, token: string): void {
+  const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '')
+  const want = Buffer.from(token)
+  if (given.length !== want.length || !timingSafeEqual(given, want)) {
+    throw new PRouterError('ERR_REGISTRY_UNAUTHORIZED', 'a valid bearer token is required to publish')
+  }
+}
+
+function toPRouterError(err: unknown): PRouterError {
+  if (isPRouterError(err)) return err
+  const e = err as { code?: string; message?: string }
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new PRouterError('ERR_REGISTRY_BODY_TOO_LARGE', 'request body too large')
+  }
+  if (typeof e.code === 'string' && e.code.startsWith('FST_ERR_CTP')) {
+    return new PRouterError('ERR_REGISTRY_BAD_REQUEST', e.message ?? 'bad request body')
+  }
+  if ((err as { statusCode?: number }).statusCode === 400) {
+    return new PRouterError('ERR_REGISTRY_BAD_REQUEST', e.message ?? 'bad request')
+  }
+  return new PRouterError('ERR_INTERNAL', 'internal error', { cause: err })
+}
+
+function sendError(reply: FastifyReply, err: PRouterError): FastifyReply {
+  const status = httpStatusOf(err.code)
+  return reply.code(status).send({ code: err.code, message: status === 500 ? 'internal error' : err.message })
+}

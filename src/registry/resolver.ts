@@ -1,0 +1,166 @@
+/**
+ * The registry as PRouter uses it, over any backend. Backends are not trusted: every binding is verified
+ * (sr25519 over 0xff 0x02 ++ SCALE payload) before it is believed, and among a key's candidates the newest
+ * signing time that verifies wins — so a forged or replayed submission can neither be believed nor hide a
+ * later valid one. Verified answers are cached for a short TTL, so repeated lookups cost a map read.
+ */
+import { PRouterError, isPRouterError } from '../errors.js'
+import { DEFAULT_RESOLVE_CACHE_TTL, DEFAULT_RESOLVE_MAX_AGE } from '../constants.js'
+import type { Logger } from '../logger.js'
+import type { SignedBinding, VerifiedBinding } from '../identity/index.js'
+import { parseI2pEndpoint, parseWorkerKey, verifyBinding, workerKeyHex } from '../identity/index.js'
+import type { BackendCallOptions, PublishReceipt, RegistryBackend } from './backend.js'
+
+export interface RegistryInit {
+  backend: RegistryBackend
+  /** How long a verified answer is reused (ms). 0 disables the cache. */
+  cacheTtlMs?: number
+  /** Bindings older than this are not believed (ms). */
+  maxAgeMs?: number
+  now?: () => number
+}
+
+export interface Registry {
+  readonly backend: RegistryBackend
+  publish(binding: SignedBinding, options?: BackendCallOptions): Promise<PublishReceipt>
+  /** The newest valid binding of `workerKey`; ERR_INVALID_WORKER_KEY, ERR_REGISTRY_NOT_FOUND. */
+  resolve(workerKey: string, options?: BackendCallOptions): Promise<VerifiedBinding>
+  /** The worker key whose newest valid binding names this I2P address (`x.b32.i2p` or `i2p://x.b32.i2p`). */
+  reverse(i2pAddress: string, options?: BackendCallOptions): Promise<string>
+  /** The newest valid binding of every key. */
+  list(options?: BackendCallOptions): Promise<VerifiedBinding[]>
+  /** Verified changes, until `signal` aborts; a change also refreshes the cache. */
+  watch(onChange: (binding: VerifiedBinding) => void, options: { signal: AbortSignal }): Promise<void>
+  close(): Promise<void>
+}
+
+/** Verify each candidate, drop what fails, keep the newest (by signing time) per worker key. */
+export function newestValid(bindings: readonly SignedBinding[], notBefore = 0): Map<string, VerifiedBinding> {
+  const newest = new Map<string, VerifiedBinding>()
+  for (const b of bindings) {
+    const v = tryVerify(b)
+    if (v === undefined || v.signingTime < notBefore) continue
+    const held = newest.get(v.workerKey)
+    if (held === undefined || v.signingTime > held.signingTime) newest.set(v.workerKey, v)
+  }
+  return newest
+}
+
+function tryVerify(b: SignedBinding): VerifiedBinding | undefined {
+  try {
+    return verifyBinding(b)
+  } catch (err) {
+    if (isPRouterError(err)) return undefined
+    throw err
+  }
+}
+
+export function createRegistry(init: RegistryInit, components: { logger: Logger }): Registry {
+  return new VerifyingRegistry(
+    init,
+    components.logger.child({ component: 'registry', backend: init.backend.kind }),
+  )
+}
+
+interface CacheEntry {
+  binding: VerifiedBinding
+  expires: number
+}
+
+class VerifyingRegistry implements Registry {
+  readonly backend: RegistryBackend
+  private readonly cache = new Map<string, CacheEntry>()
+  private readonly byAddress = new Map<string, string>()
+  private readonly ttl: number
+  private readonly maxAge: number
+  private readonly now: () => number
+
+  constructor(
+    init: RegistryInit,
+    private readonly log: Logger,
+  ) {
+    this.backend = init.backend
+    this.ttl = init.cacheTtlMs ?? DEFAULT_RESOLVE_CACHE_TTL
+    this.maxAge = init.maxAgeMs ?? DEFAULT_RESOLVE_MAX_AGE
+    this.now = init.now ?? Date.now
+  }
+
+  async publish(binding: SignedBinding, options?: BackendCallOptions): Promise<PublishReceipt> {
+    const verified = verifyBinding(binding) // never relay what would not verify
+    const receipt = await this.backend.publish(binding, options)
+    this.remember(verified)
+    return receipt
+  }
+
+  async resolve(workerKey: string, options?: BackendCallOptions): Promise<VerifiedBinding> {
+    const key = workerKeyHex(parseWorkerKey(workerKey))
+    const hit = this.cache.get(key)
+    if (hit !== undefined && hit.expires > this.now()) return hit.binding
+    const found = newestValid(await this.backend.candidates(key, options), this.now() - this.maxAge).get(key)
+    if (found === undefined) {
+      this.cache.delete(key)
+      throw new PRouterError(
+        'ERR_REGISTRY_NOT_FOUND',
+        `no valid binding for worker ${key} in the ${this.backend.kind} registry`,
+      )
+    }
+    this.remember(found)
+    return found
+  }
+
+  async reverse(i2pAddress: string, options?: BackendCallOptions): Promise<string> {
+    const b32 = normalizeAddress(i2pAddress)
+    const known = this.byAddress.get(b32)
+    if (known !== undefined) {
+      const current = await this.resolve(known, options).catch(() => undefined)
+      if (current !== undefined && addressesOf(current).includes(b32)) return known
+    }
+    for (const binding of await this.list(options)) this.remember(binding)
+    const found = this.byAddress.get(b32)
+    if (found === undefined) {
+      throw new PRouterError('ERR_REGISTRY_NOT_FOUND', `no worker has a valid binding to ${b32}`)
+    }
+    return found
+  }
+
+  async list(options?: BackendCallOptions): Promise<VerifiedBinding[]> {
+    const newest = newestValid(await this.backend.all(options), this.now() - this.maxAge)
+    return [...newest.values()]
+  }
+
+  async watch(onChange: (binding: VerifiedBinding) => void, options: { signal: AbortSignal }): Promise<void> {
+    await this.backend.watch(({ binding }) => {
+      const v = tryVerify(binding)
+      if (v === undefined) {
+        this.log.debug('ignored a binding that does not verify')
+        return
+      }
+      const held = this.cache.get(v.workerKey)
+      if (held !== undefined && held.binding.signingTime > v.signingTime) return // a stale replay
+      this.remember(v)
+      onChange(v)
+    }, options)
+  }
+
+  close(): Promise<void> {
+    this.cache.clear()
+    return this.backend.close()
+  }
+
+  private remember(binding: VerifiedBinding): void {
+    if (this.ttl > 0) this.cache.set(binding.workerKey, { binding, expires: this.now() + this.ttl })
+    for (const address of addressesOf(binding)) this.byAddress.set(address, binding.workerKey)
+  }
+}
+
+function addressesOf(binding: VerifiedBinding): string[] {
+  return binding.endpoints.map(parseI2pEndpoint).filter((a): a is string => a !== undefined)
+}
+
+function normalizeAddress(address: string): string {
+  const b32 = parseI2pEndpoint(address) ?? parseI2pEndpoint(`i2p://${address}`)
+  if (b32 === undefined) {
+    throw new PRouterError('ERR_INVALID_ARGUMENT', `"${address.slice(0, 80)}" is not an I2P b32 address`)
+  }
+  return b32
+}

@@ -1,0 +1,167 @@
+/**
+ * One behavioural suite for every registry backend (as js-libp2p runs one compliance suite per transport).
+ * Each backend file calls `registryCompliance(name, setup)`. What may differ between backends is only
+ * *where* a bad binding is stopped: a backend that checks (local) refuses it on publish; one that cannot
+ * (evm) stores it — either way the resolver must never return it.
+ */
+import { describe, test } from 'node:test'
+import type { TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { generateDestinationKeys } from '../../src/i2p/index.js'
+import type { SignedBinding, WorkerKeyPair } from '../../src/identity/index.js'
+import { i2pEndpoint, signBinding, workerKeyFromSuri } from '../../src/identity/index.js'
+import type { RegistryBackend } from '../../src/registry/backend.js'
+import { createRegistry } from '../../src/registry/resolver.js'
+import type { Registry } from '../../src/registry/resolver.js'
+import { isPRouterError } from '../../src/errors.js'
+import { silentLogger } from '../../src/logger.js'
+
+export interface ComplianceTarget {
+  backend: RegistryBackend
+}
+
+const logger = silentLogger()
+
+export function registryCompliance(name: string, setup: (t: TestContext) => Promise<ComplianceTarget>): void {
+  describe(`registry compliance: ${name}`, () => {
+    const open = async (t: TestContext): Promise<Registry> => {
+      const { backend } = await setup(t)
+      const registry = createRegistry({ backend, cacheTtlMs: 60_000 }, { logger })
+      t.after(() => registry.close())
+      return registry
+    }
+
+    test('a published binding resolves, verified, with its endpoints and signing time', async (t) => {
+      const registry = await open(t)
+      const { pair, endpoint } = await worker('//Alice')
+      const signingTime = Date.now() - 1000
+      await registry.publish(signBinding(pair, [endpoint], signingTime))
+      const got = await registry.resolve(pair.workerKey)
+      assert.deepEqual(
+        [got.workerKey, got.endpoints, got.signingTime],
+        [pair.workerKey, [endpoint], signingTime],
+      )
+    })
+
+    test('an unknown key is ERR_REGISTRY_NOT_FOUND; a malformed key ERR_INVALID_WORKER_KEY', async (t) => {
+      const registry = await open(t)
+      const { pair } = await worker('//Nobody')
+      await assert.rejects(registry.resolve(pair.workerKey), code('ERR_REGISTRY_NOT_FOUND'))
+      await assert.rejects(registry.resolve('0x1234'), code('ERR_INVALID_WORKER_KEY'))
+    })
+
+    test('a newer binding supersedes; replaying an older one cannot roll it back', async (t) => {
+      const registry = await open(t)
+      const { pair } = await worker('//Bob')
+      const [a, b] = [await endpointOf(), await endpointOf()]
+      const old = signBinding(pair, [a], Date.now() - 5000)
+      const fresh = signBinding(pair, [b], Date.now() - 1000)
+      await registry.publish(old)
+      await registry.publish(fresh)
+      await registry.backend.publish(old).catch(expectRefusal('ERR_BINDING_REPLAYED'))
+      const fresher = createRegistry({ backend: registry.backend, cacheTtlMs: 0 }, { logger })
+      assert.deepEqual((await fresher.resolve(pair.workerKey)).endpoints, [b])
+    })
+
+    test('a forged binding is never believed and does not hide the valid one', async (t) => {
+      const registry = await open(t)
+      const { pair, endpoint } = await worker('//Charlie')
+      await registry.publish(signBinding(pair, [endpoint], Date.now() - 2000))
+      const forged = forge(signBinding(pair, [await endpointOf()], Date.now() - 1000))
+      await assert.rejects(
+        registry.publish(forged),
+        code('ERR_BINDING_SIGNATURE'),
+        'the resolver never relays it',
+      )
+      await registry.backend.publish(forged).catch(expectRefusal('ERR_BINDING_SIGNATURE'))
+      const fresher = createRegistry({ backend: registry.backend, cacheTtlMs: 0 }, { logger })
+      assert.deepEqual((await fresher.resolve(pair.workerKey)).endpoints, [endpoint])
+    })
+
+    test('reverse finds the worker behind an I2P address; list holds every worker', async (t) => {
+      const registry = await open(t)
+      const alice = await worker('//Alice')
+      const dave = await worker('//Dave')
+      await registry.publish(signBinding(alice.pair, [alice.endpoint], Date.now() - 1000))
+      await registry.publish(signBinding(dave.pair, [dave.endpoint], Date.now() - 1000))
+      const fresher = createRegistry({ backend: registry.backend, cacheTtlMs: 0 }, { logger })
+      assert.equal(await fresher.reverse(dave.endpoint), dave.pair.workerKey)
+      assert.equal(await fresher.reverse(dave.endpoint.replace('i2p://', '')), dave.pair.workerKey)
+      const keys = (await fresher.list()).map((b) => b.workerKey)
+      assert.ok(keys.includes(alice.pair.workerKey) && keys.includes(dave.pair.workerKey))
+      await assert.rejects(fresher.reverse(await endpointOf()), code('ERR_REGISTRY_NOT_FOUND'))
+    })
+
+    test('watch reports a new valid binding', async (t) => {
+      const registry = await open(t)
+      const { pair, endpoint } = await worker('//Eve')
+      const controller = new AbortController()
+      t.after(() => {
+        controller.abort()
+      })
+      const seen = new Promise<string>((resolve) => {
+        registry
+          .watch(
+            (b) => {
+              if (b.workerKey === pair.workerKey) resolve(b.endpoints[0] ?? '')
+            },
+            { signal: controller.signal },
+          )
+          .catch(() => undefined) // ends when the backend goes away at teardown
+      })
+      await new Promise((resolve) => setTimeout(resolve, 300)) // let the watch subscribe
+      await registry.publish(signBinding(pair, [endpoint], Date.now() - 1000))
+      assert.equal(await withTimeout(seen, 10_000), endpoint)
+    })
+
+    test('a repeated resolve is answered from the cache', async (t) => {
+      const registry = await open(t)
+      const { pair, endpoint } = await worker('//Ferdie')
+      await registry.publish(signBinding(pair, [endpoint], Date.now() - 1000))
+      await registry.resolve(pair.workerKey)
+      const t0 = performance.now()
+      for (let i = 0; i < 1000; i++) await registry.resolve(pair.workerKey)
+      const perLookup = (performance.now() - t0) / 1000
+      t.diagnostic(`cached resolve: ${(perLookup * 1000).toFixed(2)} µs`)
+      assert.ok(perLookup < 0.1, `cached resolve took ${perLookup} ms`)
+    })
+  })
+}
+
+async function worker(suri: string): Promise<{ pair: WorkerKeyPair; endpoint: string }> {
+  return { pair: await workerKeyFromSuri(suri), endpoint: await endpointOf() }
+}
+
+async function endpointOf(): Promise<string> {
+  return i2pEndpoint((await generateDestinationKeys()).b32)
+}
+
+function forge(binding: SignedBinding): SignedBinding {
+  const signature = Uint8Array.from(binding.signature)
+  signature[10] = (signature[10] ?? 0) ^ 0xff
+  return { payload: binding.payload, signature }
+}
+
+function code(expected: string) {
+  return (err: unknown) => isPRouterError(err) && err.code === expected
+}
+
+/** A backend that checks refuses with `expected`; one that cannot accepts: both are fine. */
+function expectRefusal(expected: string) {
+  return (err: unknown) => {
+    assert.ok(isPRouterError(err), String(err))
+    assert.equal(err.code, expected)
+    return undefined
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => {
+        reject(new Error(`no answer in ${ms} ms`))
+      }, ms).unref(),
+    ),
+  ])
+}
