@@ -8,34 +8,16 @@ import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { generateDestinationKeys } from '../../src/i2p/index.js'
-import { createRouter } from '../../src/router/router.js'
-import type { ReadinessProbe, Router } from '../../src/router/router.js'
-import { planRouters, routerConfig } from '../../src/testnet/plan.js'
 import type { RouterRecord } from '../../src/testnet/index.js'
-import { b32FromDestination, createSamSession, samHello } from '../../src/sam/index.js'
+import { b32FromDestination, createSamSession } from '../../src/sam/index.js'
 import type { SamSession } from '../../src/sam/index.js'
 import { readExactly } from '../../src/testnet/measure.js'
-import { tempDir, testBinary, testLogger } from '../helpers/i2pd.js'
+import { loneRouter, testLogger } from '../helpers/i2pd.js'
 
 const logger = testLogger()
 const tunnels = { inbound: { length: 0, quantity: 1 }, outbound: { length: 0, quantity: 1 } }
 
-async function oneRouter(t: TestContext): Promise<{ router: Router; rec: RouterRecord }> {
-  const dir = await tempDir(t, 'prouter-i2p-keys-')
-  const [rec] = await planRouters({ dir, routers: 1, floodfills: 1, unreachable: 0 })
-  assert.ok(rec)
-  const binary = await testBinary()
-  const config = routerConfig(rec, 77, { urls: [], verify: false, threshold: 0 }, binary.certsDir)
-  const samProbe: ReadinessProbe = async (signal) => {
-    await samHello(rec.sam, { signal })
-  }
-  const router = createRouter(
-    { binary, config, restartBackoff: { min: 200, max: 1000 } },
-    { logger, probes: [samProbe] },
-  )
-  t.after(() => router.stop())
-  return { router, rec }
-}
+const oneRouter = (t: TestContext) => loneRouter(t)
 
 async function open(t: TestContext, rec: RouterRecord, destination?: string): Promise<SamSession> {
   const session = await createSamSession(

@@ -3,30 +3,18 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { stat } from 'node:fs/promises'
-import { createRouter } from '../../src/router/router.js'
 import type { ReadinessProbe, Router } from '../../src/router/router.js'
 import { confPath } from '../../src/router/data-dir.js'
 import { isRouterPid } from '../../src/router/pid.js'
-import { planRouters, routerConfig } from '../../src/testnet/plan.js'
-import { samHello } from '../../src/sam/index.js'
 import { isPRouterError } from '../../src/errors.js'
 import type { TestContext } from 'node:test'
-import { tempDir, testBinary, testLogger } from '../helpers/i2pd.js'
+import { loneRouter } from '../helpers/i2pd.js'
 
 async function oneRouter(t: TestContext, probes?: ReadinessProbe[], readyTimeout?: number): Promise<Router> {
-  const dir = await tempDir(t, 'prouter-router-')
-  const [rec] = await planRouters({ dir, routers: 1, floodfills: 1, unreachable: 0 })
-  assert.ok(rec)
-  const binary = await testBinary()
-  const config = routerConfig(rec, 77, { urls: [], verify: false, threshold: 0 }, binary.certsDir)
-  const samProbe: ReadinessProbe = async (signal) => {
-    await samHello(rec.sam, { signal })
-  }
-  const router = createRouter(
-    { binary, config, restartBackoff: { min: 200, max: 1000 }, ...(readyTimeout ? { readyTimeout } : {}) },
-    { logger: testLogger(), probes: probes ?? [samProbe] },
-  )
-  t.after(() => router.stop())
+  const { router } = await loneRouter(t, {
+    ...(probes === undefined ? {} : { probes }),
+    ...(readyTimeout === undefined ? {} : { readyTimeout }),
+  })
   return router
 }
 
