@@ -10,11 +10,9 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync } from 'node:fs'
 import { readFile, readdir } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { mnemonicToAccount } from 'viem/accounts'
 import { bytesToHex } from 'viem'
 
@@ -139,17 +137,18 @@ async function answersChainId(rpcUrl: string): Promise<boolean> {
   }
 }
 
-/** The native binary from the platform package, or the npm wrapper script if there is none. */
+/**
+ * The native binary from anvil's platform package. Only `@foundry-rs/anvil-linux-amd64` is a dependency: the
+ * package registry these machines reach serves no other platform's build, and `npm ci` refuses a lock file
+ * that names packages it cannot fetch (see docs/decisions.md).
+ */
 function anvilBinary(): string {
   const require = createRequire(import.meta.url)
   const arch = process.arch === 'x64' ? 'amd64' : process.arch
-  const name = process.platform === 'win32' ? 'anvil.exe' : 'anvil'
   try {
-    return require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/bin/${name}`)
+    return require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/bin/anvil`)
   } catch {
-    const wrapper = fileURLToPath(new URL('../../node_modules/.bin/anvil', import.meta.url))
-    if (existsSync(wrapper)) return wrapper
-    throw new Error('no anvil binary: run npm ci (the @foundry-rs/anvil package ships it)')
+    throw new Error(`no anvil binary for ${process.platform}-${arch}: run npm ci on linux x64`)
   }
 }
 
