@@ -8,14 +8,7 @@ import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { DEFAULT_REGISTRY_PORT } from '../constants.js'
 import { writeFileAtomic } from '../router/data-dir.js'
-import {
-  i2pEndpoint,
-  loadKeyStore,
-  parseWorkerKey,
-  signBinding,
-  verifyBinding,
-  workerKeyHex,
-} from '../identity/index.js'
+import { i2pEndpoint, loadKeyStore, parseWorkerKey, signBinding, workerKeyHex } from '../identity/index.js'
 import {
   createRegistry,
   createRegistryServer,
@@ -123,14 +116,13 @@ async function publish(o: RegistryOptions & { keys: string; json?: boolean }, cm
   try {
     const binding = signBinding(keys.worker, [i2pEndpoint(keys.i2p.b32)], Date.now())
     const t0 = performance.now()
-    const receipt = await registry.publish(binding)
+    const v = await registry.publish(binding)
     const ms = performance.now() - t0
-    const v = verifyBinding(binding)
     const view = {
       workerKey: v.workerKey,
       endpoints: v.endpoints,
       signingTime: v.signingTime,
-      ref: receipt.ref,
+      ref: v.ref,
       ms,
     }
     if (o.json === true) console.log(JSON.stringify(view))

@@ -1,5 +1,5 @@
 export type { RegistryBackend, BindingEvent, PublishReceipt, BackendCallOptions } from './backend.js'
-export type { Registry, RegistryInit } from './resolver.js'
+export type { PublishedBinding, Registry, RegistryInit } from './resolver.js'
 export { createRegistry, newestValid } from './resolver.js'
 export type { AcceptanceRules } from './rules.js'
 export { checkAcceptable, DEFAULT_RULES } from './rules.js'

@@ -20,9 +20,12 @@ export interface RegistryInit {
   now?: () => number
 }
 
+export type PublishedBinding = VerifiedBinding & PublishReceipt
+
 export interface Registry {
   readonly backend: RegistryBackend
-  publish(binding: SignedBinding, options?: BackendCallOptions): Promise<PublishReceipt>
+  /** Verify, then publish; resolves with what was published (verified) and the backend's reference. */
+  publish(binding: SignedBinding, options?: BackendCallOptions): Promise<PublishedBinding>
   /** The newest valid binding of `workerKey`; ERR_INVALID_WORKER_KEY, ERR_REGISTRY_NOT_FOUND. */
   resolve(workerKey: string, options?: BackendCallOptions): Promise<VerifiedBinding>
   /** The worker key whose newest valid binding names this I2P address (`x.b32.i2p` or `i2p://x.b32.i2p`). */
@@ -85,11 +88,11 @@ class VerifyingRegistry implements Registry {
     this.now = init.now ?? Date.now
   }
 
-  async publish(binding: SignedBinding, options?: BackendCallOptions): Promise<PublishReceipt> {
+  async publish(binding: SignedBinding, options?: BackendCallOptions): Promise<PublishedBinding> {
     const verified = verifyBinding(binding) // never relay what would not verify
     const receipt = await this.backend.publish(binding, options)
     this.remember(verified)
-    return receipt
+    return { ...verified, ...receipt }
   }
 
   async resolve(workerKey: string, options?: BackendCallOptions): Promise<VerifiedBinding> {

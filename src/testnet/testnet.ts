@@ -7,7 +7,8 @@
  * router's client tunnels are built.
  */
 import { mkdir, readFile } from 'node:fs/promises'
-import { PRouterError } from '../errors.js'
+import { join } from 'node:path'
+import { invalidOption, PRouterError } from '../errors.js'
 import {
   DEFAULT_TESTNET_FLOODFILLS,
   DEFAULT_TESTNET_NETID,
@@ -23,9 +24,7 @@ import type { ReadinessProbe, Router } from '../router/router.js'
 import { createRouter } from '../router/router.js'
 import { buildReseedZip } from '../router/reseed-zip.js'
 import { samHello } from '../sam/index.js'
-import { invalidOption } from '../errors.js'
 import { deadlineSignal, isTimeoutReason, sleep } from '../signals.js'
-import { join } from 'node:path'
 import type { RouterRecord, TestnetState } from './state.js'
 import { writeState } from './state.js'
 import { assertNoLiveTestnet } from './control.js'
