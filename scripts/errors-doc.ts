@@ -5,10 +5,14 @@ import { ERROR_CODES } from '../src/errors.js'
 const GROUPS: Array<[string, RegExp]> = [
   ['General', /^ERR_(INVALID_(OPTION|ARGUMENT)|INTERNAL)$/],
   ['SAM client (src/sam)', /^ERR_SAM_/],
-  ['Router (src/router)', /^ERR_(ROUTER|I2PCONTROL)/],
+  ['Router (src/router)', /^ERR_(ROUTER_(?!UNAVAILABLE)|I2PCONTROL)/],
   ['Identity (src/identity)', /^ERR_(BINDING_(MALFORMED|SIGNATURE)|INVALID_WORKER_KEY|KEY_|I2P_)/],
   ['Registry (src/registry)', /^ERR_(REGISTRY|BINDING|EVM)_/],
   ['Testnet (src/testnet)', /^ERR_TESTNET_/],
+  [
+    'Daemon, relays and local API (src/daemon, src/proxy, src/api; HTTP status in docs/api.md)',
+    /^ERR_(ROUTER_UNAVAILABLE|PEER_|API_|NOT_FOUND|TOO_MANY|RATE|HEADERS|BODY|PATH|ANONYMOUS|REQUEST|IDLE|SERVICE|NO_SERVICE)/,
+  ],
 ]
 
 const INTRO = `# Error codes

@@ -78,3 +78,37 @@ export const DEFAULT_EVM_TX_TIMEOUT = 2 * MINUTE
 export const DEFAULT_EVM_POLL_INTERVAL = 2 * SECOND
 /** Blocks per eth_getLogs request (a count, not a duration): many public RPC endpoints cap a query at 10k. */
 export const DEFAULT_EVM_LOG_BLOCK_RANGE = 10_000
+
+// Daemon (src/daemon, src/proxy, src/api)
+export const DEFAULT_DATA_DIR = '.prouter'
+export const DEFAULT_API_PORT = 7620
+export const DEFAULT_DAEMON_TUNNEL_QUANTITY = 2
+export const DEFAULT_INBOUND_MAX_STREAMS = 256
+export const DEFAULT_OUTBOUND_MAX_STREAMS = 256
+export const DEFAULT_OUTBOUND_MAX_STREAMS_PER_PEER = 32
+/** Requests waiting for a free outbound stream before new ones are refused (ERR_TOO_MANY_STREAMS). */
+export const DEFAULT_OUTBOUND_MAX_PENDING = 1024
+export const DEFAULT_OUTBOUND_CONNECT_TIMEOUT = 30 * SECOND
+export const DEFAULT_RATE_LIMIT_PER_SECOND = 100
+export const DEFAULT_RATE_LIMIT_BURST = 200
+export const DEFAULT_MAX_HEADER_BYTES = 16 * KIB
+export const DEFAULT_MAX_BODY_BYTES = 64 * MIB
+export const DEFAULT_IDLE_TIMEOUT = 60 * SECOND
+export const DEFAULT_REQUEST_TIMEOUT = 5 * MINUTE
+export const DEFAULT_WARM_INTERVAL = 30 * SECOND
+export const DEFAULT_WARM_MAX = 64
+/** Re-sign and re-publish the binding this often: well inside the pallet's 4 h window. */
+export const DEFAULT_PUBLISH_REFRESH_INTERVAL = 1 * HOUR
+/** How long an idle inbound HTTP connection (an I2P stream) is kept open for the next request. */
+export const INBOUND_KEEP_ALIVE_TIMEOUT = 5 * MINUTE
+/** Waiting for the SAM bridge to answer again after the router went away. */
+export const SESSION_RETRY_MIN = 500
+export const SESSION_RETRY_MAX = 10 * SECOND
+/** How often the daemon polls its router's stats for /v1/status (cached in between). */
+export const ROUTER_STATS_TTL = 2 * SECOND
+/** Longest delay a Node timer takes, in ms: longer durations in the config are refused, never wrapped. */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1
+/** Random bytes of a generated local API token (written as hex to `<dataDir>/api.token`). */
+export const API_TOKEN_BYTES = 32
+/** Shortest local API token accepted from a token file, in characters. */
+export const MIN_API_TOKEN_LENGTH = 16

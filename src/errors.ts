@@ -73,6 +73,26 @@ export const ERROR_CODES = {
   ERR_EVM_NO_RELAYER:
     'Publishing to the EVM registry needs a relayer key (a funded secp256k1 account); none is set.',
 
+  ERR_ROUTER_UNAVAILABLE:
+    'The local router (its SAM session) is down or restarting: the request was not sent; retry shortly.',
+  ERR_PEER_UNREACHABLE:
+    'The worker is registered but could not be reached over I2P before the deadline (its router or tunnels are down).',
+  ERR_PEER_CLOSED: 'The worker closed the stream before answering in full.',
+  ERR_API_UNAUTHORIZED: 'The request to the local API carries no valid bearer token.',
+  ERR_API_BAD_REQUEST: 'The request to the local API is malformed (route, worker name, headers).',
+  ERR_NOT_FOUND: 'No such route on the local API.',
+  ERR_TOO_MANY_STREAMS: 'The limit of concurrent streams (inbound or outbound) is reached; retry later.',
+  ERR_RATE_LIMITED: 'The calling worker sent more requests than its rate limit allows; see Retry-After.',
+  ERR_HEADERS_TOO_LARGE: 'The request headers exceed limits.maxHeaderBytes.',
+  ERR_BODY_TOO_LARGE: 'The body exceeds limits.maxBodyBytes.',
+  ERR_PATH_NOT_ALLOWED: 'The worker does not serve this path to other workers (inbound.allowPaths).',
+  ERR_ANONYMOUS_REFUSED:
+    'The worker refuses callers without a registered, signature-valid binding (inbound.allowAnonymous).',
+  ERR_REQUEST_TIMEOUT: 'The request did not complete within limits.requestTimeout.',
+  ERR_IDLE_TIMEOUT: 'No byte moved on the request for limits.idleTimeout.',
+  ERR_SERVICE_UNREACHABLE: "The worker's local service (service.url) could not be reached or failed.",
+  ERR_NO_SERVICE: 'This worker has no local service configured (service.url): it serves no inbound requests.',
+
   ERR_TESTNET_TIMEOUT: 'The testnet did not reach the awaited state before its deadline.',
   ERR_TESTNET_STATE: 'The testnet folder holds no testnet, or one in another state.',
 } as const

@@ -93,3 +93,8 @@ export function checkTimeout(value: number | undefined, name: string, fallback: 
   }
   return timeout
 }
+
+/** `signal.aborted`, read through a call: after an `await` the flag may have changed (type narrowing forgets). */
+export function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted
+}

@@ -1,32 +1,29 @@
 /**
- * `prouter demo`: the main job for now. Brings up a private testnet on loopback, opens one destination on a
- * reachable router and one on a router that publishes no address, and has them talk: times for each step,
- * round trips and a one-way transfer. Everything it started is stopped before it returns.
+ * `prouter demo`: the main job. Brings up a local PRouter network — a private I2P testnet, the local
+ * registry, and three workers each with a sample service (charlie's router publishes no address) — then
+ * sends a request from alice to charlie by charlie's worker key and prints the latency and who charlie's
+ * service was told called. Keeps running (status URLs printed) until Ctrl-C, then stops everything it started.
  */
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { MIB } from '../constants.js'
-import type { SamSession } from '../sam/index.js'
-import { createSamSession } from '../sam/index.js'
-import type { Testnet } from '../testnet/index.js'
-import { createTestnet } from '../testnet/index.js'
-import { firstEcho, oneWay, percentile, roundTrips, serveMeasure } from '../testnet/measure.js'
-import type { RouterRecord } from '../testnet/index.js'
-import type { Logger } from '../logger.js'
+import { createWorkerNet, type WorkerNet, type WorkerNode } from '../testnet/workers.js'
+import { percentile } from '../testnet/measure.js'
 import { contextOf, interruptSignal } from './context.js'
 import { seconds, table } from './format.js'
 
 interface DemoOptions {
   dir: string
   hops: string
+  once?: boolean
 }
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('bring up a local testnet and show two destinations talking, with times')
-    .option('--dir <dir>', 'folder for the demo testnet', '.prouter/demo')
+    .description('bring up a local PRouter network of three workers and have alice call charlie by key')
+    .option('--dir <dir>', 'folder for the demo network', '.prouter/demo')
     .option('--hops <n>', 'tunnel length in each direction', '1')
+    .option('--once', 'stop after the requests instead of waiting for Ctrl-C')
     .action(demo)
 }
 
@@ -35,71 +32,95 @@ async function demo(opts: DemoOptions, cmd: Command): Promise<void> {
   const signal = interruptSignal()
   const binary = await ctx.binary(signal)
   say(`i2pd ${binary.version} (${binary.source})`)
-  const net = await createTestnet(
-    { dir: resolve(opts.dir), binary, routers: 5, unreachable: 1 },
-    {
-      logger: ctx.logger,
-      onProgress: (p) => {
-        if (p.step === 'up') say(`testnet up: 5 routers in ${seconds(p.ms)}`)
-      },
-    },
+  const started = performance.now()
+  const net = await createWorkerNet(
+    { dir: resolve(opts.dir), binary, hops: Number(opts.hops), cacheDir: ctx.options.cacheDir },
+    { logger: ctx.logger },
     { signal },
   )
-  const sessions: SamSession[] = []
   try {
-    await talk(net, Number(opts.hops), sessions, ctx.logger, signal)
-  } finally {
-    await Promise.all(sessions.map((s) => s.close()))
-    await net.destroy()
-    say('all routers stopped')
-  }
-}
-
-async function talk(net: Testnet, hops: number, sessions: SamSession[], logger: Logger, signal: AbortSignal) {
-  const [first, last] = [net.state.routers[0], net.state.routers.at(-1)]
-  if (first === undefined || last === undefined) return
-  const open = async (rec: RouterRecord): Promise<[SamSession, number]> => {
-    const t0 = performance.now()
-    const tunnels = { inbound: { length: hops, quantity: 2 }, outbound: { length: hops, quantity: 2 } }
-    const s = await createSamSession({ sam: rec.sam, tunnels }, { logger }, { signal })
-    sessions.push(s)
-    return [s, performance.now() - t0]
-  }
-  const [[alice, aliceMs], [bob, bobMs]] = await Promise.all([open(first), open(last)])
-  say(`alice on ${first.name} (reachable):   ${alice.b32}  session ${ms(aliceMs)}`)
-  say(`bob   on ${last.name} (unreachable): ${bob.b32}  session ${ms(bobMs)}`)
-  void serveForever(bob, signal)
-  const t0 = performance.now()
-  const stream = await alice.connect(bob.destination, { signal })
-  const connected = performance.now() - t0
-  const echo = await firstEcho(stream)
-  const rtts = await roundTrips(stream, 64, 50)
-  stream.destroy()
-  const bulk = await alice.connect(bob.destination, { signal })
-  const bps = await oneWay(bulk, 1 * MIB)
-  bulk.destroy()
-  console.log(
-    table([
-      { step: 'stream connect', value: ms(connected) },
-      { step: 'first echo', value: ms(echo) },
-      {
-        step: '64 B round trip p50 / p99',
-        value: `${ms(percentile(rtts, 50))} / ${ms(percentile(rtts, 99))}`,
-      },
-      { step: '1 MiB one way', value: `${(bps / MIB).toFixed(2)} MiB/s` },
-    ]),
-  )
-  say(`${hops}-hop tunnels each way; bob's router publishes no address and was reached through its tunnels`)
-}
-
-async function serveForever(session: SamSession, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted) {
-    try {
-      const { stream } = await session.accept({ signal })
-      serveMeasure(stream)
-    } catch {
-      return // session closed
+    say(
+      `network up in ${seconds(performance.now() - started)}: 4 testnet routers, registry ${net.registryUrl}`,
+    )
+    printWorkers(net)
+    await callCharlie(net)
+    printStatusUrls(net)
+    if (opts.once !== true) {
+      say('running; press Ctrl-C to stop')
+      await new Promise<void>((done) => {
+        signal.addEventListener(
+          'abort',
+          () => {
+            done()
+          },
+          { once: true },
+        )
+      })
     }
+  } finally {
+    await net.destroy()
+    say('stopped: every daemon, router and service this demo started')
+  }
+}
+
+function printWorkers(net: WorkerNet): void {
+  const rows = net.workers.map((w) => ({
+    worker: w.name,
+    key: w.workerKey,
+    address: w.daemon?.b32 ?? '',
+    router: routerOf(w),
+  }))
+  console.log(table(rows))
+}
+
+function routerOf(w: WorkerNode): string {
+  const r = w.daemon?.config.router
+  if (r?.mode === 'managed') return `own i2pd, pid ${w.daemon?.router.router?.pid ?? '?'}`
+  return `attached to ${r?.sam.host ?? '?'}:${r?.sam.port ?? '?'} (publishes no address)`
+}
+
+async function callCharlie(net: WorkerNet): Promise<void> {
+  const alice = net.worker('alice')
+  const charlie = net.worker('charlie')
+  const first = await call(alice, charlie.workerKey)
+  say(`alice -> charlie by key: HTTP ${first.status} in ${ms(first.ms)} (first request)`)
+  say(`charlie's service was told the caller is ${String(first.body.caller)}`)
+  say(
+    first.body.caller === alice.workerKey
+      ? '  = alice: verified by her signed binding'
+      : '  != alice: NOT verified',
+  )
+  const warm: number[] = []
+  for (let i = 0; i < 20; i++) warm.push((await call(alice, charlie.workerKey)).ms)
+  say(
+    `20 more requests: p50 ${ms(percentile(warm, 50))}, p99 ${ms(percentile(warm, 99))} (kept-alive stream)`,
+  )
+}
+
+async function call(
+  from: WorkerNode,
+  to: string,
+): Promise<{ status: number; ms: number; body: Record<string, unknown> }> {
+  const daemon = from.daemon
+  if (daemon === undefined) throw new Error(`${from.name} runs no daemon`)
+  const t0 = performance.now()
+  const res = await fetch(`${daemon.apiUrl}/v1/workers/${to}/hello`, {
+    headers: { authorization: `Bearer ${daemon.config.api.token}` },
+  })
+  const body = (await res.json()) as Record<string, unknown>
+  return { status: res.status, ms: performance.now() - t0, body }
+}
+
+function printStatusUrls(net: WorkerNet): void {
+  for (const w of net.workers) {
+    if (w.daemon === undefined) continue
+    say(`${w.name}: ${w.daemon.apiUrl}/v1/status  (token in ${w.daemon.config.dataDir}/api.token)`)
+  }
+  const alice = net.worker('alice').daemon
+  if (alice !== undefined) {
+    say(
+      `try: curl -H "Authorization: Bearer $(cat ${alice.config.dataDir}/api.token)" ${alice.apiUrl}/v1/workers/${net.worker('charlie').workerKey}/hello`,
+    )
   }
 }
 

@@ -8,6 +8,7 @@ import { registerTestnetCommands } from './testnet-commands.js'
 import { registerDemoCommand } from './demo-command.js'
 import { registerKeysCommands } from './keys-commands.js'
 import { registerRegistryCommands } from './registry-commands.js'
+import { registerRunCommand } from './run-command.js'
 
 const program = new Command('prouter')
   .description('reach any worker by its key, over I2P')
@@ -18,6 +19,7 @@ registerTestnetCommands(program)
 registerDemoCommand(program)
 registerKeysCommands(program)
 registerRegistryCommands(program)
+registerRunCommand(program)
 
 try {
   await program.parseAsync()

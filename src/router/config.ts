@@ -45,8 +45,8 @@ export interface ReseedConfig {
   zipFile?: string
   /** An SU3 file or URL. */
   su3File?: string
-  /** HTTPS reseed URLs; empty for private networks so nothing is fetched from the internet. */
-  urls: readonly string[]
+  /** HTTPS reseed URLs; empty for private networks so nothing is fetched from the internet; undefined: i2pd's own list. */
+  urls: readonly string[] | undefined
   verify: boolean
   threshold: number
 }
@@ -147,7 +147,8 @@ function i2pcontrolSection(c: RouterConfig): Section {
 }
 
 function reseedSection(r: ReseedConfig): Section {
-  const s: Section = { verify: r.verify, threshold: r.threshold, urls: r.urls.join(','), yggurls: '' }
+  const s: Section = { verify: r.verify, threshold: r.threshold, yggurls: '' }
+  if (r.urls !== undefined) s.urls = r.urls.join(',')
   if (r.zipFile !== undefined) s.zipfile = r.zipFile
   if (r.su3File !== undefined) s.file = r.su3File
   return s

@@ -1,0 +1,90 @@
+/**
+ * The daemon's configuration, as every module receives it: validated once (config.ts) from defaults, a JSON
+ * file, `PROUTER_*` environment variables and command-line flags (later layers win), then frozen.
+ * Durations are milliseconds, sizes bytes.
+ */
+import type { RegistrySpec } from '../registry/index.js'
+
+export interface HopConfig {
+  /** Hops, 0..7. */
+  length: number
+  /** Tunnels, 1..16. */
+  quantity: number
+}
+
+/** PRouter starts and supervises its own i2pd (config, keys, restart). */
+export interface ManagedRouterConfig {
+  mode: 'managed'
+  /** i2pd's data folder (default `<dataDir>/router`). */
+  dataDir: string
+  /** An explicit i2pd binary; default: PATH, the cache, else provision Debian trixie's. */
+  i2pd: string | undefined
+  /** Address i2pd binds and publishes (NTCP2). */
+  host: string
+  /** NTCP2 port; 0 = i2pd picks one. */
+  port: number
+  /** 2 = the public I2P network; anything else is a private network. */
+  netId: number
+  /** Publish a reachable address; false = firewalled (reached only through its tunnels). */
+  published: boolean
+  floodfill: boolean
+  /** L, O, P, X or KB/s. */
+  bandwidth: string
+  reservedRange: boolean
+  nat: boolean
+  ssu2: boolean
+  ipv6: boolean
+  transit: boolean
+  /** Loopback ports of the router's own SAM, I2PControl and web console; 0 = choose a free one at start. */
+  samPort: number
+  i2pcontrolPort: number
+  consolePort: number
+  reseed: {
+    zipFile: string | undefined
+    su3File: string | undefined
+    urls: string[]
+    verify: boolean
+    threshold: number
+  }
+}
+
+/** PRouter uses an i2pd someone else runs. */
+export interface AttachedRouterConfig {
+  mode: 'attach'
+  sam: { host: string; port: number }
+  /** Router stats for /v1/status; optional (status then shows SAM only). */
+  i2pcontrol: { host: string; port: number; password: string; certFile: string } | undefined
+}
+
+export interface DaemonConfig {
+  /** Folder of the daemon's state (default `.prouter`). */
+  dataDir: string
+  /** Worker key and I2P key files (default `<dataDir>/keys`). */
+  keysDir: string
+  router: ManagedRouterConfig | AttachedRouterConfig
+  tunnels: { inbound: HopConfig; outbound: HopConfig }
+  registry: RegistrySpec
+  api: {
+    /** Must be a loopback address. */
+    host: string
+    /** 0 = any free port (read it back from the daemon). */
+    port: number
+    /** Bearer token of the local API (from apiTokenFile, else generated into `<dataDir>/api.token`, 0600). */
+    token: string
+  }
+  /** Where inbound requests go: the worker's own service (e.g. pRuntime), `http://host:port[/base]`. */
+  service: { url: string | undefined }
+  inbound: {
+    allowAnonymous: boolean
+    /** Exact paths, or prefixes ending in `*`; undefined = every path. */
+    allowPaths: string[] | undefined
+    maxStreams: number
+    /** Per calling worker (anonymous callers share one bucket). */
+    rateLimit: { perSecond: number; burst: number }
+  }
+  outbound: { maxStreams: number; maxStreamsPerPeer: number; maxPending: number; connectTimeout: number }
+  limits: { maxHeaderBytes: number; maxBodyBytes: number; idleTimeout: number; requestTimeout: number }
+  /** Keep streams to these peers open and their LeaseSets fresh: 'all' registry peers, none, or a list of keys. */
+  warm: { peers: 'all' | 'none' | string[]; interval: number; max: number }
+  publish: { enabled: boolean; refreshInterval: number }
+}

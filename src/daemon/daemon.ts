@@ -1,0 +1,210 @@
+/**
+ * The PRouter daemon: one worker's keys, its router (managed or attached), one SAM session kept open with
+ * the worker's persistent destination, the signed binding published and refreshed, inbound streams relayed
+ * to the worker's service, outbound requests relayed to other workers by key, warm paths, and the local API.
+ */
+import { PRouterError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { loadKeyStore, i2pEndpoint, type KeyStore } from '../identity/index.js'
+import { createRegistry, openRegistryBackend, type Registry } from '../registry/index.js'
+import { createOutbound, type Outbound } from '../proxy/outbound.js'
+import { createInbound, type Inbound } from '../proxy/inbound.js'
+import { createPeerStats, type PeerStats } from '../proxy/peer-stats.js'
+import { createApiServer, type ApiServer } from '../api/server.js'
+import type { SamSessionInit } from '../sam/index.js'
+import type { DaemonConfig } from './config-types.js'
+import { createRouterLink, type RouterLink } from './router-link.js'
+import { createSessionKeeper, type SessionKeeper } from './session-keeper.js'
+import { createPublisher, type Publisher } from './publisher.js'
+import { createWarmer, type Warmer } from './warmer.js'
+import { daemonStatus, peerList } from './status.js'
+import { defaultCacheDir } from '../router/binary.js'
+import { deadlineSignal } from '../signals.js'
+
+export interface DaemonComponents {
+  logger: Logger
+  /** Where provisioned i2pd lives (default ~/.cache/prouter). */
+  cacheDir?: string
+}
+
+export interface Daemon {
+  readonly config: Readonly<DaemonConfig>
+  readonly workerKey: string
+  readonly b32: string
+  /** The local API's URL, once started. */
+  readonly apiUrl: string
+  readonly router: RouterLink
+  readonly session: SessionKeeper
+  /** Start everything; resolves when the API listens, the binding is published and the session is up. */
+  start(options?: { signal?: AbortSignal; sessionTimeout?: number }): Promise<void>
+  /** Stop everything this daemon started (idempotent). */
+  stop(): Promise<void>
+  status(): Promise<object>
+  peers(): Promise<object>
+}
+
+export async function createDaemon(
+  config: Readonly<DaemonConfig>,
+  components: DaemonComponents,
+): Promise<Daemon> {
+  const logger = components.logger.child({ component: 'daemon' })
+  const keys = await loadKeyStore(config.keysDir)
+  const registry = createRegistry({ backend: openRegistryBackend(config.registry, components) }, components)
+  const link = await createRouterLink(config.router, {
+    logger: components.logger,
+    cacheDir: components.cacheDir ?? defaultCacheDir(),
+  })
+  return new PRouterDaemon(config, keys, registry, link, logger)
+}
+
+class PRouterDaemon implements Daemon {
+  readonly workerKey: string
+  readonly b32: string
+  readonly session: SessionKeeper
+  apiUrl = ''
+  private readonly peerStats: PeerStats = createPeerStats()
+  private readonly outbound: Outbound
+  private readonly inbound: Inbound
+  private readonly publisher: Publisher
+  private readonly warmer: Warmer
+  private readonly api: ApiServer
+  private readonly startedAt = Date.now()
+  private stopping: Promise<void> | undefined
+
+  constructor(
+    readonly config: Readonly<DaemonConfig>,
+    private readonly keys: KeyStore,
+    private readonly registry: Registry,
+    readonly router: RouterLink,
+    private readonly log: Logger,
+  ) {
+    this.workerKey = keys.worker.workerKey
+    this.b32 = keys.i2p.b32
+    this.session = createSessionKeeper(() => this.sessionInit(), { logger: log })
+    const shared = { logger: log, streams: this.session, registry, peers: this.peerStats }
+    this.outbound = createOutbound({ ...config.outbound, ...config.limits }, shared)
+    this.inbound = createInbound(this.inboundInit(), shared)
+    this.publisher = createPublisher(
+      { worker: keys.worker, b32: this.b32, refreshInterval: config.publish.refreshInterval },
+      { logger: log, registry },
+    )
+    this.warmer = createWarmer(
+      { ...config.warm, self: this.workerKey },
+      { logger: log, registry, outbound: this.outbound },
+    )
+    this.api = this.createApi()
+  }
+
+  async start(options: { signal?: AbortSignal; sessionTimeout?: number } = {}): Promise<void> {
+    const { signal } = options
+    signal?.throwIfAborted()
+    try {
+      await this.router.start(signal)
+      this.session.start()
+      this.apiUrl = await this.api.listen()
+      if (this.config.publish.enabled) {
+        await this.publisher.publishNow(signal)
+        this.publisher.start()
+      }
+      this.inbound.start()
+      this.session.on('up', () => void this.warmer.round().catch(() => undefined))
+      await this.waitSession(options.sessionTimeout ?? 3 * 60_000, signal)
+      this.warmer.start()
+      this.log.info({ workerKey: this.workerKey, b32: this.b32, api: this.apiUrl }, 'daemon ready')
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.stopAll()
+    return this.stopping
+  }
+
+  status(): Promise<object> {
+    return daemonStatus(this.statusSources())
+  }
+
+  peers(): Promise<object> {
+    return peerList(this.statusSources())
+  }
+
+  private async stopAll(): Promise<void> {
+    await Promise.all([this.warmer.stop(), this.publisher.stop()])
+    await this.api.close()
+    await this.inbound.stop()
+    this.outbound.close()
+    await this.session.stop()
+    await this.router.stop()
+    await this.registry.close()
+    this.log.info('daemon stopped')
+  }
+
+  private async waitSession(timeout: number, signal?: AbortSignal): Promise<void> {
+    const deadline = deadlineSignal(timeout, signal)
+    try {
+      await this.session.whenUp(deadline.signal)
+    } catch (cause) {
+      if (signal?.aborted === true) throw cause
+      throw new PRouterError('ERR_ROUTER_START_TIMEOUT', `no SAM session within ${timeout} ms`, { cause })
+    } finally {
+      deadline.dispose()
+    }
+  }
+
+  private sessionInit(): SamSessionInit {
+    const { inbound, outbound } = this.config.tunnels
+    return {
+      sam: this.router.sam,
+      destination: this.keys.i2p.privateKey,
+      tunnels: {
+        inbound: { ...inbound, lengthVariance: 0 },
+        outbound: { ...outbound, lengthVariance: 0 },
+      },
+    }
+  }
+
+  private inboundInit() {
+    const c = this.config
+    return {
+      ...c.limits,
+      ...c.inbound,
+      serviceUrl: c.service.url,
+      self: { workerKey: this.workerKey, b32: this.b32 },
+    }
+  }
+
+  private createApi(): ApiServer {
+    const c = this.config
+    return createApiServer(
+      { ...c.api, maxHeaderBytes: c.limits.maxHeaderBytes, requestTimeout: c.limits.requestTimeout },
+      {
+        logger: this.log,
+        outbound: this.outbound,
+        status: () => this.status(),
+        peers: () => this.peers(),
+        health: () => ({ ok: this.session.isUp, state: this.session.state }),
+      },
+    )
+  }
+
+  private statusSources() {
+    return {
+      config: this.config,
+      workerKey: this.workerKey,
+      b32: this.b32,
+      endpoint: i2pEndpoint(this.b32),
+      startedAt: this.startedAt,
+      apiUrl: this.apiUrl,
+      router: this.router,
+      session: this.session,
+      publisher: this.publisher,
+      warmer: this.warmer,
+      registry: this.registry,
+      peerStats: this.peerStats,
+      outbound: this.outbound,
+      inbound: this.inbound,
+    }
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The daemon's router: one it supervises (managed: i2pd found or provisioned, its config written from the
+ * daemon's, started, restarted after a crash), or one someone else runs (attach: SAM address, and I2PControl
+ * for stats if given). Either way the daemon sees a SAM address, a state and router stats.
+ */
+import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { ROUTER_STATS_TTL } from '../constants.js'
+import type { Logger } from '../logger.js'
+import { resolveI2pd, type I2pdBinary } from '../router/binary.js'
+import type { RouterConfig } from '../router/config.js'
+import { createI2pControlClient, type I2pControlClient, type RouterStats } from '../router/i2pcontrol.js'
+import { createRouter, type Router, type RouterState } from '../router/router.js'
+import { samHello, type SamAddress } from '../sam/index.js'
+import { freePort } from '../router/free-port.js'
+import type { AttachedRouterConfig, ManagedRouterConfig } from './config-types.js'
+
+export interface RouterLinkStatus {
+  mode: 'managed' | 'attach'
+  state: RouterState | 'attached'
+  version: string | undefined
+  pid: number | undefined
+  sam: SamAddress
+  stats: RouterStats | undefined
+  statsError: string | undefined
+}
+
+export interface RouterLink {
+  readonly sam: SamAddress
+  /** The supervised router (managed mode only). */
+  readonly router: Router | undefined
+  start(signal?: AbortSignal): Promise<void>
+  stop(): Promise<void>
+  status(): Promise<RouterLinkStatus>
+}
+
+export interface RouterLinkComponents {
+  logger: Logger
+  /** Where provisioned i2pd lives. */
+  cacheDir: string
+}
+
+export async function createRouterLink(
+  config: ManagedRouterConfig | AttachedRouterConfig,
+  components: RouterLinkComponents,
+  options: { signal?: AbortSignal } = {},
+): Promise<RouterLink> {
+  if (config.mode === 'attach') return attached(config)
+  const binary = await resolveI2pd(
+    { cacheDir: components.cacheDir, ...(config.i2pd === undefined ? {} : { explicitPath: config.i2pd }) },
+    components,
+    options,
+  )
+  return managed(config, binary, await routerConfigOf(config, binary), components.logger)
+}
+
+async function routerConfigOf(c: ManagedRouterConfig, binary: I2pdBinary): Promise<RouterConfig> {
+  const local = '127.0.0.1'
+  const port = async (p: number): Promise<number> => (p === 0 ? freePort(local) : p)
+  const secret = (): string => randomBytes(16).toString('hex')
+  return {
+    dataDir: c.dataDir,
+    host: c.host,
+    port: c.port,
+    netId: c.netId,
+    published: c.published,
+    floodfill: c.floodfill,
+    bandwidth: c.bandwidth,
+    reservedRange: c.reservedRange,
+    nat: c.nat,
+    ssu2: c.ssu2,
+    ipv6: c.ipv6,
+    transit: c.transit,
+    sam: { host: local, port: await port(c.samPort) },
+    i2pcontrol: { host: local, port: await port(c.i2pcontrolPort), password: secret() },
+    console: { host: local, port: await port(c.consolePort), user: 'prouter', password: secret() },
+    reseed: {
+      urls: publicDefaults(c) ? undefined : c.reseed.urls,
+      verify: c.reseed.verify,
+      threshold: c.reseed.threshold,
+      ...(c.reseed.zipFile === undefined ? {} : { zipFile: c.reseed.zipFile }),
+      ...(c.reseed.su3File === undefined ? {} : { su3File: c.reseed.su3File }),
+    },
+    exploratory: { length: 2, quantity: 3 },
+    logLevel: 'warn',
+    ...(binary.certsDir === undefined ? {} : { certsDir: binary.certsDir }),
+  }
+}
+
+/** On the public network with no reseed source given, i2pd's own list of public reseed servers is used. */
+function publicDefaults(c: ManagedRouterConfig): boolean {
+  const r = c.reseed
+  return c.netId === 2 && r.urls.length === 0 && r.zipFile === undefined && r.su3File === undefined
+}
+
+function managed(c: ManagedRouterConfig, binary: I2pdBinary, rc: RouterConfig, logger: Logger): RouterLink {
+  const probe = async (signal: AbortSignal): Promise<void> => {
+    await samHello(rc.sam, { signal })
+  }
+  const router = createRouter({ name: 'i2pd', binary, config: rc }, { logger, probes: [probe] })
+  router.on('restartFailed', (err) => {
+    logger.warn({ err }, 'i2pd restart failed; retrying')
+  })
+  const stats = cachedStats(() => router.stats())
+  return {
+    sam: rc.sam,
+    router,
+    start: (signal) => router.start(signal === undefined ? {} : { signal }),
+    stop: () => router.stop(),
+    status: async () => ({
+      mode: c.mode,
+      state: router.state,
+      version: binary.version,
+      pid: router.pid,
+      sam: rc.sam,
+      ...(await stats()),
+    }),
+  }
+}
+
+function attached(c: AttachedRouterConfig): RouterLink {
+  let client: I2pControlClient | undefined
+  const getClient = async (): Promise<I2pControlClient | undefined> => {
+    if (c.i2pcontrol === undefined) return undefined
+    if (client !== undefined) return client
+    const certPem = await readFile(c.i2pcontrol.certFile, 'utf8')
+    client = createI2pControlClient({ ...c.i2pcontrol, certPem })
+    return client
+  }
+  const stats = cachedStats(async () => {
+    const cl = await getClient()
+    if (cl === undefined) throw new Error('no i2pcontrol configured')
+    return cl.routerInfo()
+  })
+  return {
+    sam: c.sam,
+    router: undefined,
+    start: async (signal) => {
+      await samHello(c.sam, signal === undefined ? {} : { signal })
+    },
+    stop: () => Promise.resolve(),
+    status: async () => {
+      const s = await stats()
+      return {
+        mode: 'attach',
+        state: 'attached',
+        version: s.stats?.version,
+        pid: undefined,
+        sam: c.sam,
+        ...s,
+      }
+    },
+  }
+}
+
+/** Router stats at most every ROUTER_STATS_TTL ms, whatever the rate of status requests. */
+function cachedStats(fetch: () => Promise<RouterStats>) {
+  let at = 0
+  let last: { stats: RouterStats | undefined; statsError: string | undefined } = {
+    stats: undefined,
+    statsError: 'not read yet',
+  }
+  return async (): Promise<typeof last> => {
+    if (Date.now() - at < ROUTER_STATS_TTL) return last
+    at = Date.now()
+    try {
+      last = { stats: await fetch(), statsError: undefined }
+    } catch (err) {
+      last = { stats: undefined, statsError: err instanceof Error ? err.message : String(err) }
+    }
+    return last
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Keeps the daemon's one SAM session open: created with the worker's persistent destination (so its b32
+ * address never changes), re-created whenever it closes (the router crashed, restarted or was restarted),
+ * with capped backoff while the bridge does not answer. The proxy asks it for the session (`StreamSource`).
+ */
+import { EventEmitter } from 'node:events'
+import { SESSION_RETRY_MAX, SESSION_RETRY_MIN } from '../constants.js'
+import { PRouterError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { createSamSession, type SamSession, type SamSessionInit } from '../sam/index.js'
+import type { StreamSource } from '../proxy/stream-source.js'
+import { backoffDelay } from '../router/backoff.js'
+import { isAborted, sleep } from '../signals.js'
+
+export type SessionState = 'idle' | 'opening' | 'up' | 'down' | 'stopped'
+
+export interface SessionKeeperEvents {
+  up: [{ session: SamSession; ms: number; attempt: number }]
+  down: [{ upMs: number }]
+}
+
+export interface SessionKeeper extends StreamSource, EventEmitter<SessionKeeperEvents> {
+  readonly state: SessionState
+  /** When the current state began (ms since the epoch). */
+  readonly since: number
+  /** Sessions opened so far (1 = never lost). */
+  readonly generation: number
+  start(): void
+  stop(): Promise<void>
+}
+
+export function createSessionKeeper(
+  init: () => SamSessionInit,
+  components: { logger: Logger },
+): SessionKeeper {
+  return new Keeper(init, components.logger.child({ component: 'session' }))
+}
+
+class Keeper extends EventEmitter<SessionKeeperEvents> implements SessionKeeper {
+  state: SessionState = 'idle'
+  since = Date.now()
+  generation = 0
+  private current: SamSession | undefined
+  private readonly lifetime = new AbortController()
+  private loop: Promise<void> | undefined
+
+  constructor(
+    private readonly init: () => SamSessionInit,
+    private readonly log: Logger,
+  ) {
+    super()
+    this.setMaxListeners(0)
+  }
+
+  get isUp(): boolean {
+    return this.state === 'up'
+  }
+
+  session(): SamSession {
+    if (this.current === undefined || this.state !== 'up') {
+      throw new PRouterError('ERR_ROUTER_UNAVAILABLE', `the local router's SAM session is ${this.state}`)
+    }
+    return this.current
+  }
+
+  async whenUp(signal: AbortSignal): Promise<SamSession> {
+    signal.throwIfAborted()
+    if (this.isUp && this.current !== undefined) return this.current
+    const [event] = (await EventEmitter.once(this, 'up', { signal })) as [{ session: SamSession }]
+    return event.session
+  }
+
+  async settle(ms: number): Promise<void> {
+    const current = this.current
+    if (current === undefined) return
+    await Promise.race([current.closed, sleep(ms)])
+  }
+
+  start(): void {
+    this.loop ??= this.keepOpen(this.lifetime.signal)
+  }
+
+  async stop(): Promise<void> {
+    this.lifetime.abort(new PRouterError('ERR_SAM_SESSION_CLOSED', 'daemon stopping'))
+    await this.current?.close()
+    await this.loop
+    this.setState('stopped')
+  }
+
+  private async keepOpen(signal: AbortSignal): Promise<void> {
+    for (let attempt = 0; !signal.aborted;) {
+      const session = await this.open(signal, attempt)
+      if (session === undefined) {
+        await sleep(backoffDelay(attempt++, SESSION_RETRY_MIN, SESSION_RETRY_MAX), signal).catch(
+          () => undefined,
+        )
+        continue
+      }
+      attempt = 0
+      const upAt = Date.now()
+      await session.closed
+      this.current = undefined
+      if (isAborted(signal)) return
+      this.setState('down')
+      this.log.warn({ upMs: Date.now() - upAt }, 'SAM session lost: reopening')
+      this.emit('down', { upMs: Date.now() - upAt })
+    }
+  }
+
+  private async open(signal: AbortSignal, attempt: number): Promise<SamSession | undefined> {
+    this.setState('opening')
+    const started = Date.now()
+    try {
+      const session = await createSamSession(this.init(), { logger: this.log }, { signal })
+      this.current = session
+      this.generation++
+      this.setState('up')
+      this.log.info({ b32: session.b32, ms: Date.now() - started }, 'SAM session up')
+      this.emit('up', { session, ms: Date.now() - started, attempt })
+      return session
+    } catch (err) {
+      if (!signal.aborted) this.log.debug({ err, attempt }, 'SAM session not open yet')
+      this.setState('down')
+      return undefined
+    }
+  }
+
+  private setState(state: SessionState): void {
+    if (this.state === state) return
+    this.state = state
+    this.since = Date.now()
+  }
+}

@@ -1,0 +1,96 @@
+/** What /v1/status and /v1/peers answer: a snapshot of the daemon's parts, as plain JSON. */
+import type { Registry } from '../registry/index.js'
+import type { Inbound } from '../proxy/inbound.js'
+import type { Outbound } from '../proxy/outbound.js'
+import type { PeerStats } from '../proxy/peer-stats.js'
+import type { DaemonConfig } from './config-types.js'
+import type { Publisher } from './publisher.js'
+import type { RouterLink } from './router-link.js'
+import type { SessionKeeper } from './session-keeper.js'
+import type { Warmer } from './warmer.js'
+
+export interface StatusSources {
+  config: Readonly<DaemonConfig>
+  workerKey: string
+  b32: string
+  endpoint: string
+  startedAt: number
+  apiUrl: string
+  router: RouterLink
+  session: SessionKeeper
+  publisher: Publisher
+  warmer: Warmer
+  registry: Registry
+  peerStats: PeerStats
+  outbound: Outbound
+  inbound: Inbound
+}
+
+export async function daemonStatus(s: StatusSources): Promise<object> {
+  const router = await s.router.status()
+  const known = await s.registry.list().then(
+    (all) => all.filter((b) => b.workerKey !== s.workerKey).length,
+    () => undefined,
+  )
+  const warm = [...s.warmer.peers.values()]
+  return {
+    workerKey: s.workerKey,
+    b32: s.b32,
+    endpoint: s.endpoint,
+    uptimeMs: Date.now() - s.startedAt,
+    router,
+    session: {
+      state: s.session.state,
+      since: new Date(s.session.since).toISOString(),
+      generation: s.session.generation,
+    },
+    tunnels: effectiveTunnels(s.config),
+    binding: { ...s.publisher.status, registry: s.registry.backend.kind },
+    peers: {
+      known,
+      warm: warm.filter((p) => p.ok).length,
+      streamsOut: sum(s.outbound.openStreams()),
+      streamsIn: s.inbound.open,
+    },
+    api: s.apiUrl,
+  }
+}
+
+/**
+ * Hops and tunnel counts as the session asked for them: lengthVariance is pinned to 0, so the effective
+ * length is the configured one (i2pd neither lengthens nor shortens tunnels without variance).
+ */
+function effectiveTunnels(c: Readonly<DaemonConfig>) {
+  const side = (h: { length: number; quantity: number }) => ({
+    hops: h.length,
+    quantity: h.quantity,
+    lengthVariance: 0,
+  })
+  return { inbound: side(c.tunnels.inbound), outbound: side(c.tunnels.outbound) }
+}
+
+export async function peerList(s: StatusSources): Promise<object> {
+  const bindings = await s.registry.list().catch(() => [])
+  const open = s.outbound.openStreams()
+  const keys = new Set([...bindings.map((b) => b.workerKey), ...s.peerStats.all().map((p) => p.workerKey)])
+  keys.delete(s.workerKey)
+  const byKey = new Map(bindings.map((b) => [b.workerKey, b]))
+  const peers = [...keys].map((workerKey) => {
+    const b = byKey.get(workerKey)
+    return {
+      workerKey,
+      endpoints: b?.endpoints ?? [],
+      signingTime: b === undefined ? undefined : new Date(b.signingTime).toISOString(),
+      warm: s.warmer.peers.get(workerKey),
+      streamsOut: open.get(workerKey) ?? 0,
+      traffic: s.peerStats.get(workerKey),
+    }
+  })
+  return { peers }
+}
+
+function sum(m: Map<string, number>): number {
+  let n = 0
+  for (const v of m.values()) n += v
+  return n
+}

@@ -1,0 +1,309 @@
+/**
+ * Outbound: pRuntime's requests to other workers, named by worker key. Streams come from the daemon's one
+ * SAM session and are kept alive in an HTTP agent pool per worker, so a warm request pays no stream set-up;
+ * a new stream resolves the key through the verifying registry and opens a SAM stream to the b32 it names.
+ */
+import { Agent, request, type ClientRequest, type ClientRequestArgs, type IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type net from 'node:net'
+import { pipeline } from 'node:stream'
+import { INBOUND_KEEP_ALIVE_TIMEOUT, SECOND } from '../constants.js'
+import { isPRouterError, PRouterError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { Registry } from '../registry/index.js'
+import { parseI2pEndpoint } from '../identity/index.js'
+import { deadlineSignal, isTimeoutReason } from '../signals.js'
+import { forwardableHeaders } from './headers.js'
+import { createGauge } from './limits.js'
+import { sendError, toPRouterError, writeRawError } from './http-error.js'
+import { relay, type RelayLimits } from './relay.js'
+import type { StreamSource } from './stream-source.js'
+import type { PeerStats } from './peer-stats.js'
+import { workerHost } from './worker-name.js'
+import type { IncomingMessage as Req, ServerResponse } from 'node:http'
+
+/** A path every PRouter answers itself on its inbound side (never forwarded to the service). */
+export const PING_PATH = '/.prouter/ping'
+
+export interface OutboundInit extends RelayLimits {
+  maxStreams: number
+  maxStreamsPerPeer: number
+  maxPending: number
+  connectTimeout: number
+}
+
+export interface OutboundComponents {
+  logger: Logger
+  streams: StreamSource
+  registry: Registry
+  peers: PeerStats
+}
+
+export interface Outbound {
+  /** Relay `req` to `workerKey`'s service at `target` (path and query); `drop` names headers kept local. */
+  forward(req: Req, res: ServerResponse, workerKey: string, target: string, drop?: string[]): Promise<void>
+  /** CONNECT: a raw stream to `workerKey`'s inbound side, spliced to `client`. */
+  tunnel(client: Duplex, head: Buffer, workerKey: string): Promise<void>
+  /** A ping through the pool (opens or refreshes a kept-alive stream); resolves with the round trip in ms. */
+  ping(workerKey: string, options?: { signal?: AbortSignal }): Promise<number>
+  /** Streams open now, per worker key. */
+  openStreams(): Map<string, number>
+  close(): void
+}
+
+export function createOutbound(init: OutboundInit, components: OutboundComponents): Outbound {
+  const log = components.logger.child({ component: 'outbound' })
+  const { peers } = components
+  const dial = dialer(init, components)
+  const agent = new I2pAgent(init, dial)
+  const pending = createGauge(init.maxStreams + init.maxPending)
+  const classify = (err: unknown): Promise<PRouterError> => classifyError(err, components.streams)
+
+  const forward = async (
+    req: Req,
+    res: ServerResponse,
+    workerKey: string,
+    target: string,
+    drop: string[] = [],
+  ) => {
+    if (!pending.tryAcquire()) {
+      sendError(res, tooMany(init.maxStreams + init.maxPending))
+      return
+    }
+    const started = performance.now()
+    try {
+      components.streams.session() // fail fast (503) when the router is down
+      await relay({
+        req,
+        res,
+        limits: init,
+        classify,
+        open: () =>
+          openRequest(agent, workerKey, req.method ?? 'GET', target, forwardableHeaders(req.headers, drop)),
+        onEnd: ({ status, error }) => {
+          peers.record(workerKey, { out: true, status, ms: performance.now() - started, error: error?.code })
+        },
+      })
+    } catch (err) {
+      sendError(res, await classify(err))
+    } finally {
+      pending.release()
+    }
+  }
+
+  const tunnel = async (client: Duplex, head: Buffer, workerKey: string): Promise<void> => {
+    if (!pending.tryAcquire()) {
+      writeRawError(client, tooMany(init.maxStreams + init.maxPending))
+      return
+    }
+    try {
+      const stream = await dial(workerKey)
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      if (head.length > 0) stream.write(head)
+      stream.setTimeout(init.idleTimeout, () => stream.destroy())
+      await splice(client, stream)
+    } catch (err) {
+      writeRawError(client, await classify(err))
+    } finally {
+      pending.release()
+    }
+  }
+
+  const ping = (workerKey: string, options: { signal?: AbortSignal } = {}): Promise<number> =>
+    pingOnce(agent, workerKey, init, options.signal)
+
+  log.debug({ maxStreams: init.maxStreams, perPeer: init.maxStreamsPerPeer }, 'outbound ready')
+  return {
+    forward,
+    tunnel,
+    ping,
+    openStreams: () => agent.openStreams(),
+    close: () => {
+      agent.destroy()
+    },
+  }
+}
+
+/**
+ * Right after a peer's session starts its LeaseSet may not be published yet (CANT_REACH_PEER "LeaseSet not
+ * found"): retry soon and often, until the connect deadline, so a peer that just came up is reached as soon
+ * as it is reachable.
+ */
+const LEASESET_RETRY = { delay: 250, maxDelay: 1 * SECOND }
+
+/** Resolve the worker's binding, then open a SAM stream to the b32 it names, under the connect deadline. */
+function dialer(init: OutboundInit, components: OutboundComponents) {
+  return async (workerKey: string): Promise<net.Socket> => {
+    const session = components.streams.session()
+    const deadline = deadlineSignal(init.connectTimeout)
+    try {
+      const binding = await components.registry.resolve(workerKey, { signal: deadline.signal })
+      const b32 = binding.endpoints.map(parseI2pEndpoint).find((a) => a !== undefined)
+      if (b32 === undefined) {
+        throw new PRouterError('ERR_REGISTRY_NOT_FOUND', `worker ${workerKey} has no I2P endpoint`)
+      }
+      const retry = { attempts: Number.MAX_SAFE_INTEGER, ...LEASESET_RETRY } // bounded by the deadline
+      return await session.connect(b32, { signal: deadline.signal, timeout: init.connectTimeout, retry })
+    } catch (err) {
+      if (isTimeoutReason(err) || isTimeoutReason(deadline.signal.reason)) {
+        throw unreachable(workerKey, `no stream within ${init.connectTimeout} ms`, err)
+      }
+      throw err
+    } finally {
+      deadline.dispose()
+    }
+  }
+}
+
+/**
+ * Node's HTTP agent with streams from the SAM session instead of TCP connections: its pool keeps streams
+ * alive per worker (the agent's "host" is the worker key), bounded per worker and in all.
+ */
+class I2pAgent extends Agent {
+  constructor(
+    init: OutboundInit,
+    private readonly dial: (workerKey: string) => Promise<net.Socket>,
+  ) {
+    super({
+      keepAlive: true,
+      maxSockets: init.maxStreamsPerPeer,
+      maxTotalSockets: init.maxStreams,
+      maxFreeSockets: init.maxStreamsPerPeer,
+      scheduling: 'lifo',
+      timeout: INBOUND_KEEP_ALIVE_TIMEOUT - 30 * SECOND, // idle pooled streams go before the peer drops them
+    })
+  }
+
+  override createConnection(
+    options: ClientRequestArgs,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex {
+    const workerKey = options.host ?? ''
+    this.dial(workerKey).then(
+      (socket) => callback?.(null, socket),
+      (err: unknown) => callback?.(toPRouterError(err), undefined as unknown as Duplex),
+    )
+    return undefined as unknown as Duplex // the socket comes through the callback
+  }
+
+  openStreams(): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const pool of [this.sockets, this.freeSockets]) {
+      for (const [name, list] of Object.entries(pool)) {
+        const key = name.split(':')[0] ?? name
+        out.set(key, (out.get(key) ?? 0) + (list?.length ?? 0))
+      }
+    }
+    return out
+  }
+}
+
+function openRequest(
+  agent: Agent,
+  workerKey: string,
+  method: string,
+  path: string,
+  headers: ReturnType<typeof forwardableHeaders>,
+): ClientRequest {
+  return request({
+    agent,
+    host: workerKey,
+    port: 80,
+    method,
+    path,
+    setHost: false,
+    headers: { ...headers, host: workerHost(workerKey) },
+  })
+}
+
+function pingOnce(
+  agent: Agent,
+  workerKey: string,
+  init: OutboundInit,
+  signal?: AbortSignal,
+): Promise<number> {
+  signal?.throwIfAborted()
+  const started = performance.now()
+  return new Promise((resolve, reject) => {
+    const req = openRequest(agent, workerKey, 'GET', PING_PATH, {})
+    req.setTimeout(init.connectTimeout, () => req.destroy(unreachable(workerKey, 'ping timed out')))
+    const onAbort = (): void => {
+      req.destroy(signal?.reason as Error)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    req.on('error', (err) => {
+      signal?.removeEventListener('abort', onAbort)
+      reject(err)
+    })
+    req.on('response', (res: IncomingMessage) => {
+      res.resume()
+      res.on('end', () => {
+        signal?.removeEventListener('abort', onAbort)
+        if (res.statusCode === 200) resolve(performance.now() - started)
+        else reject(new PRouterError('ERR_PEER_CLOSED', `ping of ${workerKey} answered ${res.statusCode}`))
+      })
+    })
+    req.end()
+  })
+}
+
+/** The error a client sees for a failed outbound exchange. */
+export async function classifyError(err: unknown, streams: StreamSource): Promise<PRouterError> {
+  if (isPRouterError(err)) return mapSamError(err)
+  if (isTimeoutReason(err))
+    return new PRouterError('ERR_PEER_UNREACHABLE', 'connect deadline passed', { cause: err })
+  await streams.settle(250) // a stream that died with our router: let the session notice first
+  if (!streams.isUp) {
+    return new PRouterError('ERR_ROUTER_UNAVAILABLE', 'the local router went down during the request', {
+      cause: err,
+    })
+  }
+  return new PRouterError('ERR_PEER_CLOSED', 'the worker closed the stream before answering in full', {
+    cause: err,
+  })
+}
+
+function mapSamError(err: PRouterError): PRouterError {
+  switch (err.code) {
+    case 'ERR_SAM_CANT_REACH_PEER':
+    case 'ERR_SAM_PEER_NOT_FOUND':
+    case 'ERR_SAM_BRIDGE_TIMEOUT':
+    case 'ERR_SAM_TIMEOUT':
+      return new PRouterError('ERR_PEER_UNREACHABLE', `worker unreachable over I2P: ${err.message}`, {
+        cause: err,
+      })
+    case 'ERR_SAM_CONNECT':
+    case 'ERR_SAM_CLOSED':
+    case 'ERR_SAM_SESSION_CLOSED':
+      return new PRouterError('ERR_ROUTER_UNAVAILABLE', `local router unavailable: ${err.message}`, {
+        cause: err,
+      })
+    default:
+      return err
+  }
+}
+
+function unreachable(workerKey: string, why: string, cause?: unknown): PRouterError {
+  return new PRouterError('ERR_PEER_UNREACHABLE', `worker ${workerKey}: ${why}`, { cause })
+}
+
+function tooMany(max: number): PRouterError {
+  return new PRouterError('ERR_TOO_MANY_STREAMS', `${max} outbound requests are open or waiting already`)
+}
+
+function splice(a: Duplex, b: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    let open = 2
+    const one = (): void => {
+      if (--open === 0) resolve()
+    }
+    pipeline(a, b, () => {
+      b.destroy()
+      one()
+    })
+    pipeline(b, a, () => {
+      a.destroy()
+      one()
+    })
+  })
+}

@@ -1,0 +1,230 @@
+/**
+ * A local PRouter network, as a library (the demo and the tests use it): a private I2P testnet, the local
+ * registry served over loopback HTTP, and workers — each with keys, a sample service and a daemon. By default
+ * three: alice and bob each supervise their own router (which joins the testnet from its reseed bundle);
+ * charlie attaches to a testnet router that publishes no address, so it is reachable only through its tunnels.
+ */
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import type { Logger } from '../logger.js'
+import type { I2pdBinary } from '../router/binary.js'
+import { freePort } from '../router/free-port.js'
+import { initKeyStore } from '../identity/index.js'
+import {
+  openLocalStore,
+  createRegistryServer,
+  type RegistryServer,
+  type LocalStore,
+} from '../registry/index.js'
+import { loadDaemonConfig, type DaemonConfigInput } from '../daemon/config.js'
+import { createDaemon, type Daemon } from '../daemon/daemon.js'
+import { createTestnet, type Testnet } from './testnet.js'
+import { loopbackPrefix } from './ports.js'
+import type { RouterRecord } from './state.js'
+import { startSampleService, type SampleService } from './sample-service.js'
+
+export interface WorkerSpec {
+  name: string
+  /** Secret URI of the worker key (`//Alice` …). */
+  suri: string
+  /** 'managed': the daemon runs its own router; else the testnet router (by index) it attaches to. */
+  router: 'managed' | { attach: number }
+  /** Extra daemon options (limits, inbound policy …). */
+  config?: DaemonConfigInput
+  /** false: only prepare keys, service and config (the caller runs the daemon, e.g. as a process). */
+  start?: boolean
+}
+
+export interface WorkerNetInit {
+  dir: string
+  binary: I2pdBinary
+  /** Tunnel length, both directions (default 1). */
+  hops?: number
+  workers?: readonly WorkerSpec[]
+  cacheDir?: string
+}
+
+export interface WorkerNode {
+  readonly name: string
+  readonly workerKey: string
+  readonly service: SampleService
+  /** The daemon's options (what `prouter run --config` would take). */
+  readonly input: DaemonConfigInput
+  /** Undefined for a worker with `start: false`. */
+  readonly daemon: Daemon | undefined
+}
+
+export interface WorkerNet {
+  readonly testnet: Testnet
+  readonly registryUrl: string
+  readonly registryToken: string
+  readonly workers: readonly WorkerNode[]
+  worker(name: string): WorkerNode
+  destroy(): Promise<void>
+}
+
+export const DEFAULT_WORKERS: readonly WorkerSpec[] = [
+  { name: 'alice', suri: '//Alice', router: 'managed' },
+  { name: 'bob', suri: '//Bob', router: 'managed' },
+  { name: 'charlie', suri: '//Charlie', router: { attach: 3 } },
+]
+
+export async function createWorkerNet(
+  init: WorkerNetInit,
+  components: { logger: Logger },
+  options: { signal?: AbortSignal } = {},
+): Promise<WorkerNet> {
+  const testnet = await createTestnet(
+    { dir: join(init.dir, 'testnet'), binary: init.binary, routers: 4, floodfills: 2, unreachable: 1 },
+    components,
+    options,
+  )
+  const cleanup: Array<() => Promise<void>> = [() => testnet.destroy()]
+  const destroy = async (): Promise<void> => {
+    for (const fn of cleanup.reverse()) await fn().catch(() => undefined)
+  }
+  try {
+    const registry = await serveRegistry(init.dir, components.logger)
+    cleanup.push(() => registry.close())
+    const ctx = { init, testnet, registryUrl: registry.url, registryToken: registry.token }
+    const workers = await Promise.all(
+      (init.workers ?? DEFAULT_WORKERS).map((spec, i) => prepareWorker(ctx, spec, i, cleanup, components)),
+    )
+    await Promise.all(workers.map((w) => w.daemon?.start(options) ?? Promise.resolve()))
+    const worker = (name: string): WorkerNode => {
+      const found = workers.find((w) => w.name === name)
+      if (found === undefined) throw new Error(`no worker ${name}`)
+      return found
+    }
+    return { testnet, registryUrl: registry.url, registryToken: registry.token, workers, worker, destroy }
+  } catch (err) {
+    await destroy()
+    throw err
+  }
+}
+
+async function serveRegistry(
+  dir: string,
+  logger: Logger,
+): Promise<{ url: string; token: string; close: () => Promise<void> }> {
+  const store: LocalStore = openLocalStore({ path: join(dir, 'registry', 'db') }, { logger })
+  const token = randomBytes(16).toString('hex')
+  const server: RegistryServer = createRegistryServer({ store, token }, { logger })
+  const url = await server.listen()
+  return {
+    url,
+    token,
+    close: async () => {
+      await server.close()
+      await store.close()
+    },
+  }
+}
+
+interface NetContext {
+  init: WorkerNetInit
+  testnet: Testnet
+  registryUrl: string
+  registryToken: string
+}
+
+async function prepareWorker(
+  ctx: NetContext,
+  spec: WorkerSpec,
+  index: number,
+  cleanup: Array<() => Promise<void>>,
+  components: { logger: Logger },
+): Promise<WorkerNode> {
+  const dataDir = join(ctx.init.dir, 'workers', spec.name)
+  const keys = await initKeyStore(join(dataDir, 'keys'), { suri: spec.suri, force: true })
+  const service = await startSampleService(spec.name)
+  cleanup.push(() => service.close())
+  const input = merge(await baseInput(ctx, spec, index, dataDir, service.url), spec.config ?? {})
+  let daemon: Daemon | undefined
+  if (spec.start !== false) {
+    const logger = components.logger.child({ worker: spec.name })
+    const cacheDir = ctx.init.cacheDir
+    daemon = await createDaemon(await loadDaemonConfig({ flags: input }), {
+      logger,
+      ...(cacheDir === undefined ? {} : { cacheDir }),
+    })
+    const d = daemon
+    cleanup.push(() => d.stop())
+  }
+  return { name: spec.name, workerKey: keys.worker.workerKey, service, input, daemon }
+}
+
+async function baseInput(
+  ctx: NetContext,
+  spec: WorkerSpec,
+  index: number,
+  dataDir: string,
+  serviceUrl: string,
+): Promise<DaemonConfigInput> {
+  const hops = ctx.init.hops ?? 1
+  return {
+    dataDir,
+    router:
+      spec.router === 'managed'
+        ? await managedRouter(ctx, index, dataDir)
+        : attachedRouter(ctx, spec.router.attach),
+    tunnels: { inbound: { length: hops }, outbound: { length: hops } },
+    registry: { kind: 'http', url: ctx.registryUrl, token: ctx.registryToken },
+    api: { host: '127.0.0.1', port: 0 },
+    service: { url: serviceUrl },
+    warm: { interval: 10_000 },
+  }
+}
+
+/** A router of the worker's own that joins the testnet: its own loopback IP, the testnet's netid and reseed. */
+async function managedRouter(
+  ctx: NetContext,
+  index: number,
+  dataDir: string,
+): Promise<DaemonConfigInput['router']> {
+  const host = `${loopbackPrefix(ctx.testnet.dir)}.${31 + index}`
+  return {
+    mode: 'managed',
+    dataDir: join(dataDir, 'router'),
+    ...(ctx.init.binary.source === 'explicit' ? { i2pd: ctx.init.binary.command } : {}),
+    host,
+    port: await freePort(host),
+    netId: ctx.testnet.state.netId,
+    published: true,
+    floodfill: false,
+    bandwidth: 'X',
+    reservedRange: false,
+    nat: false,
+    ssu2: false,
+    reseed: {
+      zipFile: join(ctx.testnet.dir, 'reseed.zip'),
+      urls: [],
+      verify: false,
+      threshold: ctx.testnet.state.routers.length,
+    },
+  }
+}
+
+function attachedRouter(ctx: NetContext, index: number): DaemonConfigInput['router'] {
+  const rec: RouterRecord | undefined = ctx.testnet.state.routers[index]
+  if (rec === undefined) throw new Error(`the testnet has no router ${index}`)
+  return {
+    mode: 'attach',
+    sam: rec.sam,
+    i2pcontrol: { ...rec.i2pcontrol, certFile: join(rec.dataDir, 'i2pcontrol.crt.pem') },
+  }
+}
+
+/** Deep merge of plain objects (arrays and scalars of `b` replace those of `a`). */
+function merge<T extends object>(a: T, b: object): T {
+  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) }
+  for (const [k, v] of Object.entries(b)) {
+    const held = out[k]
+    out[k] = isPlain(held) && isPlain(v) ? merge(held, v) : v
+  }
+  return out as T
+}
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
