@@ -81,6 +81,7 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
         open: () =>
           openRequest(agent, workerKey, req.method ?? 'GET', target, forwardableHeaders(req.headers, drop)),
         onEnd: ({ status, error }) => {
+          if (error?.code === 'ERR_REGISTRY_NOT_FOUND') return // not a peer: keep the table to real workers
           peers.record(workerKey, { out: true, status, ms: performance.now() - started, error: error?.code })
         },
       })

@@ -1,0 +1,283 @@
+/**
+ * Daemon benchmark, one run per hop count on a fresh local PRouter network (4 testnet routers; alice and bob
+ * with their own routers; charlie as a `prouter run` process attached to a router that publishes no address):
+ *
+ *   - raw SAM: 64 B echo round trips between two sessions on alice's and charlie's routers (the floor PRouter
+ *     adds to), and direct HTTP to charlie's service on loopback
+ *   - warm request: GET through alice's API to charlie by key, kept-alive (p50/p99), and its ratio to raw SAM
+ *   - first request to a known worker never called before: with warm paths (alice) and without (bob)
+ *   - daemon start -> reachable: a new daemon (own i2pd) until alice gets an answer from it
+ *   - 200 concurrent requests: errors and p99
+ *   - RSS of the daemon process (charlie) after the load
+ *
+ *   npm run bench                     (isolated in a network namespace)
+ *   BENCH_HOPS=1,3 BENCH_RTTS=200 npm run bench
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { Agent, request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createLogger } from '../src/logger.js'
+import { defaultCacheDir, resolveI2pd, type I2pdBinary } from '../src/router/binary.js'
+import { createSamSession, type SamAddress } from '../src/sam/index.js'
+import { createWorkerNet, type WorkerNet } from '../src/testnet/workers.js'
+import { percentile, readExactly, serveMeasure } from '../src/testnet/measure.js'
+import { loadDaemonConfig } from '../src/daemon/config.js'
+import { createDaemon } from '../src/daemon/daemon.js'
+import { sleep } from '../src/signals.js'
+import { spawnDaemon } from '../test/helpers/daemon-client.js'
+
+const HOPS = (process.env.BENCH_HOPS ?? '3').split(',').map(Number)
+const RTTS = Number(process.env.BENCH_RTTS ?? 200)
+const CONCURRENT = 200
+const logger = createLogger({ level: process.env.PROUTER_LOG_LEVEL ?? 'warn' })
+
+type Row = Record<string, string | number>
+
+async function main(): Promise<void> {
+  const binary = await resolveI2pd(
+    { cacheDir: process.env.PROUTER_CACHE_DIR ?? defaultCacheDir(), explicitPath: process.env.PROUTER_I2PD },
+    { logger },
+  )
+  const rows: Row[] = []
+  for (const hops of HOPS) rows.push(...(await benchHops(binary, hops)))
+  print(binary, rows)
+  await mkdir('bench/results', { recursive: true })
+  const file = `bench/results/daemon-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
+  await writeFile(file, JSON.stringify({ i2pd: binary.version, rows }, null, 2) + '\n')
+  process.stderr.write(`written to ${file}\n`)
+}
+
+async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'prouter-bench-daemon-'))
+  const net = await createWorkerNet(
+    {
+      dir,
+      binary,
+      hops,
+      workers: [
+        { name: 'alice', suri: '//Alice', router: 'managed', config: { warm: { interval: 30_000 } } },
+        { name: 'bob', suri: '//Bob', router: 'managed', config: { warm: { peers: 'none' } } },
+        { name: 'charlie', suri: '//Charlie', router: { attach: 3 }, start: false },
+        { name: 'dave', suri: '//Dave', router: 'managed', start: false },
+      ],
+    },
+    { logger },
+  )
+  const file = join(dir, 'charlie.json')
+  await writeFile(file, JSON.stringify(net.worker('charlie').input), { mode: 0o600 })
+  const charlie = await spawnDaemon(file)
+  try {
+    return await measure(net, hops, charlie.child.pid ?? 0)
+  } finally {
+    charlie.child.kill('SIGTERM')
+    await net.destroy()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function measure(net: WorkerNet, hops: number, charliePid: number): Promise<Row[]> {
+  const charlie = net.worker('charlie')
+  const tag = `${hops} hop${hops === 1 ? '' : 's'}`
+  const alice = clientOf(net, 'alice')
+  const bob = clientOf(net, 'bob')
+  await sleep(3000) // let alice's warmer find charlie, as it would long before pRuntime's first call
+  const firstWarm = await alice.get(charlie.workerKey, '/hello')
+  const firstCold = await bob.get(charlie.workerKey, '/hello')
+  const raw = await rawSam(net, hops)
+  const direct = await series(() => timed(() => httpGet(charlie.service.url, '/hello')))
+  const warm = await series(() => alice.get(charlie.workerKey, '/hello'))
+  const burst = await concurrent(() => alice.get(charlie.workerKey, '/hello'))
+  const reach = await startToReachable(net)
+  const rss = await rssOf(charliePid)
+  const p50 = percentile(warm.ms, 50)
+  const rawP50 = percentile(raw, 50)
+  return [
+    {
+      what: `direct HTTP to the service (loopback)`,
+      p50: r(percentile(direct.ms, 50)),
+      p99: r(percentile(direct.ms, 99)),
+      note: '',
+    },
+    {
+      what: `raw SAM 64 B echo, ${tag}`,
+      p50: r(rawP50),
+      p99: r(percentile(raw, 99)),
+      note: `${RTTS} round trips`,
+    },
+    {
+      what: `PRouter warm request, ${tag}`,
+      p50: r(p50),
+      p99: r(percentile(warm.ms, 99)),
+      note: `${(p50 / rawP50).toFixed(2)}x raw SAM p50; errors ${warm.errors}`,
+    },
+    {
+      what: `first request, warm paths on, ${tag}`,
+      p50: r(firstWarm.ms),
+      p99: '-',
+      note: `HTTP ${firstWarm.status}`,
+    },
+    {
+      what: `first request, warm paths off, ${tag}`,
+      p50: r(firstCold.ms),
+      p99: '-',
+      note: `HTTP ${firstCold.status}`,
+    },
+    {
+      what: `${CONCURRENT} concurrent requests, ${tag}`,
+      p50: r(percentile(burst.ms, 50)),
+      p99: r(percentile(burst.ms, 99)),
+      note: `errors ${burst.errors}; all done in ${r(burst.wallMs)} ms`,
+    },
+    {
+      what: `daemon start -> reachable (own i2pd), ${tag}`,
+      p50: r(reach),
+      p99: '-',
+      note: 'alice got an answer from dave',
+    },
+    {
+      what: 'daemon RSS (charlie, after the load)',
+      p50: `${(rss / 1024 / 1024).toFixed(1)} MiB`,
+      p99: '-',
+      note: '',
+    },
+  ]
+}
+
+interface Client {
+  get(workerKey: string, path: string): Promise<{ ms: number; status: number }>
+}
+
+function clientOf(net: WorkerNet, name: string): Client {
+  const daemon = net.worker(name).daemon
+  if (daemon === undefined) throw new Error(`${name} runs no daemon`)
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 })
+  const headers = { authorization: `Bearer ${daemon.config.api.token}` }
+  return {
+    get: (workerKey, path) =>
+      timed(() => httpGet(daemon.apiUrl, `/v1/workers/${workerKey}${path}`, headers, agent)),
+  }
+}
+
+async function timed(fn: () => Promise<number>): Promise<{ ms: number; status: number }> {
+  const t0 = performance.now()
+  const status = await fn().catch(() => 0)
+  return { ms: performance.now() - t0, status }
+}
+
+function httpGet(
+  base: string,
+  path: string,
+  headers: Record<string, string> = {},
+  agent?: Agent,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(path, base),
+      { headers, ...(agent === undefined ? {} : { agent }) },
+      (res) => {
+        res.resume()
+        res.on('end', () => {
+          resolve(res.statusCode ?? 0)
+        })
+      },
+    )
+    req.setTimeout(60_000, () => req.destroy(new Error('timeout')))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+async function series(
+  fn: () => Promise<{ ms: number; status: number }>,
+): Promise<{ ms: number[]; errors: number }> {
+  const ms: number[] = []
+  let errors = 0
+  for (let i = 0; i < RTTS; i++) {
+    const one = await fn()
+    ms.push(one.ms)
+    if (one.status !== 200) errors++
+  }
+  return { ms, errors }
+}
+
+async function concurrent(fn: () => Promise<{ ms: number; status: number }>) {
+  const t0 = performance.now()
+  const all = await Promise.all(Array.from({ length: CONCURRENT }, fn))
+  return {
+    ms: all.map((a) => a.ms),
+    errors: all.filter((a) => a.status !== 200).length,
+    wallMs: performance.now() - t0,
+  }
+}
+
+/** 64 B echo round trips between a session on alice's router and one on charlie's: the SAM floor. */
+async function rawSam(net: WorkerNet, hops: number): Promise<number[]> {
+  const aliceSam = net.worker('alice').daemon?.router.sam as SamAddress
+  const charlieSam = net.testnet.state.routers[3]?.sam as SamAddress
+  const tunnels = { inbound: { length: hops, quantity: 2 }, outbound: { length: hops, quantity: 2 } }
+  const [client, server] = await Promise.all([
+    createSamSession({ sam: aliceSam, tunnels }, { logger }),
+    createSamSession({ sam: charlieSam, tunnels }, { logger }),
+  ])
+  try {
+    void server.accept().then(
+      ({ stream }) => {
+        serveMeasure(stream)
+      },
+      () => undefined,
+    )
+    const stream = await client.connect(server.destination)
+    stream.write(Buffer.of(0x45)) // echo mode
+    const payload = Buffer.alloc(64, 0x61)
+    const samples: number[] = []
+    for (let i = 0; i < RTTS; i++) {
+      const t0 = performance.now()
+      stream.write(payload)
+      await readExactly(stream, 64)
+      samples.push(performance.now() - t0)
+    }
+    stream.destroy()
+    return samples
+  } finally {
+    client.destroy()
+    server.destroy()
+  }
+}
+
+/** A new daemon with its own i2pd, from `start()` until alice gets an answer from it by key. */
+async function startToReachable(net: WorkerNet): Promise<number> {
+  const dave = net.worker('dave')
+  const alice = clientOf(net, 'alice')
+  const t0 = performance.now()
+  const daemon = await createDaemon(await loadDaemonConfig({ flags: dave.input }), { logger })
+  try {
+    await daemon.start()
+    while (performance.now() - t0 < 120_000) {
+      if ((await alice.get(dave.workerKey, '/hello')).status === 200) return performance.now() - t0
+      await sleep(250)
+    }
+    return NaN
+  } finally {
+    await daemon.stop()
+  }
+}
+
+async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024
+}
+
+function r(v: number): number {
+  return Math.round(v * 10) / 10
+}
+
+function print(binary: I2pdBinary, rows: Row[]): void {
+  console.log(
+    `\nPRouter daemon benchmark: i2pd ${binary.version}, ${RTTS} sequential requests per series (ms)\n`,
+  )
+  console.log('| what | p50 ms | p99 ms | note |\n|---|---|---|---|')
+  for (const row of rows) console.log(`| ${row.what} | ${row.p50} | ${row.p99} | ${row.note} |`)
+}
+
+await main()
