@@ -112,3 +112,7 @@ export const MAX_TIMER_DELAY = 2 ** 31 - 1
 export const API_TOKEN_BYTES = 32
 /** Shortest local API token accepted from a token file, in characters. */
 export const MIN_API_TOKEN_LENGTH = 16
+/** How long `prouter run` waits for its first SAM session (i2pd 2.56 takes 3–27 s on a fresh network). */
+export const DEFAULT_SESSION_START_TIMEOUT = 3 * MINUTE
+/** On stop, time for the router to send each stream's close to its peer before the session ends. */
+export const STREAM_CLOSE_GRACE = 1 * SECOND

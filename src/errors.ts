@@ -79,6 +79,8 @@ export const ERROR_CODES = {
     'The worker is registered but could not be reached over I2P before the deadline (its router or tunnels are down).',
   ERR_PEER_CLOSED: 'The worker closed the stream before answering in full.',
   ERR_API_UNAUTHORIZED: 'The request to the local API carries no valid bearer token.',
+  ERR_PROXY_AUTH_REQUIRED:
+    'A proxy request (absolute URL or CONNECT) carries no valid Proxy-Authorization (Bearer, or Basic with the token as password).',
   ERR_API_BAD_REQUEST: 'The request to the local API is malformed (route, worker name, headers).',
   ERR_NOT_FOUND: 'No such route on the local API.',
   ERR_TOO_MANY_STREAMS: 'The limit of concurrent streams (inbound or outbound) is reached; retry later.',

@@ -38,6 +38,13 @@ export function unauthorized(): PRouterError {
   )
 }
 
+export function proxyAuthRequired(): PRouterError {
+  return new PRouterError(
+    'ERR_PROXY_AUTH_REQUIRED',
+    'missing or wrong proxy token (Proxy-Authorization: Bearer <token>, or Basic with the token as password)',
+  )
+}
+
 function bearer(value: string | undefined): string | undefined {
   const m = value === undefined ? null : /^Bearer\s+(\S+)$/i.exec(value)
   return m?.[1]

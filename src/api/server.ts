@@ -16,9 +16,9 @@ import type { Duplex } from 'node:stream'
 import { PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Outbound } from '../proxy/outbound.js'
-import { sendError, writeRawError } from '../proxy/http-error.js'
+import { sendError, toPRouterError, writeRawError } from '../proxy/http-error.js'
 import { workerKeyFromHost, workerKeyFromName } from '../proxy/worker-name.js'
-import { createTokenCheck, unauthorized, type TokenCheck } from './auth.js'
+import { createTokenCheck, proxyAuthRequired, unauthorized, type TokenCheck } from './auth.js'
 
 export interface ApiInit {
   host: string
@@ -54,8 +54,9 @@ export function createApiServer(init: ApiInit, components: ApiComponents): ApiSe
   })
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     route(req, res, auth, components).catch((err: unknown) => {
-      log.error({ err, url: req.url?.slice(0, 200) }, 'API request failed')
-      sendError(res, err)
+      const e = toPRouterError(err) // a client's mistake is its answer; only the unexpected is logged as error
+      if (e.code === 'ERR_INTERNAL') log.error({ err, url: req.url?.slice(0, 200) }, 'API request failed')
+      sendError(res, e)
     })
   })
   server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -86,7 +87,8 @@ async function route(
 ): Promise<void> {
   const url = req.url ?? '/'
   if (/^https?:\/\//i.test(url)) return forwardProxy(req, res, url, auth, c.outbound)
-  if (url === '/healthz' && req.method === 'GET') {
+  const path = url.split('?')[0]
+  if (path === '/healthz' && req.method === 'GET') {
     health(res, c)
     return
   }
@@ -97,15 +99,15 @@ async function route(
   }
   const worker = WORKER_ROUTE.exec(url)
   if (worker !== null) {
-    const workerKey = workerKeyFromName(decodeURIComponent(worker[1] ?? ''))
+    const workerKey = workerKeyFromName(decodeName(worker[1] ?? ''))
     const target = `${worker[2] ?? '/'}${worker[3] ?? ''}`
     return c.outbound.forward(req, res, workerKey, target, api.header === undefined ? [] : [api.header])
   }
-  if (req.method === 'GET' && url === '/v1/status') {
+  if (req.method === 'GET' && path === '/v1/status') {
     json(res, 200, await c.status())
     return
   }
-  if (req.method === 'GET' && url === '/v1/peers') {
+  if (req.method === 'GET' && path === '/v1/peers') {
     json(res, 200, await c.peers())
     return
   }
@@ -120,10 +122,10 @@ async function forwardProxy(
   out: Outbound,
 ) {
   if (!auth.proxy(req)) {
-    sendError(res, unauthorized(), { 'proxy-authenticate': 'Bearer' })
+    sendError(res, proxyAuthRequired(), { 'proxy-authenticate': 'Bearer' })
     return
   }
-  const target = new URL(url)
+  const target = parseProxyUrl(url)
   const workerKey = workerKeyFromHost(target.host)
   return out.forward(req, res, workerKey, `${target.pathname}${target.search}`)
 }
@@ -131,7 +133,7 @@ async function forwardProxy(
 async function connect(req: IncomingMessage, socket: Duplex, head: Buffer, auth: TokenCheck, out: Outbound) {
   socket.on('error', () => undefined)
   if (!auth.proxy(req)) {
-    writeRawError(socket, unauthorized())
+    writeRawError(socket, proxyAuthRequired(), { 'proxy-authenticate': 'Bearer' })
     return
   }
   let workerKey: string
@@ -142,6 +144,34 @@ async function connect(req: IncomingMessage, socket: Duplex, head: Buffer, auth:
     return
   }
   await out.tunnel(socket, head, workerKey)
+}
+
+function decodeName(raw: string): string {
+  try {
+    return decodeURIComponent(raw)
+  } catch {
+    throw new PRouterError(
+      'ERR_API_BAD_REQUEST',
+      `worker name "${raw.slice(0, 100)}" is not valid percent-encoding`,
+    )
+  }
+}
+
+/** An absolute-form target (`http://<worker>.prouter/path`); https is refused: TLS goes through CONNECT. */
+function parseProxyUrl(url: string): URL {
+  let target: URL
+  try {
+    target = new URL(url)
+  } catch {
+    throw new PRouterError('ERR_API_BAD_REQUEST', `proxy target "${url.slice(0, 100)}" is not a URL`)
+  }
+  if (target.protocol !== 'http:') {
+    throw new PRouterError(
+      'ERR_API_BAD_REQUEST',
+      `the forward proxy takes http:// URLs; use CONNECT for ${target.protocol}`,
+    )
+  }
+  return target
 }
 
 function health(res: ServerResponse, c: ApiComponents): void {

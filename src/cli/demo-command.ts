@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { createWorkerNet, type WorkerNet, type WorkerNode } from '../testnet/workers.js'
+import type { WorkerNet, WorkerNode } from '../testnet/workers.js'
 import { percentile } from '../testnet/measure.js'
 import { contextOf, interruptSignal } from './context.js'
 import { seconds, table } from './format.js'
@@ -33,6 +33,7 @@ async function demo(opts: DemoOptions, cmd: Command): Promise<void> {
   const binary = await ctx.binary(signal)
   say(`i2pd ${binary.version} (${binary.source})`)
   const started = performance.now()
+  const { createWorkerNet } = await import('../testnet/workers.js') // not loaded by the other commands
   const net = await createWorkerNet(
     { dir: resolve(opts.dir), binary, hops: Number(opts.hops), cacheDir: ctx.options.cacheDir },
     { logger: ctx.logger },

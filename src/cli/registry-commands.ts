@@ -9,14 +9,8 @@ import type { Command } from 'commander'
 import { DEFAULT_REGISTRY_PORT } from '../constants.js'
 import { writeFileAtomic } from '../router/data-dir.js'
 import { i2pEndpoint, loadKeyStore, parseWorkerKey, signBinding, workerKeyHex } from '../identity/index.js'
-import {
-  createRegistry,
-  createRegistryServer,
-  localStorePath,
-  openLocalStore,
-  openRegistryBackend,
-} from '../registry/index.js'
-import { deployRegistry } from '../registry/evm/index.js'
+import { createRegistry } from '../registry/resolver.js'
+import { localStorePath, openRegistryBackend } from '../registry/open.js'
 import { contextOf, interruptSignal } from './context.js'
 import { DEFAULT_KEYS_DIR } from './keys-commands.js'
 import type { RegistryOptions } from './registry-options.js'
@@ -69,6 +63,9 @@ async function serve(
     o.allow === undefined
       ? undefined
       : new Set(o.allow.split(',').map((k) => workerKeyHex(parseWorkerKey(k))))
+  // loaded here, not at the top: `prouter run` shares this module and should not carry fastify or viem
+  const { openLocalStore } = await import('../registry/local/store.js')
+  const { createRegistryServer } = await import('../registry/local/server.js')
   const store = openLocalStore(
     { path: localStorePath(dir), ...(allowList ? { rules: { allowList } } : {}) },
     ctx,
@@ -96,6 +93,7 @@ async function readOrCreateToken(file: string): Promise<string> {
 async function deploy(o: { evmRpc: string; relayerKeyFile: string; json?: boolean }, cmd: Command) {
   const ctx = contextOf(cmd)
   const relayerKey = await readRelayerKey(o.relayerKeyFile)
+  const { deployRegistry } = await import('../registry/evm/deploy.js')
   const deployed = await deployRegistry({ rpcUrl: o.evmRpc, relayerKey }, ctx)
   const view = {
     address: deployed.address,
@@ -112,7 +110,7 @@ async function deploy(o: { evmRpc: string; relayerKeyFile: string; json?: boolea
 async function publish(o: RegistryOptions & { keys: string; json?: boolean }, cmd: Command) {
   const ctx = contextOf(cmd)
   const keys = await loadKeyStore(resolve(o.keys))
-  const registry = createRegistry({ backend: openRegistryBackend(await registrySpec(o), ctx) }, ctx)
+  const registry = createRegistry({ backend: await openRegistryBackend(await registrySpec(o), ctx) }, ctx)
   try {
     const binding = signBinding(keys.worker, [i2pEndpoint(keys.i2p.b32)], Date.now())
     const t0 = performance.now()
@@ -138,7 +136,7 @@ async function publish(o: RegistryOptions & { keys: string; json?: boolean }, cm
 async function resolveKey(workerKey: string, o: RegistryOptions & { json?: boolean }, cmd: Command) {
   const ctx = contextOf(cmd)
   const registry = createRegistry(
-    { backend: openRegistryBackend(await registrySpec(o), ctx), cacheTtlMs: 0 },
+    { backend: await openRegistryBackend(await registrySpec(o), ctx), cacheTtlMs: 0 },
     ctx,
   )
   try {

@@ -6,7 +6,8 @@
 import { PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { loadKeyStore, i2pEndpoint, type KeyStore } from '../identity/index.js'
-import { createRegistry, openRegistryBackend, type Registry } from '../registry/index.js'
+import { createRegistry, type Registry } from '../registry/resolver.js'
+import { openRegistryBackend } from '../registry/open.js'
 import { createOutbound, type Outbound } from '../proxy/outbound.js'
 import { createInbound, type Inbound } from '../proxy/inbound.js'
 import { createPeerStats, type PeerStats } from '../proxy/peer-stats.js'
@@ -19,7 +20,8 @@ import { createPublisher, type Publisher } from './publisher.js'
 import { createWarmer, type Warmer } from './warmer.js'
 import { daemonStatus, peerList } from './status.js'
 import { defaultCacheDir } from '../router/binary.js'
-import { deadlineSignal } from '../signals.js'
+import { deadlineSignal, sleep } from '../signals.js'
+import { DEFAULT_SESSION_START_TIMEOUT, STREAM_CLOSE_GRACE } from '../constants.js'
 
 export interface DaemonComponents {
   logger: Logger
@@ -49,7 +51,10 @@ export async function createDaemon(
 ): Promise<Daemon> {
   const logger = components.logger.child({ component: 'daemon' })
   const keys = await loadKeyStore(config.keysDir)
-  const registry = createRegistry({ backend: openRegistryBackend(config.registry, components) }, components)
+  const registry = createRegistry(
+    { backend: await openRegistryBackend(config.registry, components) },
+    components,
+  )
   const link = await createRouterLink(config.router, {
     logger: components.logger,
     cacheDir: components.cacheDir ?? defaultCacheDir(),
@@ -69,6 +74,7 @@ class PRouterDaemon implements Daemon {
   private readonly warmer: Warmer
   private readonly api: ApiServer
   private readonly startedAt = Date.now()
+  private starting: Promise<void> | undefined
   private stopping: Promise<void> | undefined
 
   constructor(
@@ -95,9 +101,19 @@ class PRouterDaemon implements Daemon {
     this.api = this.createApi()
   }
 
-  async start(options: { signal?: AbortSignal; sessionTimeout?: number } = {}): Promise<void> {
+  start(options: { signal?: AbortSignal; sessionTimeout?: number } = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    if (this.stopping !== undefined) {
+      return Promise.reject(
+        new PRouterError('ERR_ROUTER_NOT_RUNNING', 'this daemon was stopped: create a new one'),
+      )
+    }
+    this.starting ??= this.startAll(options)
+    return this.starting
+  }
+
+  private async startAll(options: { signal?: AbortSignal; sessionTimeout?: number }): Promise<void> {
     const { signal } = options
-    signal?.throwIfAborted()
     try {
       await this.router.start(signal)
       this.session.start()
@@ -107,8 +123,8 @@ class PRouterDaemon implements Daemon {
         this.publisher.start()
       }
       this.inbound.start()
-      this.session.on('up', () => void this.warmer.round().catch(() => undefined))
-      await this.waitSession(options.sessionTimeout ?? 3 * 60_000, signal)
+      this.session.on('up', () => void this.warmer.round().catch(() => undefined)) // peers again after a restart
+      await this.waitSession(options.sessionTimeout ?? DEFAULT_SESSION_START_TIMEOUT, signal)
       this.warmer.start()
       this.log.info({ workerKey: this.workerKey, b32: this.b32, api: this.apiUrl }, 'daemon ready')
     } catch (err) {
@@ -135,6 +151,9 @@ class PRouterDaemon implements Daemon {
     await this.api.close()
     await this.inbound.stop()
     this.outbound.close()
+    // let the router send the close of every stream to its peer before the destination goes away; without it
+    // a peer keeps a dead kept-alive stream and its next request waits for its idle timeout
+    if (this.session.isUp) await sleep(STREAM_CLOSE_GRACE)
     await this.session.stop()
     await this.router.stop()
     await this.registry.close()

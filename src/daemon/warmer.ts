@@ -68,6 +68,7 @@ export function createWarmer(
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err)
       peers.set(workerKey, { workerKey, ok: false, rttMs: undefined, error, at: Date.now() })
+      components.outbound.forget(workerKey) // streams that carried no answer are not reused
       log.debug({ workerKey, err }, 'warm ping failed')
     }
   }

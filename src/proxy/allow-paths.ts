@@ -16,7 +16,7 @@ export function createPathFilter(allow: readonly string[] | undefined): PathFilt
 
 /** The normalised pathname and query of a request target (`/a/./b/../c?x=1` -> `/a/c`, `?x=1`). */
 export function normalizeTarget(target: string): { pathname: string; search: string } {
-  if (!target.startsWith('/') || target.startsWith('//')) {
+  if (!target.startsWith('/') || target.startsWith('//') || target.includes('\\')) {
     throw new PRouterError(
       'ERR_API_BAD_REQUEST',
       `request target must be a path, got "${target.slice(0, 100)}"`,

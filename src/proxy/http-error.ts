@@ -11,6 +11,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_API_BAD_REQUEST: 400,
   ERR_INVALID_ARGUMENT: 400,
   ERR_API_UNAUTHORIZED: 401,
+  ERR_PROXY_AUTH_REQUIRED: 407,
   ERR_PATH_NOT_ALLOWED: 403,
   ERR_ANONYMOUS_REFUSED: 403,
   ERR_REGISTRY_NOT_FOUND: 404,
@@ -61,12 +62,13 @@ export function sendError(
 }
 
 /** The same answer written on a raw socket (before or instead of an HTTP server: CONNECT, stream limits). */
-export function writeRawError(socket: Duplex, err: unknown): void {
+export function writeRawError(socket: Duplex, err: unknown, extraHeaders: Record<string, string> = {}): void {
   const e = toPRouterError(err)
   const body = JSON.stringify({ code: e.code, message: e.message })
   const status = httpStatusOf(e.code)
+  const extra = Object.entries(extraHeaders).map(([k, v]) => `${k}: ${v}\r\n`)
   socket.end(
-    `HTTP/1.1 ${status} ${reason(status)}\r\ncontent-type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${reason(status)}\r\ncontent-type: application/json\r\n${extra.join('')}` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   )
 }
@@ -75,6 +77,7 @@ function reason(status: number): string {
   const reasons: Record<number, string> = {
     400: 'Bad Request',
     401: 'Unauthorized',
+    407: 'Proxy Authentication Required',
     403: 'Forbidden',
     404: 'Not Found',
     413: 'Content Too Large',

@@ -14,7 +14,7 @@ import {
   type ServerResponse,
 } from 'node:http'
 import type net from 'node:net'
-import { INBOUND_KEEP_ALIVE_TIMEOUT } from '../constants.js'
+import { DEFAULT_RESOLVE_CACHE_TTL, INBOUND_KEEP_ALIVE_TIMEOUT } from '../constants.js'
 import { PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
@@ -28,6 +28,9 @@ import { PING_PATH } from './outbound.js'
 import type { PeerStats } from './peer-stats.js'
 import { relay, type RelayLimits } from './relay.js'
 import type { StreamSource } from './stream-source.js'
+
+/** How long a stream's caller verdict holds before the next request re-checks it. */
+const CALLER_RECHECK_INTERVAL = DEFAULT_RESOLVE_CACHE_TTL
 
 export interface InboundInit extends RelayLimits {
   /** The local service, `http://host:port[/base]`; undefined: every request is refused (ERR_NO_SERVICE). */
@@ -69,7 +72,7 @@ class InboundServer implements Inbound {
   private readonly log: Logger
   private readonly server: Server
   private readonly streams = new Set<net.Socket>()
-  private readonly callers = new WeakMap<net.Socket, Promise<Caller>>()
+  private readonly callers = new WeakMap<net.Socket, { b32: string; verdict: Promise<Caller>; at: number }>()
   private readonly gauge: Gauge
   private readonly limiter: RateLimiter
   private readonly allowed: PathFilter
@@ -157,8 +160,22 @@ class InboundServer implements Inbound {
       this.streams.delete(stream)
       this.gauge.release()
     })
-    this.callers.set(stream, this.identify(peerB32))
+    this.callers.set(stream, { b32: peerB32, verdict: this.identify(peerB32), at: Date.now() })
     this.server.emit('connection', stream)
+  }
+
+  /**
+   * Who is on this stream: looked up when it is accepted and again on a request once the verdict is older than
+   * the registry's cache TTL, so a kept-alive stream follows the caller's bindings (a worker that moved away
+   * from this destination, or one that registered it meanwhile).
+   */
+  private callerOf(socket: net.Socket): Promise<Caller> {
+    const held = this.callers.get(socket)
+    if (held === undefined) return Promise.resolve({ workerKey: undefined, b32: 'unknown' })
+    if (Date.now() - held.at < CALLER_RECHECK_INTERVAL) return held.verdict
+    const fresh = { b32: held.b32, verdict: this.identify(held.b32), at: Date.now() }
+    this.callers.set(socket, fresh)
+    return fresh.verdict
   }
 
   private identify(b32: string): Promise<Caller> {
@@ -174,7 +191,7 @@ class InboundServer implements Inbound {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const caller = (await this.callers.get(req.socket)) ?? { workerKey: undefined, b32: 'unknown' }
+    const caller = await this.callerOf(req.socket)
     const started = performance.now()
     try {
       if (req.url === PING_PATH) {

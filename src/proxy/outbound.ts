@@ -48,6 +48,8 @@ export interface Outbound {
   ping(workerKey: string, options?: { signal?: AbortSignal }): Promise<number>
   /** Streams open now, per worker key. */
   openStreams(): Map<string, number>
+  /** Drop the idle pooled streams to `workerKey` (it stopped answering: they may be dead). */
+  forget(workerKey: string): void
   close(): void
 }
 
@@ -119,6 +121,9 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
     tunnel,
     ping,
     openStreams: () => agent.openStreams(),
+    forget: (workerKey) => {
+      agent.forget(workerKey)
+    },
     close: () => {
       agent.destroy()
     },
@@ -185,6 +190,12 @@ class I2pAgent extends Agent {
       (err: unknown) => callback?.(toPRouterError(err), undefined as unknown as Duplex),
     )
     return undefined as unknown as Duplex // the socket comes through the callback
+  }
+
+  forget(workerKey: string): void {
+    for (const [name, list] of Object.entries(this.freeSockets)) {
+      if (name.startsWith(`${workerKey}:`)) for (const socket of list ?? []) socket.destroy()
+    }
   }
 
   openStreams(): Map<string, number> {

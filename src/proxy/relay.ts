@@ -48,6 +48,8 @@ class Exchange {
   private upstream: ClientRequest | undefined
   private responded = false
   private ended = false
+  /** A failure is being answered (classify is async): no retry, and a client close is not the outcome. */
+  private failing = false
   private retried = false
   private readonly total: NodeJS.Timeout
 
@@ -60,7 +62,7 @@ class Exchange {
       this.fail(new PRouterError('ERR_REQUEST_TIMEOUT', `no complete answer within ${ms} ms`))
     }, spec.limits.requestTimeout)
     spec.res.once('close', () => {
-      if (!spec.res.writableFinished) this.end(499) // the client went away
+      if (!spec.res.writableFinished && !this.failing) this.end(499) // the client went away
     })
   }
 
@@ -106,7 +108,7 @@ class Exchange {
 
   private onUpstreamError(upstream: ClientRequest, err: unknown): void {
     const stale = upstream.reusedSocket && !this.responded && isBodyless(this.spec.req)
-    if (stale && !this.retried && !this.ended) {
+    if (stale && !this.retried && !this.ended && !this.failing) {
       this.retried = true // a kept-alive stream the peer had closed: once more on a fresh one
       this.send()
       return
@@ -133,7 +135,8 @@ class Exchange {
   }
 
   private fail(err: unknown): void {
-    if (this.ended) return
+    if (this.ended || this.failing) return
+    this.failing = true
     this.upstream?.destroy()
     void this.spec.classify(err).then((e) => {
       this.reply(e)

@@ -2,9 +2,6 @@
 import { join } from 'node:path'
 import type { Logger } from '../logger.js'
 import type { RegistryBackend } from './backend.js'
-import { openLocalStore } from './local/store.js'
-import { createHttpBackend } from './local/client.js'
-import { createEvmBackend } from './evm/index.js'
 
 export type RegistrySpec =
   | { kind: 'local'; dir: string }
@@ -16,13 +13,26 @@ export function localStorePath(dir: string): string {
   return join(dir, 'db')
 }
 
-export function openRegistryBackend(spec: RegistrySpec, components: { logger: Logger }): RegistryBackend {
+/**
+ * Each backend's code is loaded only when chosen: a daemon on the local registry does not carry viem
+ * (~30 MB of memory), and one on the EVM registry does not carry LMDB.
+ */
+export async function openRegistryBackend(
+  spec: RegistrySpec,
+  components: { logger: Logger },
+): Promise<RegistryBackend> {
   switch (spec.kind) {
-    case 'local':
+    case 'local': {
+      const { openLocalStore } = await import('./local/store.js')
       return openLocalStore({ path: localStorePath(spec.dir) }, components)
-    case 'http':
+    }
+    case 'http': {
+      const { createHttpBackend } = await import('./local/client.js')
       return createHttpBackend({ url: spec.url, ...(spec.token === undefined ? {} : { token: spec.token }) })
-    case 'evm':
+    }
+    case 'evm': {
+      const { createEvmBackend } = await import('./evm/backend.js')
       return createEvmBackend(spec, components)
+    }
   }
 }

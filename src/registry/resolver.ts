@@ -118,8 +118,11 @@ class VerifyingRegistry implements Registry {
       const current = await this.resolve(known, options).catch(() => undefined)
       if (current !== undefined && addressesOf(current).includes(b32)) return known
     }
-    for (const binding of await this.list(options)) this.remember(binding)
-    const found = this.byAddress.get(b32)
+    const listed = await this.list(options)
+    for (const binding of listed) this.remember(binding)
+    // decided on the newest bindings just listed, not on the address map, which may still hold an address a
+    // worker has since moved away from
+    const found = listed.find((b) => addressesOf(b).includes(b32))?.workerKey
     if (found === undefined) {
       throw new PRouterError('ERR_REGISTRY_NOT_FOUND', `no worker has a valid binding to ${b32}`)
     }

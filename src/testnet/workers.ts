@@ -10,12 +10,8 @@ import type { Logger } from '../logger.js'
 import type { I2pdBinary } from '../router/binary.js'
 import { freePort } from '../router/free-port.js'
 import { initKeyStore } from '../identity/index.js'
-import {
-  openLocalStore,
-  createRegistryServer,
-  type RegistryServer,
-  type LocalStore,
-} from '../registry/index.js'
+import { openLocalStore, type LocalStore } from '../registry/local/store.js'
+import { createRegistryServer, type RegistryServer } from '../registry/local/server.js'
 import { loadDaemonConfig, type DaemonConfigInput } from '../daemon/config.js'
 import { createDaemon, type Daemon } from '../daemon/daemon.js'
 import { createTestnet, type Testnet } from './testnet.js'

@@ -56,7 +56,9 @@ describe('prouter daemon on a private network', { timeout: 15 * 60_000 }, () => 
             name: 'alice',
             suri: '//Alice',
             router: 'managed',
-            config: { outbound: { maxStreams: 8, maxStreamsPerPeer: 8, maxPending: 4 } },
+            config: {
+              outbound: { maxStreams: 8, maxStreamsPerPeer: 8, maxPending: 4, connectTimeout: 15_000 },
+            },
           },
           {
             name: 'bob',
@@ -80,10 +82,7 @@ describe('prouter daemon on a private network', { timeout: 15 * 60_000 }, () => 
     const file = join(dir, 'charlie.json')
     await writeFile(file, JSON.stringify(net.worker('charlie').input), { mode: 0o600 })
     const { child, ready } = await spawnDaemon(file)
-    const token = readFile(
-      join(dir, 'workers', 'charlie', 'api.token'),
-      'utf8',
-    )
+    const token = readFile(join(dir, 'workers', 'charlie', 'api.token'), 'utf8')
     charlie = {
       child,
       api: { url: String(ready.api), token: (await token).trim() },
@@ -291,6 +290,14 @@ describe('prouter daemon on a private network', { timeout: 15 * 60_000 }, () => 
     charlie.child.kill('SIGTERM')
     const [code] = (await Promise.race([exited, sleep(30_000).then(() => ['timeout'])])) as [number | string]
     assert.equal(code, 0)
+  })
+
+  test('a registered worker that is down: 504 ERR_PEER_UNREACHABLE within the connect deadline', async () => {
+    assert.notEqual(charlie.child.exitCode, null, 'charlie stopped in the test before')
+    const started = Date.now()
+    const res = await call(alice(), 'GET', `/v1/workers/${charlie.workerKey}/hello`, { timeout: 60_000 })
+    assert.deepEqual([res.status, res.json().code], [504, 'ERR_PEER_UNREACHABLE'])
+    assert.ok(Date.now() - started < 45_000, 'bounded by outbound.connectTimeout, never a hang')
   })
 })
 

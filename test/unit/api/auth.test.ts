@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import { IncomingMessage, type IncomingHttpHeaders } from 'node:http'
+import { Socket } from 'node:net'
 import { test } from 'node:test'
 import { createTokenCheck, unauthorized } from '../../../src/api/auth.js'
 
@@ -7,7 +8,11 @@ const TOKEN = 'tok-3f9a1c7e5b2d4a6c8e0f'
 const auth = createTokenCheck(TOKEN)
 
 /** The check only reads headers (lower-case names, as node:http gives them). */
-const req = (headers: IncomingHttpHeaders): IncomingMessage => ({ headers }) as IncomingMessage
+function req(headers: IncomingHttpHeaders): IncomingMessage {
+  const message = new IncomingMessage(new Socket())
+  message.headers = headers
+  return message
+}
 const basic = (user: string, password: string): string =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
 

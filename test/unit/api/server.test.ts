@@ -29,7 +29,7 @@ interface Reply {
   body: string
 }
 
-/** An Outbound that records what it is asked and answers 200 `forwarded` (or 101-free echo on tunnels). */
+/** An Outbound that records what it is asked: forward answers 200 `forwarded`, tunnel a 200 and closes. */
 function stubOutbound() {
   const forwarded: Forwarded[] = []
   const tunnels: { workerKey: string; head: string }[] = []
@@ -46,6 +46,7 @@ function stubOutbound() {
     },
     ping: () => Promise.resolve(1),
     openStreams: () => new Map(),
+    forget: () => undefined,
     close: () => undefined,
   }
   return { outbound, forwarded, tunnels }
@@ -92,7 +93,11 @@ async function call(
 }
 
 /** A raw CONNECT; resolves with everything the server wrote before it closed. */
-async function connect(port: number, authority: string, headers: Record<string, string> = {}): Promise<string> {
+async function connect(
+  port: number,
+  authority: string,
+  headers: Record<string, string> = {},
+): Promise<string> {
   const socket = net.connect(port, '127.0.0.1')
   const lines = Object.entries({ host: authority, ...headers }).map(([k, v]) => `${k}: ${v}\r\n`)
   socket.end(`CONNECT ${authority} HTTP/1.1\r\n${lines.join('')}\r\nearly bytes`)
@@ -120,7 +125,7 @@ test('GET /healthz: 503 when the session is down', async (t) => {
 
 test('/v1/status without a token: 401 ERR_API_UNAUTHORIZED with WWW-Authenticate', async (t) => {
   const { port } = await startApi(t)
-  for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+  for (const headers of [{}, { authorization: 'Bearer wrong' }] as Record<string, string>[]) {
     const reply = await call(port, '/v1/status', { headers })
     assert.equal(reply.status, 401)
     assert.equal(reply.headers['www-authenticate'], 'Bearer')
@@ -146,7 +151,9 @@ test('/v1/workers/0x<HEX>/path?query: forwarded to the lower-case key, Authoriza
   })
   assert.equal(reply.status, 200)
   assert.equal(reply.body, 'forwarded')
-  assert.deepEqual(forwarded, [{ method: 'POST', workerKey: KEY, target: '/a/b?x=1', drop: ['authorization'] }])
+  assert.deepEqual(forwarded, [
+    { method: 'POST', workerKey: KEY, target: '/a/b?x=1', drop: ['authorization'] },
+  ])
 })
 
 test('/v1/workers/…: with X-PRouter-Token nothing else is dropped; bare key and query-only targets', async (t) => {
@@ -172,6 +179,29 @@ test('/v1/workers/<malformed>/…: 400 ERR_INVALID_WORKER_KEY, nothing forwarded
     assert.equal(reply.status, 400, name)
     assert.equal((errorOf(reply) as { code: string }).code, 'ERR_INVALID_WORKER_KEY')
   }
+  assert.equal(forwarded.length, 0)
+})
+
+test('/v1/workers/<percent-encoded name>/…: the name is decoded first', async (t) => {
+  const { port, forwarded } = await startApi(t)
+  await call(port, `/v1/workers/%30x${ALICE.slice(0, 62)}%37%64/a`, { headers: BEARER })
+  assert.deepEqual(forwarded[0]?.workerKey, KEY)
+})
+
+test('/v1/workers/<broken percent-encoding>/…: 400, not an internal error', async (t) => {
+  const { port, logs } = await startApi(t)
+  const reply = await call(port, '/v1/workers/%zz/a', { headers: BEARER })
+  assert.equal(reply.status, 400)
+  assert.deepEqual(
+    logs.filter((r) => r.level === 'error'),
+    [],
+  )
+})
+
+test('forward proxy to a URL that does not parse: 400, not an internal error', async (t) => {
+  const { port, forwarded } = await startApi(t)
+  const reply = await call(port, 'http://[zz/p', { headers: PROXY_AUTH })
+  assert.equal(reply.status, 400)
   assert.equal(forwarded.length, 0)
 })
 
@@ -212,12 +242,12 @@ test('forward proxy: GET http://<name>.prouter/p with Proxy-Authorization is for
   )
 })
 
-test('forward proxy without Proxy-Authorization (even with the API token): 401, nothing forwarded', async (t) => {
+test('forward proxy without Proxy-Authorization (even with the API token): 407, nothing forwarded', async (t) => {
   const { port, forwarded } = await startApi(t)
   const reply = await call(port, `http://${NAME}/p`, { headers: BEARER })
-  assert.equal(reply.status, 401)
+  assert.equal(reply.status, 407)
   assert.equal(reply.headers['proxy-authenticate'], 'Bearer')
-  assert.equal((errorOf(reply) as { code: string }).code, 'ERR_API_UNAUTHORIZED')
+  assert.equal((errorOf(reply) as { code: string }).code, 'ERR_PROXY_AUTH_REQUIRED')
   assert.equal(forwarded.length, 0)
 })
 
@@ -236,12 +266,14 @@ test('CONNECT <name>.prouter:80 with Proxy-Authorization: tunnel to the key, ear
   assert.deepEqual(tunnels, [{ workerKey: KEY, head: 'early bytes' }])
 })
 
-test('CONNECT with bad credentials: a raw 401, no tunnel', async (t) => {
+test('CONNECT with bad credentials: a raw 407 asking for Proxy-Authorization, no tunnel', async (t) => {
   const { port, tunnels } = await startApi(t)
-  for (const headers of [{}, { 'proxy-authorization': 'Bearer wrong' }, BEARER]) {
+  const refused: Record<string, string>[] = [{}, { 'proxy-authorization': 'Bearer wrong' }, BEARER]
+  for (const headers of refused) {
     const answer = await connect(port, `${NAME}:80`, headers)
-    assert.match(answer, /^HTTP\/1\.1 401 Unauthorized\r\n/)
-    assert.match(answer, /\r\n\r\n\{"code":"ERR_API_UNAUTHORIZED",/)
+    assert.match(answer, /^HTTP\/1\.1 407 Proxy Authentication Required\r\n/)
+    assert.match(answer, /\r\nproxy-authenticate: Bearer\r\n/)
+    assert.match(answer, /\r\n\r\n\{"code":"ERR_PROXY_AUTH_REQUIRED",/)
   }
   assert.equal(tunnels.length, 0)
 })
@@ -258,7 +290,9 @@ test('CONNECT to a name that is no worker: a raw 400 ERR_INVALID_WORKER_KEY, no 
 
 test('headers over maxHeaderBytes: 431 ERR_HEADERS_TOO_LARGE', async (t) => {
   const { port, forwarded } = await startApi(t)
-  const reply = await call(port, `/v1/workers/${KEY}/a`, { headers: { ...BEARER, 'x-big': 'b'.repeat(5000) } })
+  const reply = await call(port, `/v1/workers/${KEY}/a`, {
+    headers: { ...BEARER, 'x-big': 'b'.repeat(5000) },
+  })
   assert.equal(reply.status, 431)
   assert.equal(reply.headers.connection, 'close')
   assert.equal((errorOf(reply) as { code: string }).code, 'ERR_HEADERS_TOO_LARGE')

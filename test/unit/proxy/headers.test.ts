@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { CALLER_ADDRESS_HEADER, CALLER_HEADER, forwardableHeaders, TOKEN_HEADER } from '../../../src/proxy/headers.js'
+import {
+  CALLER_ADDRESS_HEADER,
+  CALLER_HEADER,
+  forwardableHeaders,
+  TOKEN_HEADER,
+} from '../../../src/proxy/headers.js'
 
 const END_TO_END = {
   accept: 'application/json',
@@ -56,8 +61,8 @@ test('every x-prouter-* header is removed, so a client cannot claim a caller', (
 
 test('names in drop are removed; other x- headers stay', () => {
   const out = forwardableHeaders({ ...END_TO_END, 'x-prouterish': 'kept' }, ['authorization', 'cookie'])
-  const { authorization: _a, cookie: _c, ...rest } = END_TO_END
-  assert.deepEqual(out, { ...rest, 'x-prouterish': 'kept' })
+  const rest = Object.entries(END_TO_END).filter(([name]) => name !== 'authorization' && name !== 'cookie')
+  assert.deepEqual(out, { ...Object.fromEntries(rest), 'x-prouterish': 'kept' })
 })
 
 test('the input is not modified', () => {

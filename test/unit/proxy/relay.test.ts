@@ -273,7 +273,8 @@ test('a bodyless request on a dead kept-alive socket is sent once more on a fres
   const upstream = await startUpstream(t, (req, res) => {
     const n = (perSocket.get(req.socket) ?? 0) + 1
     perSocket.set(req.socket, n)
-    if (n === 2) req.socket.destroy() // the second request on a socket finds it dead
+    if (n === 2)
+      req.socket.destroy() // the second request on a socket finds it dead
     else res.end(`answer ${perSocket.size}`)
   })
   const front = await startFront(t, upstream.port, { agent })
@@ -294,43 +295,35 @@ const slowClassify = async (err: unknown): Promise<PRouterError> => {
   return passOrWrap(err)
 }
 
-test(
-  'an upstream that dies mid-response is recorded as such even when classify() takes time',
-  { todo: 'relay.ts: the res "close" during classify() ends the exchange as 499 without an error' },
-  async (t) => {
-    const upstream = await startUpstream(t, (req, res) => {
-      res.writeHead(200, { 'content-length': '1000' })
-      res.write('partial', () => req.socket.destroy())
-    })
-    const front = await startFront(t, upstream.port, { classify: slowClassify })
-    await assert.rejects(call(front.port), { code: 'ECONNRESET' })
-    await sleep(200)
-    assert.equal(front.outcomes[0]?.error?.code, 'ERR_PEER_CLOSED')
-  },
-)
+test('an upstream that dies mid-response is recorded as such even when classify() takes time', async (t) => {
+  const upstream = await startUpstream(t, (req, res) => {
+    res.writeHead(200, { 'content-length': '1000' })
+    res.write('partial', () => req.socket.destroy())
+  })
+  const front = await startFront(t, upstream.port, { classify: slowClassify })
+  await assert.rejects(call(front.port), { code: 'ECONNRESET' })
+  await sleep(200)
+  assert.equal(front.outcomes[0]?.error?.code, 'ERR_PEER_CLOSED')
+})
 
-test(
-  'a timed-out request on a kept-alive socket is not sent again while classify() runs',
-  { todo: 'relay.ts: the hang-up caused by fail() starts the stale-socket retry' },
-  async (t) => {
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-    t.after(() => {
-      agent.destroy()
-    })
-    const upstream = await startUpstream(t, (req, res) => {
-      if (upstream.requests.length !== 2) res.end('answer') // the second request never gets one
-    })
-    const front = await startFront(t, upstream.port, {
-      agent,
-      classify: slowClassify,
-      limits: { idleTimeout: 200 },
-    })
-    assert.equal((await call(front.port)).status, 200)
-    const timedOut = await call(front.port)
-    assert.equal(timedOut.status, 504)
-    assert.equal(upstream.requests.length, 2)
-  },
-)
+test('a timed-out request on a kept-alive socket is not sent again while classify() runs', async (t) => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  t.after(() => {
+    agent.destroy()
+  })
+  const upstream = await startUpstream(t, (req, res) => {
+    if (upstream.requests.length !== 2) res.end('answer') // the second request never gets one
+  })
+  const front = await startFront(t, upstream.port, {
+    agent,
+    classify: slowClassify,
+    limits: { idleTimeout: 200 },
+  })
+  assert.equal((await call(front.port)).status, 200)
+  const timedOut = await call(front.port)
+  assert.equal(timedOut.status, 504)
+  assert.equal(upstream.requests.length, 2)
+})
 
 /** A loopback port nothing listens on (one that was just closed). */
 async function freePort(): Promise<number> {
@@ -343,5 +336,9 @@ async function freePort(): Promise<number> {
 }
 
 function rejectAfter(ms: number): Promise<never> {
-  return new Promise((_resolve, reject) => setTimeout(() => reject(new Error(`no close in ${ms} ms`)), ms).unref())
+  return new Promise((_resolve, reject) => {
+    setTimeout(() => {
+      reject(new Error(`no close in ${ms} ms`))
+    }, ms).unref()
+  })
 }

@@ -5,7 +5,13 @@ import { workerHost, workerKeyFromHost, workerKeyFromName } from '../../../src/p
 import { ALICE, BOB } from '../../helpers/identity-vectors.js'
 
 const badKey = (err: unknown): boolean => isPRouterError(err, 'ERR_INVALID_WORKER_KEY')
-const KEYS = [`0x${'00'.repeat(32)}`, `0x${'ff'.repeat(32)}`, `0x${ALICE}`, `0x${BOB}`, `0x${'0123456789abcdef'.repeat(4)}`]
+const KEYS = [
+  `0x${'00'.repeat(32)}`,
+  `0x${'ff'.repeat(32)}`,
+  `0x${ALICE}`,
+  `0x${BOB}`,
+  `0x${'0123456789abcdef'.repeat(4)}`,
+]
 
 test('hex names, with or without 0x, in any case, give the lower-case 0x key', () => {
   for (const key of KEYS) {
