@@ -2,7 +2,7 @@
  * The signed binding: a SCALE `WorkerEndpointPayload` and the worker's sr25519 signature over
  * `0xff 0x02 ++ payload`. Byte for byte what Phala's registry pallet took in `update_worker_endpoint`.
  */
-import { sr25519Verify } from '@polkadot/util-crypto'
+import { verify as sr25519Verify } from '@scure/sr25519'
 import { MAX_BINDING_PAYLOAD_BYTES } from '../constants.js'
 import { PRouterError } from '../errors.js'
 import { decodeEndpointPayload, encodeEndpointPayload, endpointSigningMessage } from './payload.js'

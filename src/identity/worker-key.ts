@@ -4,17 +4,13 @@
  * the way @polkadot/keyring and `subkey` do, so the same URI gives the same key everywhere. Signatures are
  * schnorrkel sr25519 with the signing context `substrate`, as `sp_core::sr25519::Pair::sign`.
  */
-import {
-  cryptoWaitReady,
-  keyExtractSuri,
-  keyFromPath,
-  mnemonicGenerate,
-  mnemonicToMiniSecret,
-  mnemonicValidate,
-  sr25519PairFromSeed,
-  sr25519Sign,
-} from '@polkadot/util-crypto'
+import { generateMnemonic, mnemonicToEntropy, validateMnemonic } from '@scure/bip39'
+import { wordlist as english } from '@scure/bip39/wordlists/english'
+import { pbkdf2 } from '@noble/hashes/pbkdf2.js'
+import { sha512 } from '@noble/hashes/sha2.js'
+import * as sr25519 from '@scure/sr25519'
 import { PRouterError } from '../errors.js'
+import { parseSuri, type Junction, type Suri } from './suri.js'
 
 export interface WorkerKeyPair {
   readonly publicKey: Uint8Array
@@ -47,29 +43,32 @@ export function workerKeyHex(pub: Uint8Array): string {
 
 /** A new 12-word BIP39 mnemonic (128 bits of entropy), the Substrate default. */
 export function newMnemonic(): string {
-  return mnemonicGenerate(12)
+  return generateMnemonic(english, 128)
 }
 
-let ready: Promise<boolean> | undefined
+/**
+ * From a mnemonic, `mnemonic//path`, `0x<32-byte seed>[//path]`, or `//Alice` (dev phrase). The work is
+ * synchronous now; the promise stays for the callers, and a bad URI still rejects rather than throws.
+ */
+export function workerKeyFromSuri(suri: string): Promise<WorkerKeyPair> {
+  return new Promise((resolve) => {
+    resolve(keyFromSuri(suri))
+  })
+}
 
-/** From a mnemonic, `mnemonic//path`, `0x<32-byte seed>[//path]`, or `//Alice` (dev phrase). */
-export async function workerKeyFromSuri(suri: string): Promise<WorkerKeyPair> {
+function keyFromSuri(suri: string): WorkerKeyPair {
   if (typeof suri !== 'string' || suri.trim() === '') throw badSuri('it is empty')
-  ready ??= cryptoWaitReady()
-  await ready
   const { phrase, path, password } = extract(suri.startsWith('//') ? `${DEV_PHRASE}${suri}` : suri)
   const seed = miniSecret(phrase, password)
-  const pair = keyFromPath(sr25519PairFromSeed(seed), path, 'sr25519')
+  const secretKey = derive(sr25519.secretFromSeed(seed), path)
   seed.fill(0)
-  return keyPair(pair.publicKey, pair.secretKey)
+  return keyPair(sr25519.getPublicKey(secretKey), secretKey)
 }
 
-function extract(suri: string): ReturnType<typeof keyExtractSuri> {
-  try {
-    return keyExtractSuri(suri)
-  } catch {
-    throw badSuri('expected <mnemonic or 0x seed>[//hard][/soft][///password]')
-  }
+function extract(suri: string): Suri {
+  const parsed = parseSuri(suri)
+  if (parsed === undefined) throw badSuri('expected <mnemonic or 0x seed>[//hard][/soft][///password]')
+  return parsed
 }
 
 function miniSecret(phrase: string, password: string | undefined): Uint8Array {
@@ -77,10 +76,37 @@ function miniSecret(phrase: string, password: string | undefined): Uint8Array {
     if (password !== undefined) throw badSuri('a ///password applies to a mnemonic, not to a hex seed')
     return Uint8Array.from(Buffer.from(phrase.slice(2), 'hex'))
   }
-  if (!mnemonicValidate(phrase)) {
+  if (!isMnemonic(phrase)) {
     throw badSuri('the phrase is not a valid BIP39 mnemonic nor a 0x 32-byte seed')
   }
-  return mnemonicToMiniSecret(phrase, password ?? '')
+  // Substrate's mini secret (substrate-bip39): PBKDF2 over the entropy, not over the words as in BIP39.
+  const entropy = mnemonicToEntropy(phrase, english)
+  const seed = pbkdf2(sha512, entropy, `mnemonic${password ?? ''}`, { c: 2048, dkLen: 64 })
+  entropy.fill(0)
+  const mini = seed.slice(0, 32)
+  seed.fill(0)
+  return mini
+}
+
+/**
+ * English words exactly as written. @scure/bip39 NFKD-normalizes first and would take `ﬁt` for `fit`;
+ * polkadot's (Rust) check does not, so a phrase that normalization changes is refused here too.
+ */
+function isMnemonic(phrase: string): boolean {
+  return phrase === phrase.normalize('NFKD') && validateMnemonic(phrase, english)
+}
+
+/** Hard and soft junctions in turn, as `keyFromPath(pair, path, 'sr25519')`; wipes each replaced secret. */
+function derive(rootSecret: Uint8Array, path: readonly Junction[]): Uint8Array {
+  let secret = rootSecret
+  for (const { hard, chainCode } of path) {
+    const next = hard
+      ? sr25519.HDKD.secretHard(secret, chainCode)
+      : sr25519.HDKD.secretSoft(secret, chainCode)
+    secret.fill(0)
+    secret = next
+  }
+  return secret
 }
 
 /** The secret key lives in this closure only: not a property, so never serialized, inspected or logged. */
@@ -91,7 +117,7 @@ function keyPair(publicKey: Uint8Array, secretKey: Uint8Array): WorkerKeyPair {
   return Object.freeze({
     publicKey: Uint8Array.from(pub),
     workerKey: workerKeyHex(pub),
-    sign: (message: Uint8Array): Uint8Array => sr25519Sign(message, { publicKey: pub, secretKey: secret }),
+    sign: (message: Uint8Array): Uint8Array => sr25519.sign(secret, message),
   })
 }
 

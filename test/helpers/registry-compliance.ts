@@ -92,6 +92,18 @@ export function registryCompliance(name: string, setup: (t: TestContext) => Prom
       await assert.rejects(fresher.reverse(await endpointOf()), code('ERR_REGISTRY_NOT_FOUND'))
     })
 
+    test('after a worker moves to a new address, its old address names nobody', async (t) => {
+      const registry = await open(t)
+      const { pair, endpoint: before } = await worker('//Ferdie')
+      const after = await endpointOf()
+      await registry.publish(signBinding(pair, [before], Date.now() - 2000))
+      const reader = createRegistry({ backend: registry.backend, cacheTtlMs: 0 }, { logger })
+      assert.equal(await reader.reverse(before), pair.workerKey, 'the reader has seen the old address')
+      await registry.publish(signBinding(pair, [after], Date.now() - 1000))
+      await assert.rejects(reader.reverse(before), code('ERR_REGISTRY_NOT_FOUND'))
+      assert.equal(await reader.reverse(after), pair.workerKey)
+    })
+
     test('watch reports a new valid binding', async (t) => {
       const registry = await open(t)
       const { pair, endpoint } = await worker('//Eve')
