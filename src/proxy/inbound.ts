@@ -24,7 +24,7 @@ import { createPathFilter, normalizeTarget, type PathFilter } from './allow-path
 import { ANONYMOUS, CALLER_ADDRESS_HEADER, CALLER_HEADER, forwardableHeaders } from './headers.js'
 import { sendError, writeRawError } from './http-error.js'
 import { createGauge, createRateLimiter, type Gauge, type RateLimiter } from './limits.js'
-import { PING_PATH } from './outbound.js'
+import { PING_PATH } from './handshake.js'
 import type { PeerStats } from './peer-stats.js'
 import { relay, type RelayLimits } from './relay.js'
 import type { StreamSource } from './stream-source.js'

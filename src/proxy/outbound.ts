@@ -20,10 +20,10 @@ import { relay, type RelayLimits } from './relay.js'
 import type { StreamSource } from './stream-source.js'
 import type { PeerStats } from './peer-stats.js'
 import { workerHost } from './worker-name.js'
+import { handshake, PING_PATH } from './handshake.js'
 import type { IncomingMessage as Req, ServerResponse } from 'node:http'
 
-/** A path every PRouter answers itself on its inbound side (never forwarded to the service). */
-export const PING_PATH = '/.prouter/ping'
+export { PING_PATH } from './handshake.js'
 
 export interface OutboundInit extends RelayLimits {
   maxStreams: number
@@ -149,7 +149,16 @@ function dialer(init: OutboundInit, components: OutboundComponents) {
         throw new PRouterError('ERR_REGISTRY_NOT_FOUND', `worker ${workerKey} has no I2P endpoint`)
       }
       const retry = { attempts: Number.MAX_SAFE_INTEGER, ...LEASESET_RETRY } // bounded by the deadline
-      return await session.connect(b32, { signal: deadline.signal, timeout: init.connectTimeout, retry })
+      const stream = await session.connect(b32, {
+        signal: deadline.signal,
+        timeout: init.connectTimeout,
+        retry,
+      })
+      await handshake(stream, workerKey, workerHost(workerKey), deadline.signal).catch((err: unknown) => {
+        stream.destroy()
+        throw err
+      })
+      return stream
     } catch (err) {
       if (isTimeoutReason(err) || isTimeoutReason(deadline.signal.reason)) {
         throw unreachable(workerKey, `no stream within ${init.connectTimeout} ms`, err)
