@@ -82,3 +82,11 @@ test('validation names the bad option', () => {
     )
   }
 })
+
+test('reseed urls: an empty list is written empty (fetch nothing), none leaves i2pd its own list', () => {
+  const empty = parse(renderI2pdConf(config()))
+  assert.equal(empty.get('reseed.urls'), '')
+  const own = parse(renderI2pdConf(config({ reseed: { urls: undefined, verify: true, threshold: 25 } })))
+  assert.equal(own.has('reseed.urls'), false)
+  assert.equal(own.get('reseed.verify'), 'true')
+})
