@@ -11,6 +11,7 @@ import { resolveI2pd, type I2pdBinary } from '../router/binary.js'
 import type { RouterConfig } from '../router/config.js'
 import { createI2pControlClient, type I2pControlClient, type RouterStats } from '../router/i2pcontrol.js'
 import { createRouter, type Router, type RouterState } from '../router/router.js'
+import { destinationTunnels, type DestinationTunnels } from '../router/console.js'
 import { samHello, type SamAddress } from '../sam/index.js'
 import { freePort } from '../router/free-port.js'
 import type { AttachedRouterConfig, ManagedRouterConfig } from './config-types.js'
@@ -32,6 +33,8 @@ export interface RouterLink {
   start(signal?: AbortSignal): Promise<void>
   stop(): Promise<void>
   status(): Promise<RouterLinkStatus>
+  /** The tunnels the router has built for destination `b32` (managed routers: read from i2pd's console). */
+  tunnels(b32: string): Promise<DestinationTunnels | undefined>
 }
 
 export interface RouterLinkComponents {
@@ -105,6 +108,7 @@ function managed(c: ManagedRouterConfig, binary: I2pdBinary, rc: RouterConfig, l
   return {
     sam: rc.sam,
     router,
+    tunnels: (b32) => destinationTunnels(rc.console, b32),
     start: (signal) => router.start(signal === undefined ? {} : { signal }),
     stop: () => router.stop(),
     status: async () => ({
@@ -135,6 +139,7 @@ function attached(c: AttachedRouterConfig): RouterLink {
   return {
     sam: c.sam,
     router: undefined,
+    tunnels: () => Promise.resolve(undefined), // someone else's router: its console is not ours to read
     start: async (signal) => {
       await samHello(c.sam, signal === undefined ? {} : { signal })
     },

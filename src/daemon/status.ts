@@ -1,5 +1,6 @@
 /** What /v1/status and /v1/peers answer: a snapshot of the daemon's parts, as plain JSON. */
 import type { Registry } from '../registry/index.js'
+import type { BuiltTunnel, DestinationTunnels } from '../router/console.js'
 import type { Inbound } from '../proxy/inbound.js'
 import type { Outbound } from '../proxy/outbound.js'
 import type { PeerStats } from '../proxy/peer-stats.js'
@@ -28,6 +29,7 @@ export interface StatusSources {
 
 export async function daemonStatus(s: StatusSources): Promise<object> {
   const router = await s.router.status()
+  const built = await s.router.tunnels(s.b32).catch(() => undefined)
   const known = await s.registry.list().then(
     (all) => all.filter((b) => b.workerKey !== s.workerKey).length,
     () => undefined,
@@ -44,7 +46,7 @@ export async function daemonStatus(s: StatusSources): Promise<object> {
       since: new Date(s.session.since).toISOString(),
       generation: s.session.generation,
     },
-    tunnels: effectiveTunnels(s.config),
+    tunnels: effectiveTunnels(s.config, built),
     binding: { ...s.publisher.status, registry: s.registry.backend.kind },
     peers: {
       known,
@@ -57,16 +59,24 @@ export async function daemonStatus(s: StatusSources): Promise<object> {
 }
 
 /**
- * Hops and tunnel counts as the session asked for them: lengthVariance is pinned to 0, so the effective
- * length is the configured one (i2pd neither lengthens nor shortens tunnels without variance).
+ * Hops and tunnel counts as the session asked for them (lengthVariance pinned to 0, so i2pd neither
+ * lengthens nor shortens them), and — for a managed router — the tunnels it has actually built, read from
+ * its console: `established` is how many are up, `builtHops` the hop count of each.
  */
-function effectiveTunnels(c: Readonly<DaemonConfig>) {
-  const side = (h: { length: number; quantity: number }) => ({
-    hops: h.length,
-    quantity: h.quantity,
-    lengthVariance: 0,
-  })
-  return { inbound: side(c.tunnels.inbound), outbound: side(c.tunnels.outbound) }
+function effectiveTunnels(c: Readonly<DaemonConfig>, built: DestinationTunnels | undefined) {
+  const side = (h: { length: number; quantity: number }, tunnels: BuiltTunnel[] | undefined) => {
+    const up = tunnels?.filter((t) => t.state === 'established')
+    return {
+      hops: h.length,
+      quantity: h.quantity,
+      lengthVariance: 0,
+      ...(up === undefined ? {} : { established: up.length, builtHops: up.map((t) => t.hops) }),
+    }
+  }
+  return {
+    inbound: side(c.tunnels.inbound, built?.inbound),
+    outbound: side(c.tunnels.outbound, built?.outbound),
+  }
 }
 
 export async function peerList(s: StatusSources): Promise<object> {

@@ -147,6 +147,7 @@ class InboundServer implements Inbound {
 
   private onStream(accepted: AcceptedStream): void {
     const { stream, peerB32 } = accepted
+    this.log.debug({ peerB32, open: this.gauge.value }, 'stream accepted')
     stream.on('error', () => undefined) // a peer vanishing is not our error; the HTTP server sees the close
     if (!this.gauge.tryAcquire()) {
       writeRawError(

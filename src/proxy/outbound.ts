@@ -56,7 +56,7 @@ export interface Outbound {
 export function createOutbound(init: OutboundInit, components: OutboundComponents): Outbound {
   const log = components.logger.child({ component: 'outbound' })
   const { peers } = components
-  const dial = dialer(init, components)
+  const dial = dialer(init, components, log)
   const agent = new I2pAgent(init, dial)
   const pending = createGauge(init.maxStreams + init.maxPending)
   const classify = (err: unknown): Promise<PRouterError> => classifyError(err, components.streams)
@@ -138,7 +138,7 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
 const LEASESET_RETRY = { delay: 250, maxDelay: 1 * SECOND }
 
 /** Resolve the worker's binding, then open a SAM stream to the b32 it names, under the connect deadline. */
-function dialer(init: OutboundInit, components: OutboundComponents) {
+function dialer(init: OutboundInit, components: OutboundComponents, log: Logger) {
   return async (workerKey: string): Promise<net.Socket> => {
     const session = components.streams.session()
     const deadline = deadlineSignal(init.connectTimeout)
@@ -149,15 +149,19 @@ function dialer(init: OutboundInit, components: OutboundComponents) {
         throw new PRouterError('ERR_REGISTRY_NOT_FOUND', `worker ${workerKey} has no I2P endpoint`)
       }
       const retry = { attempts: Number.MAX_SAFE_INTEGER, ...LEASESET_RETRY } // bounded by the deadline
+      const t0 = performance.now()
       const stream = await session.connect(b32, {
         signal: deadline.signal,
         timeout: init.connectTimeout,
         retry,
       })
+      const t1 = performance.now()
       await handshake(stream, workerKey, workerHost(workerKey), deadline.signal).catch((err: unknown) => {
         stream.destroy()
         throw err
       })
+      const ms = (t: number): number => Math.round(t * 10) / 10
+      log.debug({ workerKey, connectMs: ms(t1 - t0), answerMs: ms(performance.now() - t1) }, 'new stream')
       return stream
     } catch (err) {
       if (isTimeoutReason(err) || isTimeoutReason(deadline.signal.reason)) {

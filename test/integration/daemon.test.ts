@@ -242,10 +242,26 @@ describe('prouter daemon on a private network', { timeout: 15 * 60_000 }, () => 
     const status = (await call(alice(), 'GET', '/v1/status')).json()
     assert.equal(status.workerKey, keyOf('alice'))
     assert.equal(status.b32, daemon('alice').b32)
-    assert.deepEqual(status.tunnels, {
-      inbound: { hops: 1, quantity: 2, lengthVariance: 0 },
-      outbound: { hops: 1, quantity: 2, lengthVariance: 0 },
-    })
+    type Side = {
+      hops: number
+      quantity: number
+      lengthVariance: number
+      established: number
+      builtHops: number[]
+    }
+    const tunnels = status.tunnels as { inbound: Side; outbound: Side }
+    for (const side of [tunnels.inbound, tunnels.outbound]) {
+      assert.deepEqual(
+        [side.hops, side.quantity, side.lengthVariance],
+        [1, 2, 0],
+        'as asked, variance pinned',
+      )
+      assert.ok(side.established >= 1, 'read from the router: tunnels are up')
+      assert.ok(
+        side.builtHops.every((h) => h === 1),
+        `every built tunnel has 1 hop: ${side.builtHops.join(',')}`,
+      )
+    }
     const router = status.router as { mode: string; state: string; version: string }
     assert.deepEqual(
       [router.mode, router.state, router.version],

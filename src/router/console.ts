@@ -1,0 +1,105 @@
+/**
+ * i2pd's web console, read for what no other interface tells: the tunnels a local destination has actually
+ * built (hops per tunnel, state, test latency). The console is on loopback with basic auth (see config.ts).
+ * The page is HTML made for people; the parser is pure, tolerant and tested against i2pd 2.56's output:
+ *
+ *   <b>Inbound tunnels:</b> … <div class="listitem">&#8658; JseB … &#8658; 2624044478:me ( 1ms )<span class="tunnel established"> …
+ *   <b>Outbound tunnels:</b> … <div class="listitem">2540428982:me &#8658; jIpT … &#8658; ( 1ms )<span class="tunnel established"> …
+ *
+ * A tunnel of n hops shows n + 1 arrows (the local end is one of the points).
+ */
+import { request } from 'node:http'
+import { PRouterError } from '../errors.js'
+import { DEFAULT_I2PCONTROL_TIMEOUT } from '../constants.js'
+
+export interface BuiltTunnel {
+  hops: number
+  /** established, building, expiring, failed … as i2pd names it. */
+  state: string
+  /** The tunnel test's round trip, when shown. */
+  latencyMs: number | undefined
+}
+
+export interface DestinationTunnels {
+  inbound: BuiltTunnel[]
+  outbound: BuiltTunnel[]
+}
+
+export interface ConsoleInit {
+  host: string
+  port: number
+  user: string
+  password: string
+  timeout?: number
+}
+
+/** The tunnels of the local destination `b32` (`<52>.b32.i2p` or the bare 52 characters). */
+export async function destinationTunnels(init: ConsoleInit, b32: string): Promise<DestinationTunnels> {
+  const id = b32.replace(/\.b32\.i2p$/, '')
+  if (!/^[a-z2-7]{52}$/.test(id)) throw new PRouterError('ERR_INVALID_ARGUMENT', 'not a b32 address')
+  return parseDestinationTunnels(await get(init, `/?page=local_destination&b32=${id}`))
+}
+
+export function parseDestinationTunnels(html: string): DestinationTunnels {
+  const inboundAt = html.indexOf('Inbound tunnels:')
+  const outboundAt = html.indexOf('Outbound tunnels:')
+  if (inboundAt < 0 || outboundAt < inboundAt) return { inbound: [], outbound: [] }
+  const end = html.indexOf('</div>\n<br>', outboundAt)
+  return {
+    inbound: tunnelsIn(html.slice(inboundAt, outboundAt)),
+    outbound: tunnelsIn(html.slice(outboundAt, end < 0 ? undefined : end)),
+  }
+}
+
+function tunnelsIn(section: string): BuiltTunnel[] {
+  return section
+    .split('<div class="listitem">')
+    .slice(1)
+    .map((item) => {
+      const arrows = item.split('&#8658;').length - 1
+      const state = /class="tunnel ([a-z]+)"/.exec(item)?.[1] ?? 'unknown'
+      const latency = /\(\s*(\d+)\s*ms\s*\)/.exec(item)?.[1]
+      return {
+        hops: Math.max(0, arrows - 1),
+        state,
+        latencyMs: latency === undefined ? undefined : Number(latency),
+      }
+    })
+}
+
+function get(init: ConsoleInit, path: string): Promise<string> {
+  const auth = Buffer.from(`${init.user}:${init.password}`).toString('base64')
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: init.host, port: init.port, path, headers: { authorization: `Basic ${auth}` } },
+      (res) => {
+        const parts: Buffer[] = []
+        res.on('data', (c: Buffer) => parts.push(c))
+        res.on('error', reject)
+        res.on('end', () => {
+          if (res.statusCode === 200) resolve(Buffer.concat(parts).toString('utf8'))
+          else
+            reject(
+              new PRouterError(
+                'ERR_ROUTER_NOT_RUNNING',
+                `i2pd console ${init.host}:${init.port} answered ${res.statusCode}`,
+              ),
+            )
+        })
+      },
+    )
+    req.setTimeout(init.timeout ?? DEFAULT_I2PCONTROL_TIMEOUT, () => {
+      req.destroy(
+        new PRouterError('ERR_ROUTER_NOT_RUNNING', `i2pd console ${init.host}:${init.port} timed out`),
+      )
+    })
+    req.on('error', (cause) => {
+      reject(
+        new PRouterError('ERR_ROUTER_NOT_RUNNING', `i2pd console ${init.host}:${init.port} unreachable`, {
+          cause,
+        }),
+      )
+    })
+    req.end()
+  })
+}
