@@ -116,3 +116,5 @@ export const MIN_API_TOKEN_LENGTH = 16
 export const DEFAULT_SESSION_START_TIMEOUT = 3 * MINUTE
 /** On stop, time for the router to send each stream's close to its peer before the session ends. */
 export const STREAM_CLOSE_GRACE = 1 * SECOND
+/** On stop, how long the daemon lets its SAM session close gracefully before cutting the connection. */
+export const SESSION_CLOSE_WAIT = 1 * SECOND

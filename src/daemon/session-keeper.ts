@@ -4,7 +4,7 @@
  * with capped backoff while the bridge does not answer. The proxy asks it for the session (`StreamSource`).
  */
 import { EventEmitter } from 'node:events'
-import { SESSION_RETRY_MAX, SESSION_RETRY_MIN } from '../constants.js'
+import { SESSION_CLOSE_WAIT, SESSION_RETRY_MAX, SESSION_RETRY_MIN } from '../constants.js'
 import { PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { createSamSession, type SamSession, type SamSessionInit } from '../sam/index.js'
@@ -82,7 +82,12 @@ class Keeper extends EventEmitter<SessionKeeperEvents> implements SessionKeeper 
 
   async stop(): Promise<void> {
     this.lifetime.abort(new PRouterError('ERR_SAM_SESSION_CLOSED', 'daemon stopping'))
-    await this.current?.close()
+    const session = this.current
+    if (session !== undefined) {
+      // i2pd can take seconds to close its side after ours (seen: a 5 s wait on stop): a moment, then cut it
+      await Promise.race([session.close(), sleep(SESSION_CLOSE_WAIT)])
+      session.destroy()
+    }
     await this.loop
     this.setState('stopped')
   }
