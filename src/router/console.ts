@@ -71,7 +71,8 @@ function get(init: ConsoleInit, path: string): Promise<string> {
   const auth = Buffer.from(`${init.user}:${init.password}`).toString('base64')
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: init.host, port: init.port, path, headers: { authorization: `Basic ${auth}` } },
+      // i2pd matches header names case-sensitively: `authorization` is not seen (401)
+      { host: init.host, port: init.port, path, headers: { Authorization: `Basic ${auth}` } },
       (res) => {
         const parts: Buffer[] = []
         res.on('data', (c: Buffer) => parts.push(c))

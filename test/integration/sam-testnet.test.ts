@@ -12,7 +12,10 @@ import { b32FromDestination, createSamSession, generateDestination } from '../..
 import type { SamSession } from '../../src/sam/index.js'
 import { readExactly } from '../../src/testnet/measure.js'
 import { isPRouterError } from '../../src/errors.js'
-import { tempDir, testBinary, testLogger } from '../helpers/i2pd.js'
+import { testBinary, testLogger } from '../helpers/i2pd.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 const logger = testLogger()
 const tunnels = { inbound: { length: 1, quantity: 2 }, outbound: { length: 1, quantity: 2 } }
@@ -31,13 +34,16 @@ describe('SAM client on a private testnet', { timeout: 10 * 60_000 }, () => {
     return s
   }
 
+  let dir: string
   before(async () => {
-    const dir = await tempDir({ after }, 'prouter-sam-')
+    // removed in after(), not by a hook registered here: a router restarted mid-suite re-reads its folder
+    dir = await mkdtemp(join(tmpdir(), 'prouter-sam-'))
     net = await createTestnet({ dir, binary: await testBinary(), routers: 5, unreachable: 1 }, { logger })
   })
   after(async () => {
     for (const s of sessions) s.destroy()
     await net.destroy()
+    await rm(dir, { recursive: true, force: true })
   })
 
   test('two destinations on different routers exchange data both ways', async () => {
