@@ -4,6 +4,7 @@
  * Durations are milliseconds, sizes bytes.
  */
 import type { RegistrySpec } from '../registry/index.js'
+import type { RouterConfig } from '../router/config.js'
 
 export interface HopConfig {
   /** Hops, 0..7. */
@@ -12,29 +13,28 @@ export interface HopConfig {
   quantity: number
 }
 
+/** The i2pd options an operator sets as they are (documented in src/router/config.ts and docs/config.md). */
+export type RouterOptions = Pick<
+  RouterConfig,
+  | 'dataDir'
+  | 'host'
+  | 'port'
+  | 'netId'
+  | 'published'
+  | 'floodfill'
+  | 'bandwidth'
+  | 'reservedRange'
+  | 'nat'
+  | 'ssu2'
+  | 'ipv6'
+  | 'transit'
+>
+
 /** PRouter starts and supervises its own i2pd (config, keys, restart). */
-export interface ManagedRouterConfig {
+export interface ManagedRouterConfig extends RouterOptions {
   mode: 'managed'
-  /** i2pd's data folder (default `<dataDir>/router`). */
-  dataDir: string
   /** An explicit i2pd binary; default: PATH, the cache, else provision Debian trixie's. */
   i2pd: string | undefined
-  /** Address i2pd binds and publishes (NTCP2). */
-  host: string
-  /** NTCP2 port; 0 = i2pd picks one. */
-  port: number
-  /** 2 = the public I2P network; anything else is a private network. */
-  netId: number
-  /** Publish a reachable address; false = firewalled (reached only through its tunnels). */
-  published: boolean
-  floodfill: boolean
-  /** L, O, P, X or KB/s. */
-  bandwidth: string
-  reservedRange: boolean
-  nat: boolean
-  ssu2: boolean
-  ipv6: boolean
-  transit: boolean
   /** Loopback ports of the router's own SAM, I2PControl and web console; 0 = choose a free one at start. */
   samPort: number
   i2pcontrolPort: number

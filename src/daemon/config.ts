@@ -85,6 +85,11 @@ function mergeLayer(base: Layer, over: Layer, tagged: Record<string, string> = {
   return Object.fromEntries(out) // own data properties: a `__proto__` key stays a key
 }
 
+/** `over` on top of `base`, as config layers merge (a `router.mode` or `registry.kind` switch replaces). */
+export function mergeConfigInput(base: DaemonConfigInput, over: DaemonConfigInput): DaemonConfigInput {
+  return mergeLayer(base, over, TAGGED_SECTIONS)
+}
+
 function switches(prior: Layer, over: Layer, tag: string | undefined): boolean {
   return tag !== undefined && over[tag] !== undefined && over[tag] !== prior[tag]
 }

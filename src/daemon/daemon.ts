@@ -123,9 +123,9 @@ class PRouterDaemon implements Daemon {
         this.publisher.start()
       }
       this.inbound.start()
-      this.session.on('up', () => void this.warmer.round().catch(() => undefined)) // peers again after a restart
       await this.waitSession(options.sessionTimeout ?? DEFAULT_SESSION_START_TIMEOUT, signal)
       this.warmer.start()
+      this.session.on('up', () => void this.warmer.round().catch(() => undefined)) // peers again after a restart
       this.log.info({ workerKey: this.workerKey, b32: this.b32, api: this.apiUrl }, 'daemon ready')
     } catch (err) {
       await this.stop()

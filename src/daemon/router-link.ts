@@ -61,28 +61,18 @@ async function routerConfigOf(c: ManagedRouterConfig, binary: I2pdBinary): Promi
   const local = '127.0.0.1'
   const port = async (p: number): Promise<number> => (p === 0 ? freePort(local) : p)
   const secret = (): string => randomBytes(16).toString('hex')
+  const { mode, i2pd, samPort, i2pcontrolPort, consolePort, reseed, ...options } = c // options: as i2pd takes them
   return {
-    dataDir: c.dataDir,
-    host: c.host,
-    port: c.port,
-    netId: c.netId,
-    published: c.published,
-    floodfill: c.floodfill,
-    bandwidth: c.bandwidth,
-    reservedRange: c.reservedRange,
-    nat: c.nat,
-    ssu2: c.ssu2,
-    ipv6: c.ipv6,
-    transit: c.transit,
-    sam: { host: local, port: await port(c.samPort) },
-    i2pcontrol: { host: local, port: await port(c.i2pcontrolPort), password: secret() },
-    console: { host: local, port: await port(c.consolePort), user: 'prouter', password: secret() },
+    ...options,
+    sam: { host: local, port: await port(samPort) },
+    i2pcontrol: { host: local, port: await port(i2pcontrolPort), password: secret() },
+    console: { host: local, port: await port(consolePort), user: 'prouter', password: secret() },
     reseed: {
       urls: publicDefaults(c) ? undefined : c.reseed.urls,
-      verify: c.reseed.verify,
-      threshold: c.reseed.threshold,
-      ...(c.reseed.zipFile === undefined ? {} : { zipFile: c.reseed.zipFile }),
-      ...(c.reseed.su3File === undefined ? {} : { su3File: c.reseed.su3File }),
+      verify: reseed.verify,
+      threshold: reseed.threshold,
+      ...(reseed.zipFile === undefined ? {} : { zipFile: reseed.zipFile }),
+      ...(reseed.su3File === undefined ? {} : { su3File: reseed.su3File }),
     },
     exploratory: { length: 2, quantity: 3 },
     logLevel: 'warn',

@@ -192,13 +192,13 @@ class InboundServer implements Inbound {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.url === PING_PATH) {
+      this.pong(res) // passes no policy, so it does not wait for the caller lookup (the handshake's path)
+      return
+    }
     const caller = await this.callerOf(req.socket)
     const started = performance.now()
     try {
-      if (req.url === PING_PATH) {
-        this.pong(res)
-        return
-      }
       const target = this.admit(req, caller)
       await relay({
         req,

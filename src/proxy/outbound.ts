@@ -23,8 +23,6 @@ import { workerHost } from './worker-name.js'
 import { handshake, PING_PATH } from './handshake.js'
 import type { IncomingMessage as Req, ServerResponse } from 'node:http'
 
-export { PING_PATH } from './handshake.js'
-
 export interface OutboundInit extends RelayLimits {
   maxStreams: number
   maxStreamsPerPeer: number
@@ -273,7 +271,7 @@ function pingOnce(
 }
 
 /** The error a client sees for a failed outbound exchange. */
-export async function classifyError(err: unknown, streams: StreamSource): Promise<PRouterError> {
+async function classifyError(err: unknown, streams: StreamSource): Promise<PRouterError> {
   if (isPRouterError(err)) return mapSamError(err)
   if (isTimeoutReason(err))
     return new PRouterError('ERR_PEER_UNREACHABLE', 'connect deadline passed', { cause: err })

@@ -11,8 +11,9 @@ import type { I2pdBinary } from '../router/binary.js'
 import { freePort } from '../router/free-port.js'
 import { initKeyStore } from '../identity/index.js'
 import { openLocalStore, type LocalStore } from '../registry/local/store.js'
+import { localStorePath } from '../registry/open.js'
 import { createRegistryServer, type RegistryServer } from '../registry/local/server.js'
-import { loadDaemonConfig, type DaemonConfigInput } from '../daemon/config.js'
+import { loadDaemonConfig, mergeConfigInput, type DaemonConfigInput } from '../daemon/config.js'
 import { createDaemon, type Daemon } from '../daemon/daemon.js'
 import { createTestnet, type Testnet } from './testnet.js'
 import { loopbackPrefix } from './ports.js'
@@ -103,7 +104,7 @@ async function serveRegistry(
   dir: string,
   logger: Logger,
 ): Promise<{ url: string; token: string; close: () => Promise<void> }> {
-  const store: LocalStore = openLocalStore({ path: join(dir, 'registry', 'db') }, { logger })
+  const store: LocalStore = openLocalStore({ path: localStorePath(join(dir, 'registry')) }, { logger })
   const token = randomBytes(16).toString('hex')
   const server: RegistryServer = createRegistryServer({ store, token }, { logger })
   const url = await server.listen()
@@ -135,7 +136,7 @@ async function prepareWorker(
   const keys = await initKeyStore(join(dataDir, 'keys'), { suri: spec.suri, force: true })
   const service = await startSampleService(spec.name)
   cleanup.push(() => service.close())
-  const input = merge(await baseInput(ctx, spec, index, dataDir, service.url), spec.config ?? {})
+  const input = mergeConfigInput(await baseInput(ctx, spec, index, dataDir, service.url), spec.config ?? {})
   let daemon: Daemon | undefined
   if (spec.start !== false) {
     const logger = components.logger.child({ worker: spec.name })
@@ -209,18 +210,4 @@ function attachedRouter(ctx: NetContext, index: number): DaemonConfigInput['rout
     sam: rec.sam,
     i2pcontrol: { ...rec.i2pcontrol, certFile: join(rec.dataDir, 'i2pcontrol.crt.pem') },
   }
-}
-
-/** Deep merge of plain objects (arrays and scalars of `b` replace those of `a`). */
-function merge<T extends object>(a: T, b: object): T {
-  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) }
-  for (const [k, v] of Object.entries(b)) {
-    const held = out[k]
-    out[k] = isPlain(held) && isPlain(v) ? merge(held, v) : v
-  }
-  return out as T
-}
-
-function isPlain(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
