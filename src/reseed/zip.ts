@@ -1,6 +1,7 @@
 /**
- * A reseed bundle as i2pd reads it with `reseed.zipfile`: a plain zip of RouterInfo files. Entries are
- * stored (method 0): RouterInfos are small and already compressed where it matters.
+ * A reseed zip as i2pd reads it (`reseed.zipfile`, or inside an SU3 bundle, see su3.ts): a plain zip of
+ * RouterInfo files. Entries are stored (method 0): RouterInfos are small and already compressed where it
+ * matters. i2pd reads the entries from their local headers, one after another.
  *
  *   local file header  50 4b 03 04 | ver 20 | flags 0 | method 0 | time | date | crc32 | csize | size
  *                      | name len | extra len 0 | name | data

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { crc32 } from 'node:zlib'
-import { buildReseedZip } from '../../../src/router/reseed-zip.js'
+import { buildReseedZip } from '../../../src/reseed/zip.js'
 
 /** A reader written from the zip specification, independent of the writer. */
 function readZip(zip: Buffer): Array<{ name: string; data: Buffer }> {
