@@ -95,6 +95,12 @@ export const ERROR_CODES = {
   ERR_SERVICE_UNREACHABLE: "The worker's local service (service.url) could not be reached or failed.",
   ERR_NO_SERVICE: 'This worker has no local service configured (service.url): it serves no inbound requests.',
 
+  ERR_SU3_MALFORMED:
+    'An SU3 file does not parse as a PRouter reseed bundle: magic, a header field, lengths, or signer ID (field in the message).',
+  ERR_SU3_SIGNATURE:
+    "An SU3 file's signature does not verify with its signer's trusted key: the file was altered or signed by another key.",
+  ERR_SU3_UNTRUSTED_SIGNER: "An SU3 file's signer ID names no trusted reseed certificate or key.",
+
   ERR_TESTNET_TIMEOUT: 'The testnet did not reach the awaited state before its deadline.',
   ERR_TESTNET_STATE: 'The testnet folder holds no testnet, or one in another state.',
 } as const
