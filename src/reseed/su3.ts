@@ -90,8 +90,8 @@ export function readSu3(bytes: Uint8Array, options: { trusted?: TrustedSigners }
   const file: Su3File = {
     version: readVersion(b.subarray(layout.version, layout.signerId)),
     signerId: readSignerId(b.subarray(layout.signerId, layout.content), layout.signerId),
-    fileType: SU3_FILE_TYPE_ZIP,
-    contentType: SU3_CONTENT_TYPE_RESEED,
+    fileType: b.readUInt8(25),
+    contentType: b.readUInt8(27),
     content: Buffer.from(b.subarray(layout.content, layout.signature)),
     verified: false,
   }
