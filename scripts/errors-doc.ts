@@ -5,7 +5,8 @@ import { ERROR_CODES } from '../src/errors.js'
 const GROUPS: Array<[string, RegExp]> = [
   ['General', /^ERR_(INVALID_(OPTION|ARGUMENT)|INTERNAL)$/],
   ['SAM client (src/sam)', /^ERR_SAM_/],
-  ['Router (src/router)', /^ERR_(ROUTER_(?!UNAVAILABLE)|I2PCONTROL)/],
+  ['Router (src/router)', /^ERR_(ROUTER_(?!UNAVAILABLE|INFO_)|I2PCONTROL)/],
+  ['I2P structures (src/i2p)', /^ERR_ROUTER_INFO_(MALFORMED|SIGNATURE|UNSUPPORTED)$/],
   ['Identity (src/identity)', /^ERR_(BINDING_(MALFORMED|SIGNATURE)|INVALID_WORKER_KEY|KEY_|I2P_)/],
   ['Registry (src/registry)', /^ERR_(REGISTRY|BINDING|EVM)_/],
   ['Testnet (src/testnet)', /^ERR_TESTNET_/],

@@ -41,6 +41,12 @@ export const ERROR_CODES = {
   ERR_I2PCONTROL: 'The I2PControl JSON-RPC call failed or returned an error.',
   ERR_I2PCONTROL_AUTH: 'I2PControl refused the password or the token.',
 
+  ERR_ROUTER_INFO_MALFORMED:
+    'A RouterInfo does not parse: over 3072 bytes, truncated, trailing bytes, or a bad Mapping (field and offset in the message).',
+  ERR_ROUTER_INFO_SIGNATURE: 'The RouterInfo is not signed by its own RouterIdentity signing key.',
+  ERR_ROUTER_INFO_UNSUPPORTED:
+    'The RouterInfo uses a signing type other than Ed25519 (7), which PRouter does not verify.',
+
   ERR_INVALID_WORKER_KEY: "A worker key is not '0x' and 64 hex digits (a 32-byte sr25519 public key).",
   ERR_BINDING_MALFORMED:
     'A signed binding does not parse: SCALE payload, JSON fields, hex, lengths, or more than the limits allow.',

@@ -1,4 +1,7 @@
-/** I2P data formats shared by `sam` and `identity`: encodings, destinations, local key generation. */
+/**
+ * I2P data formats shared by `sam`, `identity` and `registry`: encodings, destinations, local key
+ * generation, RouterInfos.
+ */
 
 export { base32, decodeI2pBase64, encodeI2pBase64 } from './encoding.js'
 export {
@@ -16,3 +19,10 @@ export {
   SIGNING_TYPE_ED25519,
   type DestinationKeys,
 } from './generate.js'
+export {
+  DEFAULT_NET_ID,
+  MAX_ROUTER_INFO_BYTES,
+  readRouterInfo,
+  type RouterAddress,
+  type RouterInfo,
+} from './router-info.js'
