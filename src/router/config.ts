@@ -12,8 +12,11 @@ export interface HostPort {
 
 export interface RouterConfig {
   dataDir: string
-  /** Address i2pd binds its transports to and publishes (NTCP2). */
-  host: string
+  /**
+   * Address i2pd binds its transports to and publishes (NTCP2). Undefined: i2pd binds every address and
+   * learns its public one from peers (SSU2) — what a router behind NAT needs.
+   */
+  host?: string
   /** NTCP2 port (0: let i2pd choose). */
   port: number
   netId: number
@@ -61,7 +64,12 @@ export function validateRouterConfig(c: RouterConfig): RouterConfig {
   if (!/^([LOPX]|\d+)$/.test(c.bandwidth)) throw invalidOption('bandwidth', 'must be L, O, P, X or KB/s')
   if (c.i2pcontrol.password.length === 0) throw invalidOption('i2pcontrol.password', 'must not be empty')
   if (c.console.password.length === 0) throw invalidOption('console.password', 'must not be empty')
-  for (const [k, v] of Object.entries({ host: c.host, 'sam.host': c.sam.host, dataDir: c.dataDir })) {
+  const texts = {
+    ...(c.host === undefined ? {} : { host: c.host }),
+    'sam.host': c.sam.host,
+    dataDir: c.dataDir,
+  }
+  for (const [k, v] of Object.entries(texts)) {
     if (/[\s#=]/.test(v) || v.length === 0)
       throw invalidOption(k, `"${v}" must be non-empty without spaces, # or =`)
   }
@@ -81,7 +89,7 @@ export function renderI2pdConf(c: RouterConfig): string {
   const sections: Array<[string, Section]> = [
     ['', mainSection(c)],
     ['ntcp2', { enabled: true, published: c.published, port: c.port }],
-    ['ssu2', { enabled: c.ssu2, published: c.ssu2 && c.published }],
+    ['ssu2', { enabled: c.ssu2, published: c.ssu2 && c.published, port: c.port }],
     ['http', consoleSection(c)],
     ['httpproxy', { enabled: false }],
     ['socksproxy', { enabled: false }],
@@ -106,8 +114,6 @@ function mainSection(c: RouterConfig): Section {
     tunconf: `${c.dataDir}/tunnels.conf`,
     tunnelsdir: `${c.dataDir}/tunnels.d`,
     pidfile: `${c.dataDir}/i2pd.pid`,
-    host: c.host,
-    address4: c.host,
     port: c.port,
     ipv4: true,
     ipv6: c.ipv6,
@@ -119,6 +125,7 @@ function mainSection(c: RouterConfig): Section {
     notransit: !c.transit,
     daemon: false,
   }
+  if (c.host !== undefined) Object.assign(s, { host: c.host, address4: c.host })
   if (c.certsDir !== undefined) s.certsdir = c.certsDir
   return s
 }

@@ -24,7 +24,7 @@ import {
 } from '../constants.js'
 import type { Logger } from '../logger.js'
 import type { I2pdBinary } from './binary.js'
-import type { RouterConfig } from './config.js'
+import type { HostPort, RouterConfig } from './config.js'
 import { validateRouterConfig } from './config.js'
 import { certPath, confPath, prepareDataDir } from './data-dir.js'
 import type { I2pControlClient, RouterStats } from './i2pcontrol.js'
@@ -53,6 +53,10 @@ export interface RouterInit {
    */
   detached?: boolean
   restartBackoff?: { min: number; max: number }
+  /** Run i2pd inside this network namespace (`ip netns exec`, root; the pid stays i2pd's). */
+  netns?: string
+  /** Where this process reaches I2PControl when not at the configured bind address (a forward into `netns`). */
+  i2pcontrolAddress?: HostPort
 }
 
 export interface RouterComponents {
@@ -173,7 +177,10 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
   }
 
   private spawnChild(): ChildProcess {
-    const { command, args } = this.binary
+    const inNetns = this.init.netns === undefined ? [] : ['netns', 'exec', this.init.netns]
+    const command = inNetns.length > 0 ? 'ip' : this.binary.command
+    const args =
+      inNetns.length > 0 ? [...inNetns, this.binary.command, ...this.binary.args] : this.binary.args
     const argv = [...args, `--conf=${confPath(this.config.dataDir)}`, `--datadir=${this.config.dataDir}`]
     const detached = this.init.detached === true
     const stdio = detached ? openLog(this.config.dataDir) : 'pipe'
@@ -198,7 +205,8 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
       if (stream === null) continue
       createInterface({ input: stream }).on('line', (line) => {
         const { level, message } = parseLogLine(line)
-        const loud = level === 'error' && this.state !== 'stopping' && this.state !== 'stopped'
+        const loud =
+          (level === 'error' || level === 'critical') && this.state !== 'stopping' && this.state !== 'stopped'
         if (loud) this.log.info({ pid: child.pid, level }, message)
         else this.log.debug({ pid: child.pid, level }, message)
       })
@@ -288,7 +296,8 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
   private async probeOnce(signal: AbortSignal): Promise<void> {
     if (this.client === undefined) {
       const certPem = await readFile(certPath(this.config.dataDir), 'utf8') // written by i2pd at start
-      const { host, port, password } = this.config.i2pcontrol
+      const { password } = this.config.i2pcontrol
+      const { host, port } = this.init.i2pcontrolAddress ?? this.config.i2pcontrol
       this.client = createI2pControlClient({ host, port, password, certPem })
     }
     await this.client.routerInfo({ signal })

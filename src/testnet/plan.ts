@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { RouterConfig } from '../router/config.js'
 import type { RouterRecord } from './state.js'
 import { freePort, loopbackPrefix, routerHost } from './ports.js'
+import { NETNS_PORTS, type NatNetwork } from './nat-network.js'
 
 export interface PlanInit {
   dir: string
@@ -39,7 +40,7 @@ export function routerConfig(
   reseed: RouterConfig['reseed'],
   certsDir?: string,
 ): RouterConfig {
-  return {
+  const config: RouterConfig = {
     dataDir: r.dataDir,
     host: r.host,
     port: r.ntcp2Port,
@@ -60,8 +61,52 @@ export function routerConfig(
     logLevel: 'warn',
     ...(certsDir === undefined ? {} : { certsDir }),
   }
+  return r.netns === undefined ? config : netnsRouterConfig(r, config)
 }
 
 function secret(): string {
   return randomBytes(12).toString('hex')
+}
+
+/** A NAT testnet's routers: one per host of `net`, in topology order (the NAT'ed ones last). */
+export function planNatRouters(dir: string, floodfills: number, net: NatNetwork): RouterRecord[] {
+  return net.topology.hosts.map((host, i) => {
+    const forwards = net.forwards[i]
+    if (forwards === undefined) throw new Error(`no forwards for ${host.name}`)
+    const behindNat = host.gateway !== undefined
+    return {
+      name: `r${i}`,
+      dataDir: join(dir, `r${i}`),
+      host: host.address,
+      ntcp2Port: NETNS_PORTS.transport,
+      reachable: !behindNat,
+      floodfill: i < floodfills,
+      sam: forwards.sam,
+      i2pcontrol: { ...forwards.i2pcontrol, password: secret() },
+      console: { ...forwards.console, user: 'prouter', password: secret() },
+      netns: host.netns,
+      behindNat,
+    }
+  })
+}
+
+/**
+ * A router in its own namespace runs as on a real host: NTCP2 and SSU2 on, its control ports on the
+ * namespace's loopback. A public one publishes its address; one behind NAT binds every address, publishes
+ * nothing fixed and finds out from its peers (SSU2 peer tests) that it is firewalled.
+ */
+function netnsRouterConfig(r: RouterRecord, base: RouterConfig): RouterConfig {
+  const inside = '127.0.0.1'
+  const { host: _host, ...rest } = base
+  return {
+    ...rest,
+    ...(r.behindNat === true ? {} : { host: r.host }),
+    port: NETNS_PORTS.transport,
+    published: true,
+    nat: r.behindNat === true,
+    ssu2: true,
+    sam: { host: inside, port: NETNS_PORTS.sam },
+    i2pcontrol: { ...r.i2pcontrol, host: inside, port: NETNS_PORTS.i2pcontrol },
+    console: { ...r.console, host: inside, port: NETNS_PORTS.console },
+  }
 }

@@ -16,6 +16,13 @@ export interface RouterRecord {
   i2pcontrol: HostPort & { password: string }
   console: HostPort & { user: string; password: string }
   pid?: number
+  /**
+   * NAT testnet: the router's own network namespace. Its transports bind inside it; `sam`, `i2pcontrol` and
+   * `console` above are then loopback forwards into it (only as long as the testnet's process lives).
+   */
+  netns?: string
+  /** NAT testnet: the router sits behind a masquerading gateway and learns its status from its peers. */
+  behindNat?: boolean
 }
 
 export interface TestnetState {

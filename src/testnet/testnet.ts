@@ -28,7 +28,8 @@ import { deadlineSignal, isTimeoutReason, sleep } from '../signals.js'
 import type { RouterRecord, TestnetState } from './state.js'
 import { writeState } from './state.js'
 import { assertNoLiveTestnet } from './control.js'
-import { planRouters, routerConfig } from './plan.js'
+import { planNatRouters, planRouters, routerConfig } from './plan.js'
+import { createNatNetwork, type NatNetwork } from './nat-network.js'
 
 export interface TestnetInit {
   dir: string
@@ -37,6 +38,12 @@ export interface TestnetInit {
   floodfills?: number
   unreachable?: number
   netId?: number
+  /**
+   * 'loopback' (default): one loopback IP per router, `unreachable` routers publish no address.
+   * 'nat' (root): each router in its own network namespace on a bridge; the `unreachable` ones each behind a
+   * masquerading gateway (see nat-network.ts). Lives only as long as this process: not with `detached`.
+   */
+  network?: 'loopback' | 'nat'
   /** Routers outlive this process (CLI `up`); stop them with `stopTestnet(dir)`. */
   detached?: boolean
   upTimeout?: number
@@ -58,6 +65,8 @@ export interface Testnet {
   readonly dir: string
   readonly state: TestnetState
   readonly routers: readonly Router[]
+  /** The namespaces, agents and forwards of a 'nat' testnet. */
+  readonly nat?: NatNetwork
   /** Stop every router (by its supervisor) and wait for each to exit. Idempotent. */
   destroy(): Promise<void>
 }
@@ -71,7 +80,11 @@ export async function createTestnet(
   const started = Date.now()
   await mkdir(init.dir, { recursive: true, mode: 0o700 })
   await assertNoLiveTestnet(init.dir)
-  const records = await planRouters({ dir: init.dir, ...spec })
+  const nat = init.network === 'nat' ? await natNetwork(init, spec, components.logger) : undefined
+  const records =
+    nat === undefined
+      ? await planRouters({ dir: init.dir, ...spec })
+      : planNatRouters(init.dir, spec.floodfills, nat)
   const state: TestnetState = {
     dir: init.dir,
     netId: spec.netId,
@@ -82,6 +95,7 @@ export async function createTestnet(
   const routers: Router[] = []
   const destroy = async (): Promise<void> => {
     await Promise.all(routers.map((r) => r.stop()))
+    await nat?.destroy()
   }
   try {
     const reseed = await makeReseed(init, spec.netId, records, components, options.signal)
@@ -101,7 +115,21 @@ export async function createTestnet(
   state.upMs = Date.now() - started
   await writeState(state)
   components.onProgress?.({ step: 'up', ms: state.upMs })
-  return { dir: init.dir, state, routers, destroy }
+  return { dir: init.dir, state, routers, destroy, ...(nat === undefined ? {} : { nat }) }
+}
+
+function natNetwork(
+  init: TestnetInit,
+  spec: { routers: number; unreachable: number },
+  logger: Logger,
+): Promise<NatNetwork> {
+  if (init.detached === true) {
+    throw invalidOption('network', 'a NAT testnet lives as long as its process: it cannot be detached')
+  }
+  return createNatNetwork(
+    { dir: init.dir, publicHosts: spec.routers - spec.unreachable, nattedHosts: spec.unreachable },
+    logger,
+  )
 }
 
 function validate(init: TestnetInit): {
@@ -140,6 +168,7 @@ function makeRouter(
       binary: init.binary,
       config: routerConfig(rec, netId, reseed, init.binary.certsDir),
       ...(init.detached === true ? { detached: true } : {}),
+      ...(rec.netns === undefined ? {} : { netns: rec.netns, i2pcontrolAddress: rec.i2pcontrol }),
     },
     { logger, probes: [probe] },
   )
