@@ -7,6 +7,7 @@ need() { command -v "$1" >/dev/null 2>&1 || missing="$missing $2"; }
 need ip iproute2
 need unshare util-linux
 need dpkg-deb dpkg
+need nft nftables
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing:$missing" >&2

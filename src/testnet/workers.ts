@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import type { Logger } from '../logger.js'
+import { invalidOption } from '../errors.js'
 import type { I2pdBinary } from '../router/binary.js'
 import { freePort } from '../router/free-port.js'
 import { initKeyStore } from '../identity/index.js'
@@ -37,6 +38,12 @@ export interface WorkerNetInit {
   binary: I2pdBinary
   /** Tunnel length, both directions (default 1). */
   hops?: number
+  /**
+   * 'loopback' (default): 4 testnet routers on loopback IPs, the last one publishing no address.
+   * 'nat' (root): 6 routers each in its own network namespace, the last one behind a NAT (see testnet.ts);
+   * workers can then only attach to testnet routers.
+   */
+  network?: 'loopback' | 'nat'
   workers?: readonly WorkerSpec[]
   cacheDir?: string
 }
@@ -66,13 +73,31 @@ export const DEFAULT_WORKERS: readonly WorkerSpec[] = [
   { name: 'charlie', suri: '//Charlie', router: { attach: 3 } },
 ]
 
+/** On a NAT network: alice on a public router, charlie on the router behind the NAT. */
+export const DEFAULT_NAT_WORKERS: readonly WorkerSpec[] = [
+  { name: 'alice', suri: '//Alice', router: { attach: 4 } },
+  { name: 'charlie', suri: '//Charlie', router: { attach: 5 } },
+]
+
 export async function createWorkerNet(
   init: WorkerNetInit,
   components: { logger: Logger },
   options: { signal?: AbortSignal } = {},
 ): Promise<WorkerNet> {
+  const nat = init.network === 'nat'
+  const specs = init.workers ?? (nat ? DEFAULT_NAT_WORKERS : DEFAULT_WORKERS)
+  if (nat && specs.some((w) => w.router === 'managed')) {
+    throw invalidOption('workers', 'on a NAT network a worker attaches to a testnet router')
+  }
   const testnet = await createTestnet(
-    { dir: join(init.dir, 'testnet'), binary: init.binary, routers: 4, floodfills: 2, unreachable: 1 },
+    {
+      dir: join(init.dir, 'testnet'),
+      binary: init.binary,
+      routers: nat ? 6 : 4,
+      floodfills: 2,
+      unreachable: 1,
+      network: init.network ?? 'loopback',
+    },
     components,
     options,
   )
@@ -85,7 +110,7 @@ export async function createWorkerNet(
     cleanup.push(() => registry.close())
     const ctx = { init, testnet, registryUrl: registry.url, registryToken: registry.token }
     const workers = await Promise.all(
-      (init.workers ?? DEFAULT_WORKERS).map((spec, i) => prepareWorker(ctx, spec, i, cleanup, components)),
+      specs.map((spec, i) => prepareWorker(ctx, spec, i, cleanup, components)),
     )
     await Promise.all(workers.map((w) => w.daemon?.start(options) ?? Promise.resolve()))
     const worker = (name: string): WorkerNode => {
