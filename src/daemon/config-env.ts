@@ -23,6 +23,7 @@ const VARIABLES: ReadonlyArray<readonly [name: string, path: string, parse: Pars
   ['PROUTER_ROUTER_MODE', 'router.mode', oneOf('managed', 'attach')],
   ['PROUTER_I2PD', 'router.i2pd', asIs],
   ['PROUTER_NETID', 'router.netId', wholeNumber],
+  ['PROUTER_RESEED_FROM_REGISTRY', 'router.reseed.fromRegistry', boolean],
   ['PROUTER_SAM', 'router.sam', hostPort],
   ['PROUTER_HOPS', 'hops', wholeNumber],
   ['PROUTER_API_HOST', 'api.host', asIs],

@@ -96,8 +96,10 @@ const managedRouterSchema = z.strictObject({
       urls: z.array(url(['https:', 'http:'], 'an http(s) URL')).default([]),
       verify: flag.default(true),
       threshold: int(0, 1000).default(25),
+      fromRegistry: flag.default(false),
     })
     .prefault({}),
+  publishRouterInfo: flag.default(true),
 })
 
 const attachedRouterSchema = z.strictObject({
@@ -106,6 +108,7 @@ const attachedRouterSchema = z.strictObject({
   i2pcontrol: z
     .strictObject({ host: host.default('127.0.0.1'), port: boundPort, password: str(), certFile: str() })
     .optional(),
+  routerInfoFile: str().optional(),
 })
 
 const registrySchema = z.discriminatedUnion('kind', [

@@ -45,7 +45,14 @@ export interface ManagedRouterConfig extends RouterOptions {
     urls: string[]
     verify: boolean
     threshold: number
+    /**
+     * Build the router's reseed bundle from the RouterInfos in the registry before each start (SU3 signed by
+     * the daemon's reseed key, verified by i2pd); excludes zipFile and su3File.
+     */
+    fromRegistry: boolean
   }
+  /** Publish the router's RouterInfo to the registry when others can use it (floodfill or reachable). */
+  publishRouterInfo: boolean
 }
 
 /** PRouter uses an i2pd someone else runs. */
@@ -54,6 +61,8 @@ export interface AttachedRouterConfig {
   sam: { host: string; port: number }
   /** Router stats for /v1/status; optional (status then shows SAM only). */
   i2pcontrol: { host: string; port: number; password: string; certFile: string } | undefined
+  /** The attached router's router.info, to publish to the registry (optional). */
+  routerInfoFile: string | undefined
 }
 
 export interface DaemonConfig {

@@ -156,6 +156,9 @@ function resolveManaged(
   dataDir: string,
 ): ManagedRouterConfig {
   const { zipFile, su3File } = r.reseed
+  if (r.reseed.fromRegistry && (zipFile !== undefined || su3File !== undefined)) {
+    throw invalidOption('router.reseed.fromRegistry', 'builds the bundle itself: give no zipFile or su3File')
+  }
   return {
     ...r,
     dataDir: resolve(r.dataDir ?? join(dataDir, 'router')),
@@ -174,6 +177,7 @@ function resolveAttached(r: Extract<ParsedConfig['router'], { mode: 'attach' }>)
     mode: 'attach',
     sam: r.sam,
     i2pcontrol: control === undefined ? undefined : { ...control, certFile: resolve(control.certFile) },
+    routerInfoFile: r.routerInfoFile === undefined ? undefined : resolve(r.routerInfoFile),
   }
 }
 

@@ -18,10 +18,17 @@ import { createRouterLink, type RouterLink } from './router-link.js'
 import { createSessionKeeper, type SessionKeeper } from './session-keeper.js'
 import { createPublisher, type Publisher } from './publisher.js'
 import { createWarmer, type Warmer } from './warmer.js'
+import { prepareRegistryReseed, type RegistryReseedResult } from './registry-reseed.js'
+import { createRouterInfoPublisher, type RouterInfoPublisher } from './router-info-publisher.js'
 import { daemonStatus, peerList } from './status.js'
 import { defaultCacheDir } from '../router/binary.js'
 import { deadlineSignal, sleep } from '../signals.js'
-import { DEFAULT_SESSION_START_TIMEOUT, STREAM_CLOSE_GRACE } from '../constants.js'
+import {
+  DEFAULT_SESSION_START_TIMEOUT,
+  ROUTER_INFO_PUBLISH_INTERVAL,
+  STREAM_CLOSE_GRACE,
+} from '../constants.js'
+import { join } from 'node:path'
 
 export interface DaemonComponents {
   logger: Logger
@@ -73,6 +80,8 @@ class PRouterDaemon implements Daemon {
   private readonly publisher: Publisher
   private readonly warmer: Warmer
   private readonly api: ApiServer
+  private readonly routerInfo: RouterInfoPublisher | undefined
+  private reseed: RegistryReseedResult | undefined
   private readonly startedAt = Date.now()
   private starting: Promise<void> | undefined
   private stopping: Promise<void> | undefined
@@ -99,6 +108,13 @@ class PRouterDaemon implements Daemon {
       { logger: log, registry, outbound: this.outbound },
     )
     this.api = this.createApi()
+    this.routerInfo =
+      router.routerInfoFile === undefined
+        ? undefined
+        : createRouterInfoPublisher(
+            { file: router.routerInfoFile, interval: ROUTER_INFO_PUBLISH_INTERVAL },
+            { logger: log, registry },
+          )
   }
 
   start(options: { signal?: AbortSignal; sessionTimeout?: number } = {}): Promise<void> {
@@ -115,7 +131,9 @@ class PRouterDaemon implements Daemon {
   private async startAll(options: { signal?: AbortSignal; sessionTimeout?: number }): Promise<void> {
     const { signal } = options
     try {
+      await this.prepareReseed(signal)
       await this.router.start(signal)
+      await this.publishRouterInfo(signal)
       this.session.start()
       this.apiUrl = await this.api.listen()
       if (this.config.publish.enabled) {
@@ -133,6 +151,23 @@ class PRouterDaemon implements Daemon {
     }
   }
 
+  /** A managed router told to bootstrap from the registry gets its signed bundle before every daemon start. */
+  private async prepareReseed(signal?: AbortSignal): Promise<void> {
+    const r = this.config.router
+    if (r.mode !== 'managed' || !r.reseed.fromRegistry) return
+    const init = { netId: r.netId, routerDataDir: r.dataDir, keyDir: join(this.config.dataDir, 'reseed') }
+    this.reseed = await prepareRegistryReseed(init, { registry: this.registry, logger: this.log }, { signal })
+  }
+
+  /** Publishing our RouterInfo helps others bootstrap; it never stops the daemon. */
+  private async publishRouterInfo(signal?: AbortSignal): Promise<void> {
+    if (this.routerInfo === undefined) return
+    await this.routerInfo.publishNow(signal).catch((err: unknown) => {
+      this.log.warn({ err }, 'RouterInfo not published; retrying later')
+    })
+    this.routerInfo.start()
+  }
+
   stop(): Promise<void> {
     this.stopping ??= this.stopAll()
     return this.stopping
@@ -148,6 +183,7 @@ class PRouterDaemon implements Daemon {
 
   private async stopAll(): Promise<void> {
     await Promise.all([this.warmer.stop(), this.publisher.stop()])
+    this.routerInfo?.stop()
     await this.api.close()
     await this.inbound.stop()
     this.outbound.close()
@@ -224,6 +260,7 @@ class PRouterDaemon implements Daemon {
       peerStats: this.peerStats,
       outbound: this.outbound,
       inbound: this.inbound,
+      bootstrap: { reseed: this.reseed, routerInfo: this.routerInfo?.last },
     }
   }
 }

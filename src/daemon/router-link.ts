@@ -14,7 +14,9 @@ import { createRouter, type Router, type RouterState } from '../router/router.js
 import { destinationTunnels, type DestinationTunnels } from '../router/console.js'
 import { samHello, type SamAddress } from '../sam/index.js'
 import { freePort } from '../router/free-port.js'
+import { routerInfoPath } from '../router/data-dir.js'
 import type { AttachedRouterConfig, ManagedRouterConfig } from './config-types.js'
+import { registryReseedFiles } from './registry-reseed.js'
 
 export interface RouterLinkStatus {
   mode: 'managed' | 'attach'
@@ -30,6 +32,8 @@ export interface RouterLink {
   readonly sam: SamAddress
   /** The supervised router (managed mode only). */
   readonly router: Router | undefined
+  /** The router's router.info to publish to the registry, if the config asks for it. */
+  readonly routerInfoFile: string | undefined
   start(signal?: AbortSignal): Promise<void>
   stop(): Promise<void>
   status(): Promise<RouterLinkStatus>
@@ -61,23 +65,32 @@ async function routerConfigOf(c: ManagedRouterConfig, binary: I2pdBinary): Promi
   const local = '127.0.0.1'
   const port = async (p: number): Promise<number> => (p === 0 ? freePort(local) : p)
   const secret = (): string => randomBytes(16).toString('hex')
-  const { mode, i2pd, samPort, i2pcontrolPort, consolePort, reseed, ...options } = c // options: as i2pd takes them
+  const { mode, i2pd, samPort, i2pcontrolPort, consolePort, reseed, publishRouterInfo, ...options } = c // as i2pd takes them
+  const fromRegistry = registryReseedFiles(c.dataDir)
   return {
     ...options,
     sam: { host: local, port: await port(samPort) },
     i2pcontrol: { host: local, port: await port(i2pcontrolPort), password: secret() },
     console: { host: local, port: await port(consolePort), user: 'prouter', password: secret() },
-    reseed: {
-      urls: publicDefaults(c) ? undefined : c.reseed.urls,
-      verify: reseed.verify,
-      threshold: reseed.threshold,
-      ...(reseed.zipFile === undefined ? {} : { zipFile: reseed.zipFile }),
-      ...(reseed.su3File === undefined ? {} : { su3File: reseed.su3File }),
-    },
+    reseed: reseed.fromRegistry
+      ? { su3File: fromRegistry.su3File, urls: [], verify: true, threshold: reseed.threshold }
+      : {
+          urls: publicDefaults(c) ? undefined : c.reseed.urls,
+          verify: reseed.verify,
+          threshold: reseed.threshold,
+          ...(reseed.zipFile === undefined ? {} : { zipFile: reseed.zipFile }),
+          ...(reseed.su3File === undefined ? {} : { su3File: reseed.su3File }),
+        },
     exploratory: { length: 2, quantity: 3 },
     logLevel: 'warn',
-    ...(binary.certsDir === undefined ? {} : { certsDir: binary.certsDir }),
+    ...certsDirOf(c, binary),
   }
+}
+
+/** A registry bundle is trusted through the daemon's own certificate only; else i2pd's bundled ones. */
+function certsDirOf(c: ManagedRouterConfig, binary: I2pdBinary): { certsDir?: string } {
+  if (c.reseed.fromRegistry) return { certsDir: registryReseedFiles(c.dataDir).certsDir }
+  return binary.certsDir === undefined ? {} : { certsDir: binary.certsDir }
 }
 
 /** On the public network with no reseed source given, i2pd's own list of public reseed servers is used. */
@@ -98,6 +111,7 @@ function managed(c: ManagedRouterConfig, binary: I2pdBinary, rc: RouterConfig, l
   return {
     sam: rc.sam,
     router,
+    routerInfoFile: c.publishRouterInfo ? routerInfoPath(c.dataDir) : undefined,
     tunnels: (b32) => destinationTunnels(rc.console, b32),
     start: (signal) => router.start(signal === undefined ? {} : { signal }),
     stop: () => router.stop(),
@@ -129,6 +143,7 @@ function attached(c: AttachedRouterConfig): RouterLink {
   return {
     sam: c.sam,
     router: undefined,
+    routerInfoFile: c.routerInfoFile,
     tunnels: () => Promise.resolve(undefined), // someone else's router: its console is not ours to read
     start: async (signal) => {
       await samHello(c.sam, signal === undefined ? {} : { signal })

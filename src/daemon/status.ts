@@ -25,6 +25,8 @@ export interface StatusSources {
   peerStats: PeerStats
   outbound: Outbound
   inbound: Inbound
+  /** How the router bootstrapped from the registry, and the last RouterInfo publication. */
+  bootstrap: { reseed: object | undefined; routerInfo: object | undefined }
 }
 
 export async function daemonStatus(s: StatusSources): Promise<object> {
@@ -48,6 +50,7 @@ export async function daemonStatus(s: StatusSources): Promise<object> {
     },
     tunnels: effectiveTunnels(s.config, built),
     binding: { ...s.publisher.status, registry: s.registry.backend.kind },
+    bootstrap: s.bootstrap,
     peers: {
       known,
       warm: warm.filter((p) => p.ok).length,

@@ -1,11 +1,14 @@
 /**
  * A local PRouter network, as a library (the demo and the tests use it): a private I2P testnet, the local
  * registry served over loopback HTTP, and workers — each with keys, a sample service and a daemon. By default
- * three: alice and bob each supervise their own router (which joins the testnet from its reseed bundle);
+ * three: alice and bob each supervise their own router (which joins the testnet from the registry alone: the
+ * testnet's RouterInfos are published there, and each daemon builds its router a signed reseed bundle);
  * charlie attaches to a testnet router that publishes no address, so it is reachable only through its tunnels.
  */
 import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { routerInfoPath } from '../router/data-dir.js'
 import type { Logger } from '../logger.js'
 import { invalidOption } from '../errors.js'
 import type { I2pdBinary } from '../router/binary.js'
@@ -108,6 +111,7 @@ export async function createWorkerNet(
   try {
     const registry = await serveRegistry(init.dir, components.logger)
     cleanup.push(() => registry.close())
+    await publishRouterInfos(registry.store, testnet.state.routers)
     const ctx = { init, testnet, registryUrl: registry.url, registryToken: registry.token }
     const workers = await Promise.all(
       specs.map((spec, i) => prepareWorker(ctx, spec, i, cleanup, components)),
@@ -128,7 +132,7 @@ export async function createWorkerNet(
 async function serveRegistry(
   dir: string,
   logger: Logger,
-): Promise<{ url: string; token: string; close: () => Promise<void> }> {
+): Promise<{ url: string; token: string; store: LocalStore; close: () => Promise<void> }> {
   const store: LocalStore = openLocalStore({ path: localStorePath(join(dir, 'registry')) }, { logger })
   const token = randomBytes(16).toString('hex')
   const server: RegistryServer = createRegistryServer({ store, token }, { logger })
@@ -136,10 +140,21 @@ async function serveRegistry(
   return {
     url,
     token,
+    store,
     close: async () => {
       await server.close()
       await store.close()
     },
+  }
+}
+
+/**
+ * The testnet's reachable routers go into the registry as their operators' daemons would put them, so a
+ * worker's own router can bootstrap from the registry alone.
+ */
+async function publishRouterInfos(store: LocalStore, routers: readonly RouterRecord[]): Promise<void> {
+  for (const r of routers.filter((rec) => rec.reachable)) {
+    await store.publishRouterInfo(await readFile(routerInfoPath(r.dataDir)))
   }
 }
 
@@ -218,12 +233,7 @@ async function managedRouter(
     reservedRange: false,
     nat: false,
     ssu2: false,
-    reseed: {
-      zipFile: join(ctx.testnet.dir, 'reseed.zip'),
-      urls: [],
-      verify: false,
-      threshold: ctx.testnet.state.routers.length,
-    },
+    reseed: { fromRegistry: true, threshold: ctx.testnet.state.routers.length },
   }
 }
 
