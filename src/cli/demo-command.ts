@@ -15,6 +15,7 @@ interface DemoOptions {
   dir: string
   hops: string
   once?: boolean
+  nat?: boolean
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -24,6 +25,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--dir <dir>', 'folder for the demo network', '.prouter/demo')
     .option('--hops <n>', 'tunnel length in each direction', '1')
     .option('--once', 'stop after the requests instead of waiting for Ctrl-C')
+    .option('--nat', 'routers in network namespaces, charlie behind a NAT (root; alice and charlie only)')
     .action(demo)
 }
 
@@ -35,13 +37,20 @@ async function demo(opts: DemoOptions, cmd: Command): Promise<void> {
   const started = performance.now()
   const { createWorkerNet } = await import('../testnet/workers.js') // not loaded by the other commands
   const net = await createWorkerNet(
-    { dir: resolve(opts.dir), binary, hops: Number(opts.hops), cacheDir: ctx.options.cacheDir },
+    {
+      dir: resolve(opts.dir),
+      binary,
+      hops: Number(opts.hops),
+      cacheDir: ctx.options.cacheDir,
+      network: opts.nat === true ? 'nat' : 'loopback',
+    },
     { logger: ctx.logger },
     { signal },
   )
   try {
     say(
-      `network up in ${seconds(performance.now() - started)}: 4 testnet routers, registry ${net.registryUrl}`,
+      `network up in ${seconds(performance.now() - started)}: ${net.testnet.routers.length} testnet routers` +
+        `${opts.nat === true ? ' in network namespaces' : ''}, registry ${net.registryUrl}`,
     )
     printWorkers(net)
     await callCharlie(net)
@@ -69,15 +78,19 @@ function printWorkers(net: WorkerNet): void {
     worker: w.name,
     key: w.workerKey,
     address: w.daemon?.b32 ?? '',
-    router: routerOf(w),
+    router: routerOf(net, w),
   }))
   console.log(table(rows))
 }
 
-function routerOf(w: WorkerNode): string {
+function routerOf(net: WorkerNet, w: WorkerNode): string {
   const r = w.daemon?.config.router
-  if (r?.mode === 'managed') return `own i2pd, pid ${w.daemon?.router.router?.pid ?? '?'}`
-  return `attached to ${r?.sam.host ?? '?'}:${r?.sam.port ?? '?'} (publishes no address)`
+  if (r?.mode === 'managed')
+    return `own i2pd, pid ${w.daemon?.router.router?.pid ?? '?'}, reseeded from the registry`
+  const rec = net.testnet.state.routers.find((t) => t.sam.port === r?.sam.port)
+  if (rec?.behindNat === true) return `${rec.name}, behind a NAT (${rec.host}, namespace ${rec.netns ?? '?'})`
+  if (rec?.netns !== undefined) return `${rec.name}, public (${rec.host}, namespace ${rec.netns})`
+  return `attached to ${rec?.name ?? '?'} (publishes no address)`
 }
 
 async function callCharlie(net: WorkerNet): Promise<void> {

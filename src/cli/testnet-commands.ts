@@ -2,7 +2,8 @@
 import { resolve } from 'node:path'
 import { Option } from 'commander'
 import type { Command } from 'commander'
-import type { TestnetProgress } from '../testnet/index.js'
+import { once } from 'node:events'
+import type { Testnet, TestnetProgress } from '../testnet/index.js'
 import { createTestnet, publicView, stopTestnet, testnetStatus } from '../testnet/index.js'
 import type { RouterStatus } from '../testnet/index.js'
 import { DEFAULT_TESTNET_FLOODFILLS, DEFAULT_TESTNET_NETID, DEFAULT_TESTNET_ROUTERS } from '../constants.js'
@@ -18,6 +19,7 @@ interface UpOptions {
   unreachable: string
   netid: string
   json?: boolean
+  nat?: boolean
 }
 
 export function registerTestnetCommands(program: Command): void {
@@ -33,6 +35,10 @@ export function registerTestnetCommands(program: Command): void {
     .option('--unreachable <n>', 'how many publish no address (reachable only through tunnels)', '0')
     .option('--netid <id>', 'private network id', String(DEFAULT_TESTNET_NETID))
     .option('--json', 'print machine-readable state')
+    .option(
+      '--nat',
+      'each router in its own network namespace, the unreachable ones behind a NAT (root; stays in the foreground until Ctrl-C)',
+    )
     .action(up)
   testnet
     .command('status')
@@ -64,7 +70,7 @@ async function up(opts: UpOptions, cmd: Command): Promise<void> {
       floodfills: Number(opts.floodfills),
       unreachable: Number(opts.unreachable),
       netId: Number(opts.netid),
-      detached: true,
+      ...(opts.nat === true ? { network: 'nat' as const } : { detached: true }),
     },
     { logger: ctx.logger, onProgress: progress },
     { signal },
@@ -72,6 +78,23 @@ async function up(opts: UpOptions, cmd: Command): Promise<void> {
   if (opts.json === true) console.log(JSON.stringify(publicView(net.state), null, 2))
   else
     console.log(`testnet up in ${seconds(net.state.upMs ?? 0)}: ${net.routers.length} routers in ${net.dir}`)
+  if (opts.nat === true) await untilInterrupted(net, signal)
+}
+
+/** A NAT testnet lives with this process: print where each router is, wait for Ctrl-C, tear it all down. */
+async function untilInterrupted(net: Testnet, signal: AbortSignal): Promise<void> {
+  const rows = net.state.routers.map((r) => ({
+    router: r.name,
+    namespace: r.netns,
+    address: r.host,
+    role: r.behindNat === true ? 'behind NAT' : r.floodfill ? 'floodfill' : 'router',
+    sam: `${r.sam.host}:${r.sam.port}`,
+  }))
+  console.log(table(rows))
+  process.stderr.write('running; press Ctrl-C to stop and remove the namespaces\n')
+  if (!signal.aborted) await once(signal, 'abort')
+  await net.destroy()
+  process.stderr.write('stopped: routers, agents and namespaces removed\n')
 }
 
 function describe(p: TestnetProgress): string {
