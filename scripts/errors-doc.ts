@@ -8,7 +8,7 @@ const GROUPS: Array<[string, RegExp]> = [
   ['Router (src/router)', /^ERR_(ROUTER_(?!UNAVAILABLE|INFO_)|I2PCONTROL)/],
   ['I2P structures (src/i2p)', /^ERR_ROUTER_INFO_(MALFORMED|SIGNATURE|UNSUPPORTED)$/],
   ['Identity (src/identity)', /^ERR_(BINDING_(MALFORMED|SIGNATURE)|INVALID_WORKER_KEY|KEY_|I2P_)/],
-  ['Registry (src/registry)', /^ERR_(REGISTRY|BINDING|EVM)_/],
+  ['Registry (src/registry)', /^ERR_(REGISTRY|BINDING|EVM|ROUTER_INFO)_/],
   ['Testnet (src/testnet)', /^ERR_TESTNET_/],
   [
     'Daemon, relays and local API (src/daemon, src/proxy, src/api; HTTP status in docs/api.md)',

@@ -68,6 +68,12 @@ export const DEFAULT_RESOLVE_CACHE_TTL = 30 * SECOND
 export const DEFAULT_REGISTRY_PORT = 7610
 export const DEFAULT_REGISTRY_BODY_LIMIT = 16 * KIB
 export const DEFAULT_REGISTRY_TIMEOUT = 5 * SECOND
+/** RouterInfos older than this are refused and may be evicted (i2pd drops routers unseen for days). */
+export const DEFAULT_ROUTER_INFO_MAX_AGE = 7 * 24 * HOUR
+/** A RouterInfo published further ahead of the registry's clock than this is refused. */
+export const DEFAULT_ROUTER_INFO_MAX_SKEW = 10 * MINUTE
+/** How many routers' RouterInfos one local registry holds (a count). */
+export const DEFAULT_ROUTER_INFO_MAX_ROUTERS = 2000
 
 // Registry on an EVM chain (src/registry/evm)
 /** Deadline of one JSON-RPC call to the EVM node. */

@@ -71,6 +71,19 @@ export const ERROR_CODES = {
   ERR_BINDING_FUTURE: 'The binding signing time is in the future (beyond the allowed clock skew).',
   ERR_BINDING_REPLAYED:
     'The registry holds a binding for that key signed at the same time or later: no rollback.',
+  ERR_REGISTRY_UNSUPPORTED:
+    'This registry backend does not store that kind of record (the EVM registry stores bindings only).',
+  ERR_REGISTRY_FULL:
+    'The local registry holds RouterInfos of as many routers as it may (maxRouters) and none has expired to make room.',
+  ERR_ROUTER_INFO_NETID: "The RouterInfo's netId is not the network this registry holds.",
+  ERR_ROUTER_INFO_UNREACHABLE:
+    'The RouterInfo publishes no host and is no floodfill: useless for reseeding, so not stored.',
+  ERR_ROUTER_INFO_FUTURE:
+    'The RouterInfo was published more than 10 min (maxSkewMs) ahead of the registry clock.',
+  ERR_ROUTER_INFO_EXPIRED:
+    'The RouterInfo was published longer ago than the registry keeps routers (7 days by default).',
+  ERR_ROUTER_INFO_REPLAYED:
+    'The registry holds a RouterInfo of that router published at the same time or later: no rollback.',
   ERR_EVM_RPC: 'The EVM node is unreachable or failed the JSON-RPC call (URL in the message).',
   ERR_EVM_TIMEOUT: 'The EVM node did not answer (or the transaction was not mined) before the deadline.',
   ERR_EVM_CONTRACT: 'No contract at the registry address, or not this version of WorkerRegistry.',

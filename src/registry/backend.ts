@@ -1,8 +1,9 @@
 /**
  * What every registry backend provides. A backend stores and returns *signed bindings* (the exact SCALE
- * payload bytes and the sr25519 signature); it need not be trusted: the resolver (resolver.ts) verifies every
- * binding it hands out, whatever the backend said. One behavioural suite runs against every backend
- * (test/registry/compliance.ts).
+ * payload bytes and the sr25519 signature) and, where it can, *RouterInfos* (the exact bytes i2pd signed,
+ * for a private network to reseed from); it need not be trusted: the resolver (resolver.ts) verifies every
+ * binding and RouterInfo it hands out, whatever the backend said. One behavioural suite runs against every
+ * backend (test/helpers/registry-compliance.ts).
  */
 import type { SignedBinding } from '../identity/index.js'
 
@@ -13,6 +14,12 @@ export interface BackendCallOptions {
 export interface PublishReceipt {
   /** Backend-specific reference: a transaction hash (evm), or the stored signing time (local). */
   ref: string
+}
+
+/** What a stored RouterInfo is: its router's id (I2P base64 of the identity hash) and publication time (ms). */
+export interface RouterInfoReceipt {
+  id: string
+  published: number
 }
 
 /** A change seen by `watch`: a new binding submitted for `workerKey` (not yet verified). */
@@ -34,6 +41,14 @@ export interface RegistryBackend {
   candidates(workerKey: string, options?: BackendCallOptions): Promise<SignedBinding[]>
   /** Every binding the backend holds, unverified (resolvers keep the newest valid one per key). */
   all(options?: BackendCallOptions): Promise<SignedBinding[]>
+  /**
+   * Store a RouterInfo (exact bytes). Backends that can check (local) verify it (readRouterInfo) and apply
+   * the RouterInfo rules (router-info-rules.ts); backends without RouterInfo storage (evm) throw
+   * ERR_REGISTRY_UNSUPPORTED.
+   */
+  publishRouterInfo(bytes: Uint8Array, options?: BackendCallOptions): Promise<RouterInfoReceipt>
+  /** Every stored RouterInfo, exact bytes, unverified (readers verify with readRouterInfo). */
+  routerInfos(options?: BackendCallOptions): Promise<Uint8Array[]>
   /** Call `onEvent` for each binding submitted from now on, until `signal` aborts. */
   watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void>
   close(): Promise<void>

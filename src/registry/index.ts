@@ -1,4 +1,10 @@
-export type { RegistryBackend, BindingEvent, PublishReceipt, BackendCallOptions } from './backend.js'
+export type {
+  RegistryBackend,
+  BindingEvent,
+  PublishReceipt,
+  BackendCallOptions,
+  RouterInfoReceipt,
+} from './backend.js'
 export type { PublishedBinding, Registry, RegistryInit } from './resolver.js'
 export { createRegistry, newestValid } from './resolver.js'
 export type { AcceptanceRules } from './rules.js'
@@ -13,3 +19,7 @@ export { localStorePath, openRegistryBackend } from './open.js'
 export type { RegistrySpec } from './open.js'
 export { createEvmBackend, deployRegistry } from './evm/index.js'
 export type { EvmBackendInit, DeployInit, DeployedRegistry } from './evm/index.js'
+export type { HeldRouterInfo, RouterInfoRules, RouterInfoVerdict } from './router-info-rules.js'
+export { checkRouterInfo, DEFAULT_ROUTER_INFO_RULES, routerInfoRules } from './router-info-rules.js'
+export type { InvalidRouterInfo } from './router-infos.js'
+export { newestRouterInfos } from './router-infos.js'

@@ -3,13 +3,18 @@
  * (sr25519 over 0xff 0x02 ++ SCALE payload) before it is believed, and among a key's candidates the newest
  * signing time that verifies wins — so a forged or replayed submission can neither be believed nor hide a
  * later valid one. Verified answers are cached for a short TTL, so repeated lookups cost a map read.
+ * RouterInfos are treated alike: verified before they are relayed or believed, the newest per router kept.
  */
 import { PRouterError, isPRouterError } from '../errors.js'
 import { DEFAULT_RESOLVE_CACHE_TTL, DEFAULT_RESOLVE_MAX_AGE } from '../constants.js'
 import type { Logger } from '../logger.js'
 import type { SignedBinding, VerifiedBinding } from '../identity/index.js'
 import { parseI2pEndpoint, parseWorkerKey, verifyBinding, workerKeyHex } from '../identity/index.js'
-import type { BackendCallOptions, PublishReceipt, RegistryBackend } from './backend.js'
+import { readRouterInfo } from '../i2p/index.js'
+import type { RouterInfo } from '../i2p/index.js'
+import type { BackendCallOptions, PublishReceipt, RegistryBackend, RouterInfoReceipt } from './backend.js'
+import { newestRouterInfos, oncePerRecord } from './router-infos.js'
+import type { InvalidRouterInfo } from './router-infos.js'
 
 export interface RegistryInit {
   backend: RegistryBackend
@@ -32,6 +37,12 @@ export interface Registry {
   reverse(i2pAddress: string, options?: BackendCallOptions): Promise<string>
   /** The newest valid binding of every key. */
   list(options?: BackendCallOptions): Promise<VerifiedBinding[]>
+  /** Verify (readRouterInfo), then store; ERR_REGISTRY_UNSUPPORTED where the backend keeps no RouterInfos. */
+  publishRouterInfo(bytes: Uint8Array, options?: BackendCallOptions): Promise<RouterInfoReceipt>
+  /** The backend's RouterInfos as it returned them: exact bytes, unverified. */
+  routerInfos(options?: BackendCallOptions): Promise<Uint8Array[]>
+  /** Every RouterInfo that verifies, the newest per router; bad ones are dropped (logged at warn once each). */
+  verifiedRouterInfos(options?: BackendCallOptions): Promise<RouterInfo[]>
   /** Verified changes, until `signal` aborts; a change also refreshes the cache. */
   watch(onChange: (binding: VerifiedBinding) => void, options: { signal: AbortSignal }): Promise<void>
   close(): Promise<void>
@@ -77,6 +88,7 @@ class VerifyingRegistry implements Registry {
   private readonly ttl: number
   private readonly maxAge: number
   private readonly now: () => number
+  private readonly reportInvalid: (invalid: InvalidRouterInfo) => void
 
   constructor(
     init: RegistryInit,
@@ -86,6 +98,9 @@ class VerifyingRegistry implements Registry {
     this.ttl = init.cacheTtlMs ?? DEFAULT_RESOLVE_CACHE_TTL
     this.maxAge = init.maxAgeMs ?? DEFAULT_RESOLVE_MAX_AGE
     this.now = init.now ?? Date.now
+    this.reportInvalid = oncePerRecord(({ code, message, digest }) => {
+      this.log.warn({ code, digest }, `dropped a RouterInfo that does not verify: ${message}`)
+    })
   }
 
   async publish(binding: SignedBinding, options?: BackendCallOptions): Promise<PublishedBinding> {
@@ -132,6 +147,19 @@ class VerifyingRegistry implements Registry {
   async list(options?: BackendCallOptions): Promise<VerifiedBinding[]> {
     const newest = newestValid(await this.backend.all(options), this.now() - this.maxAge)
     return [...newest.values()]
+  }
+
+  async publishRouterInfo(bytes: Uint8Array, options?: BackendCallOptions): Promise<RouterInfoReceipt> {
+    readRouterInfo(bytes) // never relay what would not verify
+    return await this.backend.publishRouterInfo(bytes, options)
+  }
+
+  routerInfos(options?: BackendCallOptions): Promise<Uint8Array[]> {
+    return this.backend.routerInfos(options)
+  }
+
+  async verifiedRouterInfos(options?: BackendCallOptions): Promise<RouterInfo[]> {
+    return newestRouterInfos(await this.backend.routerInfos(options), this.reportInvalid)
   }
 
   async watch(onChange: (binding: VerifiedBinding) => void, options: { signal: AbortSignal }): Promise<void> {

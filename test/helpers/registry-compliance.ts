@@ -2,7 +2,9 @@
  * One behavioural suite for every registry backend (as js-libp2p runs one compliance suite per transport).
  * Each backend file calls `registryCompliance(name, setup)`. What may differ between backends is only
  * *where* a bad binding is stopped: a backend that checks (local) refuses it on publish; one that cannot
- * (evm) stores it — either way the resolver must never return it.
+ * (evm) stores it — either way the resolver must never return it. RouterInfos: a backend that stores them
+ * (`storesRouterInfos: true`) behaves alike on every case; one that does not refuses both methods with
+ * ERR_REGISTRY_UNSUPPORTED.
  */
 import { describe, test } from 'node:test'
 import type { TestContext } from 'node:test'
@@ -15,20 +17,34 @@ import { createRegistry } from '../../src/registry/resolver.js'
 import type { Registry } from '../../src/registry/resolver.js'
 import { isPRouterError } from '../../src/errors.js'
 import { silentLogger } from '../../src/logger.js'
+import { buildRouterInfo, testRouterKey } from './router-info.js'
 
 export interface ComplianceTarget {
   backend: RegistryBackend
+  /** Whether the backend keeps RouterInfos (else both methods are ERR_REGISTRY_UNSUPPORTED). */
+  storesRouterInfos: boolean
 }
 
 const logger = silentLogger()
 
 export function registryCompliance(name: string, setup: (t: TestContext) => Promise<ComplianceTarget>): void {
   describe(`registry compliance: ${name}`, () => {
-    const open = async (t: TestContext): Promise<Registry> => {
-      const { backend } = await setup(t)
+    const open = async (t: TestContext): Promise<Registry> => (await openWith(t)).registry
+    const openWith = async (t: TestContext): Promise<{ registry: Registry; storesRouterInfos: boolean }> => {
+      const { backend, storesRouterInfos } = await setup(t)
       const registry = createRegistry({ backend, cacheTtlMs: 60_000 }, { logger })
       t.after(() => registry.close())
-      return registry
+      return { registry, storesRouterInfos }
+    }
+    /** The registry, or undefined (after checking the refusal) when the backend keeps no RouterInfos. */
+    const withRouterInfos = async (t: TestContext): Promise<Registry | undefined> => {
+      const { registry, storesRouterInfos } = await openWith(t)
+      if (storesRouterInfos) return registry
+      const bytes = buildRouterInfo({ key: testRouterKey(), published: Date.now() - 1000 })
+      await assert.rejects(registry.publishRouterInfo(bytes), code('ERR_REGISTRY_UNSUPPORTED'))
+      await assert.rejects(registry.routerInfos(), code('ERR_REGISTRY_UNSUPPORTED'))
+      t.diagnostic('the backend keeps no RouterInfos: ERR_REGISTRY_UNSUPPORTED')
+      return undefined
     }
 
     test('a published binding resolves, verified, with its endpoints and signing time', async (t) => {
@@ -124,6 +140,47 @@ export function registryCompliance(name: string, setup: (t: TestContext) => Prom
       await new Promise((resolve) => setTimeout(resolve, 300)) // let the watch subscribe
       await registry.publish(signBinding(pair, [endpoint], Date.now() - 1000))
       assert.equal(await withTimeout(seen, 10_000), endpoint)
+    })
+
+    test('a published RouterInfo comes back byte for byte and verifies', async (t) => {
+      const registry = await withRouterInfos(t)
+      if (registry === undefined) return
+      const published = Date.now() - 1000
+      const bytes = buildRouterInfo({ key: testRouterKey(), published })
+      const receipt = await registry.publishRouterInfo(bytes)
+      assert.equal(receipt.published, published)
+      assert.equal(receipt.id.length, 44)
+      assert.deepEqual(await registry.routerInfos(), [new Uint8Array(bytes)])
+      const [info] = await registry.verifiedRouterInfos()
+      assert.deepEqual([info?.id, info?.published, info?.floodfill], [receipt.id, published, true])
+      assert.deepEqual(await registry.publishRouterInfo(bytes), receipt, 'the same bytes again: no change')
+      assert.equal((await registry.routerInfos()).length, 1)
+    })
+
+    test('a newer RouterInfo replaces a router’s; an older one cannot roll it back', async (t) => {
+      const registry = await withRouterInfos(t)
+      if (registry === undefined) return
+      const key = testRouterKey()
+      const older = buildRouterInfo({ key, published: Date.now() - 60_000 })
+      const newer = buildRouterInfo({ key, published: Date.now() - 1000 })
+      await registry.publishRouterInfo(older)
+      await registry.publishRouterInfo(newer)
+      await assert.rejects(registry.publishRouterInfo(older), code('ERR_ROUTER_INFO_REPLAYED'))
+      const infos = await registry.verifiedRouterInfos()
+      assert.deepEqual(
+        infos.map((i) => Buffer.from(i.bytes)),
+        [newer],
+      )
+    })
+
+    test('a RouterInfo with a flipped byte is refused and never listed', async (t) => {
+      const registry = await withRouterInfos(t)
+      if (registry === undefined) return
+      const forged = buildRouterInfo({ key: testRouterKey(), published: Date.now() - 1000 })
+      forged[395] = (forged[395] ?? 0) ^ 1 // in the published time
+      await assert.rejects(registry.publishRouterInfo(forged), code('ERR_ROUTER_INFO_SIGNATURE'))
+      await assert.rejects(registry.backend.publishRouterInfo(forged), code('ERR_ROUTER_INFO_SIGNATURE'))
+      assert.deepEqual(await registry.verifiedRouterInfos(), [])
     })
 
     test('a repeated resolve is answered from the cache', async (t) => {

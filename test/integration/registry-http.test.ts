@@ -6,19 +6,22 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { openLocalStore } from '../../src/registry/local/store.js'
+import type { LocalStoreInit } from '../../src/registry/local/store.js'
 import { createRegistryServer } from '../../src/registry/local/server.js'
 import { createHttpBackend } from '../../src/registry/local/client.js'
 import { bindingToJson, i2pEndpoint, signBinding, workerKeyFromSuri } from '../../src/identity/index.js'
-import { generateDestinationKeys } from '../../src/i2p/index.js'
+import { generateDestinationKeys, readRouterInfo } from '../../src/i2p/index.js'
+import { isPRouterError } from '../../src/errors.js'
 import { silentLogger } from '../../src/logger.js'
 import { registryCompliance } from '../helpers/registry-compliance.js'
+import { buildRouterInfo, fixture, testRouterKey } from '../helpers/router-info.js'
 
 const logger = silentLogger()
 const TOKEN = 'test-token-0123456789'
 
-async function serve(t: TestContext) {
+async function serve(t: TestContext, init: Partial<LocalStoreInit> = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'prouter-reg-'))
-  const store = openLocalStore({ path: dir }, { logger })
+  const store = openLocalStore({ path: dir, ...init }, { logger })
   const server = createRegistryServer({ store, token: TOKEN }, { logger })
   const url = await server.listen({ host: '127.0.0.1', port: 0 })
   t.after(async () => {
@@ -31,7 +34,7 @@ async function serve(t: TestContext) {
 
 registryCompliance('local over HTTP', async (t) => {
   const { url } = await serve(t)
-  return { backend: createHttpBackend({ url, token: TOKEN }) }
+  return { backend: createHttpBackend({ url, token: TOKEN }), storesRouterInfos: true }
 })
 
 async function post(url: string, body: string, token = TOKEN): Promise<{ status: number; code?: string }> {
@@ -111,3 +114,72 @@ test('a registry that is down is ERR_REGISTRY_UNREACHABLE, not a hang', async ()
     (err: { code?: string }) => err.code === 'ERR_REGISTRY_UNREACHABLE',
   )
 })
+
+async function putRouterInfo(
+  url: string,
+  body: Uint8Array | string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; code?: string }> {
+  const res = await fetch(`${url}/v1/router-infos`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${TOKEN}`, ...headers },
+    body,
+  })
+  const json = (await res.json()) as { code?: string }
+  return { status: res.status, code: json.code }
+}
+
+test("RouterInfos over HTTP: i2pd's round-trip byte for byte; hostile PUTs get a stable code", async (t) => {
+  const floodfill = fixture('floodfill')
+  const info = readRouterInfo(floodfill)
+  const { url, store } = await serve(t, { now: () => info.published + 60_000 })
+  const client = createHttpBackend({ url, token: TOKEN })
+  assert.deepEqual(await client.publishRouterInfo(floodfill), { id: info.id, published: info.published })
+  const flipped = Buffer.from(floodfill)
+  flipped[450] = (flipped[450] ?? 0) ^ 1
+  const cases: Array<[string, Uint8Array | string, Record<string, string>, number, string]> = [
+    ['garbage', Buffer.from('not a router info'), {}, 400, 'ERR_ROUTER_INFO_MALFORMED'],
+    ['empty', new Uint8Array(0), {}, 400, 'ERR_ROUTER_INFO_MALFORMED'],
+    ['flipped byte', flipped, {}, 422, 'ERR_ROUTER_INFO_SIGNATURE'],
+    ['unreachable router', fixture('unreachable'), {}, 422, 'ERR_ROUTER_INFO_UNREACHABLE'],
+    ['oversized', Buffer.alloc(3073), {}, 413, 'ERR_REGISTRY_BODY_TOO_LARGE'],
+    ['no token', floodfill, { authorization: '' }, 401, 'ERR_REGISTRY_UNAUTHORIZED'],
+    ['wrong token', floodfill, { authorization: 'Bearer nope' }, 401, 'ERR_REGISTRY_UNAUTHORIZED'],
+    [
+      'JSON',
+      JSON.stringify({ routerInfo: 'x' }),
+      { 'content-type': 'application/json' },
+      400,
+      'ERR_REGISTRY_BAD_REQUEST',
+    ],
+  ]
+  for (const [what, body, headers, status, code] of cases) {
+    assert.deepEqual(await putRouterInfo(url, body, headers), { status, code }, what)
+  }
+  assert.deepEqual(await client.routerInfos(), [new Uint8Array(floodfill)], 'only the floodfill is held')
+  const listed = (await (await fetch(`${url}/v1/router-infos`)).json()) as { routerInfos: string[] }
+  assert.deepEqual(listed, { routerInfos: [floodfill.toString('base64')] })
+  assert.deepEqual(sortedHex(await store.routerInfos()), sortedHex([floodfill]))
+})
+
+test('RouterInfos over HTTP: a replay of an older one is 409 and the client gets ERR_ROUTER_INFO_REPLAYED', async (t) => {
+  const { url } = await serve(t)
+  const client = createHttpBackend({ url, token: TOKEN })
+  const key = testRouterKey()
+  const older = buildRouterInfo({ key, published: Date.now() - 2000 })
+  const newer = buildRouterInfo({ key, published: Date.now() - 1000 })
+  await client.publishRouterInfo(newer)
+  assert.deepEqual(await putRouterInfo(url, older), { status: 409, code: 'ERR_ROUTER_INFO_REPLAYED' })
+  await assert.rejects(client.publishRouterInfo(older), (err) =>
+    isPRouterError(err, 'ERR_ROUTER_INFO_REPLAYED'),
+  )
+  const noToken = createHttpBackend({ url })
+  await assert.rejects(noToken.publishRouterInfo(newer), (err) =>
+    isPRouterError(err, 'ERR_REGISTRY_UNAUTHORIZED'),
+  )
+  assert.deepEqual(sortedHex(await client.routerInfos()), sortedHex([newer]))
+})
+
+function sortedHex(list: Uint8Array[]): string[] {
+  return list.map((b) => Buffer.from(b).toString('hex')).sort()
+}

@@ -3,10 +3,11 @@
  * publish = a `submit` transaction paid by the relayer account (ref: the tx hash); candidates/all = the
  * `BindingSubmitted` events from the deployment block on, unverified, as the interface says: the contract
  * cannot check sr25519, so the resolver (../resolver.ts) verifies each and keeps the newest that verifies.
- * Every RPC call has a deadline; a dead node is ERR_EVM_RPC / ERR_EVM_TIMEOUT naming its URL.
+ * Every RPC call has a deadline; a dead node is ERR_EVM_RPC / ERR_EVM_TIMEOUT naming its URL. The contract
+ * keeps no RouterInfos: publishRouterInfo and routerInfos are ERR_REGISTRY_UNSUPPORTED.
  */
 import { isAddress } from 'viem'
-import { invalidOption } from '../../errors.js'
+import { invalidOption, PRouterError } from '../../errors.js'
 import {
   DEFAULT_EVM_LOG_BLOCK_RANGE,
   DEFAULT_EVM_POLL_INTERVAL,
@@ -17,7 +18,13 @@ import type { Logger } from '../../logger.js'
 import { checkTimeout, linkSignals } from '../../signals.js'
 import type { SignedBinding } from '../../identity/index.js'
 import { parseWorkerKey, workerKeyHex } from '../../identity/index.js'
-import type { BackendCallOptions, BindingEvent, PublishReceipt, RegistryBackend } from '../backend.js'
+import type {
+  BackendCallOptions,
+  BindingEvent,
+  PublishReceipt,
+  RegistryBackend,
+  RouterInfoReceipt,
+} from '../backend.js'
 import { checkRegistryContract } from './contract-check.js'
 import { headBlock, scanBindings } from './logs.js'
 import type { LogScan } from './logs.js'
@@ -102,6 +109,14 @@ class EvmBackend implements RegistryBackend {
     return events.map((e) => e.binding)
   }
 
+  publishRouterInfo(): Promise<RouterInfoReceipt> {
+    return Promise.reject(routerInfosUnsupported())
+  }
+
+  routerInfos(): Promise<Uint8Array[]> {
+    return Promise.reject(routerInfosUnsupported())
+  }
+
   async watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void> {
     const linked = linkSignals(options.signal, this.closing.signal)
     try {
@@ -145,6 +160,10 @@ class EvmBackend implements RegistryBackend {
     })
     return raceSignal(this.contractChecked, signal)
   }
+}
+
+function routerInfosUnsupported(): PRouterError {
+  return new PRouterError('ERR_REGISTRY_UNSUPPORTED', 'the EVM registry contract stores bindings only')
 }
 
 function checkAddress(contract: string): `0x${string}` {

@@ -8,7 +8,13 @@ import { DEFAULT_REGISTRY_TIMEOUT } from '../../constants.js'
 import { deadlineSignal } from '../../signals.js'
 import type { SignedBinding } from '../../identity/index.js'
 import { bindingFromJson, bindingToJson, decodeEndpointPayload, workerKeyHex } from '../../identity/index.js'
-import type { BackendCallOptions, BindingEvent, PublishReceipt, RegistryBackend } from '../backend.js'
+import type {
+  BackendCallOptions,
+  BindingEvent,
+  PublishReceipt,
+  RegistryBackend,
+  RouterInfoReceipt,
+} from '../backend.js'
 
 export interface HttpBackendInit {
   /** Base URL, e.g. http://127.0.0.1:7610 */
@@ -64,6 +70,16 @@ export function createHttpBackend(init: HttpBackendInit): RegistryBackend {
       const { bindings } = (await call('/v1/bindings', {}, options.signal)) as { bindings: unknown[] }
       return bindings.map(bindingFromJson)
     },
+    publishRouterInfo: async (bytes: Uint8Array, options: BackendCallOptions = {}) => {
+      const headers = {
+        'content-type': 'application/octet-stream',
+        authorization: `Bearer ${init.token ?? ''}`,
+      }
+      const req = { method: 'PUT', headers, body: bytes }
+      return receiptFrom(await call('/v1/router-infos', req, options.signal), base)
+    },
+    routerInfos: async (options: BackendCallOptions = {}) =>
+      routerInfosFrom(await call('/v1/router-infos', {}, options.signal), base),
     watch: (onEvent, options) => watchEvents(base, onEvent, options.signal),
     close: () => Promise.resolve(),
   }
@@ -79,6 +95,27 @@ function errorFromAnswer(
   return new PRouterError(code, `registry ${base}: ${body.message ?? `HTTP ${status}`}`, {
     detail: { status },
   })
+}
+
+function receiptFrom(answer: unknown, base: string): RouterInfoReceipt {
+  const { id, published } = answer as Partial<RouterInfoReceipt>
+  if (typeof id !== 'string' || typeof published !== 'number') throw badAnswer(base, '{ id, published }')
+  return { id, published }
+}
+
+function routerInfosFrom(answer: unknown, base: string): Uint8Array[] {
+  const { routerInfos } = answer as { routerInfos?: unknown }
+  if (!Array.isArray(routerInfos) || !routerInfos.every((r) => typeof r === 'string')) {
+    throw badAnswer(base, '{ routerInfos: [base64 …] }')
+  }
+  return routerInfos.map((r) => new Uint8Array(Buffer.from(r, 'base64')))
+}
+
+function badAnswer(base: string, expected: string): PRouterError {
+  return new PRouterError(
+    'ERR_REGISTRY_BAD_REQUEST',
+    `registry ${base} answered something other than ${expected}`,
+  )
 }
 
 /** Server-sent events: one `data:` line per accepted binding. */

@@ -5,17 +5,21 @@
  *   GET  /v1/bindings/:workerKey                                                   -> 200 { payload, signature, workerKey, signingTime, endpoints }
  *   GET  /v1/bindings                                                              -> 200 { bindings: [ … ] }
  *   GET  /v1/events              text/event-stream, one `data: { payload, signature }` per accepted binding
+ *   PUT  /v1/router-infos        raw RouterInfo bytes, application/octet-stream  (bearer token)  -> 200 { id, published }
+ *   GET  /v1/router-infos                                                          -> 200 { routerInfos: [ base64 … ] }
  *   GET  /healthz                                                                  -> 200 { ok: true }
  *
- * Reads are open: bindings are public by design (the other backend keeps them on a public chain) and every
- * reader re-verifies them. Writes need the token: the signature already guarantees integrity; the token keeps
- * other local users from filling the store. Errors: `{ code, message }` with the status of http-errors.ts.
+ * Reads are open: bindings and RouterInfos are public by design (the other backend keeps bindings on a public
+ * chain) and every reader re-verifies them; RouterInfos are listed in standard base64 (RFC 4648). Writes need
+ * the token: the signature already guarantees integrity; the token keeps other local users from filling the
+ * store. Errors: `{ code, message }` with the status of http-errors.ts.
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { fastify } from 'fastify'
 import { PRouterError, isPRouterError } from '../../errors.js'
 import { DEFAULT_REGISTRY_BODY_LIMIT } from '../../constants.js'
+import { MAX_ROUTER_INFO_BYTES } from '../../i2p/index.js'
 import type { Logger } from '../../logger.js'
 import {
   bindingFromJson,
@@ -27,6 +31,8 @@ import {
 import type { SignedBinding } from '../../identity/index.js'
 import type { RegistryBackend } from '../backend.js'
 import { httpStatusOf } from './http-errors.js'
+
+const OCTET_STREAM = 'application/octet-stream'
 
 export interface RegistryServerInit {
   store: RegistryBackend
@@ -92,6 +98,24 @@ function registerRoutes(app: FastifyInstance, init: RegistryServerInit, log: Log
   app.get('/v1/events', (req, reply) => {
     streamEvents(store, req, reply, log)
   })
+  registerRouterInfoRoutes(app, init)
+}
+
+/** A body over the largest RouterInfo is 413 before it is read in full. */
+function registerRouterInfoRoutes(app: FastifyInstance, init: RegistryServerInit): void {
+  app.addContentTypeParser(OCTET_STREAM, { parseAs: 'buffer' }, (_req, body, done) => {
+    done(null, body)
+  })
+  app.put('/v1/router-infos', { bodyLimit: MAX_ROUTER_INFO_BYTES }, async (req) => {
+    requireToken(req, init.token)
+    if (!Buffer.isBuffer(req.body)) {
+      throw new PRouterError('ERR_REGISTRY_BAD_REQUEST', `send the RouterInfo as ${OCTET_STREAM}`)
+    }
+    return init.store.publishRouterInfo(req.body)
+  })
+  app.get('/v1/router-infos', async () => ({
+    routerInfos: (await init.store.routerInfos()).map((bytes) => Buffer.from(bytes).toString('base64')),
+  }))
 }
 
 /**

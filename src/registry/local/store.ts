@@ -4,6 +4,10 @@
  * One record per worker key holds the exact signed bytes, so resolvers re-verify what they get.
  * Publishing verifies the signature and applies the pallet's rules (rules.ts) inside one write
  * transaction: concurrent publishes of the same key settle on the newest signing time.
+ *
+ * Bindings live in the root database under their `0x…` keys; RouterInfos in the named database
+ * `router-infos`, one record per router id (router-info-store.ts). The root database also holds LMDB's entry
+ * for that name, so bindings are read from the `0x` key range only.
  */
 import { EventEmitter, on } from 'node:events'
 import { open } from 'lmdb'
@@ -11,14 +15,26 @@ import type { RootDatabase } from 'lmdb'
 import type { Logger } from '../../logger.js'
 import type { SignedBinding } from '../../identity/index.js'
 import { bindingFromJson, bindingToJson, verifyBinding } from '../../identity/index.js'
-import type { BackendCallOptions, BindingEvent, PublishReceipt, RegistryBackend } from '../backend.js'
+import type {
+  BackendCallOptions,
+  BindingEvent,
+  PublishReceipt,
+  RegistryBackend,
+  RouterInfoReceipt,
+} from '../backend.js'
 import type { AcceptanceRules } from '../rules.js'
 import { checkAcceptable, DEFAULT_RULES } from '../rules.js'
+import type { RouterInfoRules } from '../router-info-rules.js'
+import { routerInfoRules } from '../router-info-rules.js'
+import { openRouterInfoStore } from './router-info-store.js'
+import type { RouterInfoStore } from './router-info-store.js'
 
 export interface LocalStoreInit {
   /** Folder of the LMDB environment. */
   path: string
   rules?: Partial<AcceptanceRules>
+  /** RouterInfo rules: max age, skew, how many routers, the network (router-info-rules.ts). */
+  routerInfoRules?: Partial<RouterInfoRules>
   /** Clock (ms); tests move it. */
   now?: () => number
 }
@@ -38,9 +54,13 @@ export function openLocalStore(init: LocalStoreInit, components: { logger: Logge
   return new LmdbStore(init, components.logger.child({ component: 'registry-store' }))
 }
 
+/** The bindings' key range in the root database (worker keys are `0x` + hex). */
+const BINDING_KEYS = { start: '0x', end: '0y' }
+
 class LmdbStore implements LocalStore {
   readonly kind = 'local' as const
   private readonly db: RootDatabase<StoredRecord, string>
+  private readonly routers: RouterInfoStore
   private readonly events = new EventEmitter<{ binding: [BindingEvent] }>()
   private readonly rules: AcceptanceRules
   private readonly now: () => number
@@ -49,9 +69,11 @@ class LmdbStore implements LocalStore {
     init: LocalStoreInit,
     private readonly log: Logger,
   ) {
+    const rules = routerInfoRules(init.routerInfoRules)
     this.db = open<StoredRecord, string>({ path: init.path, compression: false })
     this.rules = { ...DEFAULT_RULES, ...init.rules }
     this.now = init.now ?? Date.now
+    this.routers = openRouterInfoStore(this.db, { rules, now: this.now }, log)
     this.events.setMaxListeners(0)
   }
 
@@ -77,7 +99,17 @@ class LmdbStore implements LocalStore {
 
   all(options: BackendCallOptions = {}): Promise<SignedBinding[]> {
     options.signal?.throwIfAborted()
-    return Promise.resolve([...this.db.getRange()].map(({ value }) => bindingFromJson(value)))
+    return Promise.resolve([...this.db.getRange(BINDING_KEYS)].map(({ value }) => bindingFromJson(value)))
+  }
+
+  async publishRouterInfo(bytes: Uint8Array, options: BackendCallOptions = {}): Promise<RouterInfoReceipt> {
+    options.signal?.throwIfAborted()
+    return await this.routers.publish(bytes)
+  }
+
+  routerInfos(options: BackendCallOptions = {}): Promise<Uint8Array[]> {
+    options.signal?.throwIfAborted()
+    return Promise.resolve(this.routers.all())
   }
 
   async watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void> {

@@ -25,7 +25,10 @@ async function store(t: TestContext, init: Partial<LocalStoreInit> = {}) {
   return { store: s, dir }
 }
 
-registryCompliance('local (embedded LMDB)', async (t) => ({ backend: (await store(t)).store }))
+registryCompliance('local (embedded LMDB)', async (t) => ({
+  backend: (await store(t)).store,
+  storesRouterInfos: true,
+}))
 
 const code = (c: string) => (err: unknown) => isPRouterError(err) && err.code === c
 const endpoint = async () => i2pEndpoint((await generateDestinationKeys()).b32)
