@@ -9,7 +9,8 @@ const GROUPS: Array<[string, RegExp]> = [
   ['I2P structures (src/i2p)', /^ERR_ROUTER_INFO_(MALFORMED|SIGNATURE|UNSUPPORTED)$/],
   ['Identity (src/identity)', /^ERR_(BINDING_(MALFORMED|SIGNATURE)|INVALID_WORKER_KEY|KEY_|I2P_)/],
   ['Registry (src/registry)', /^ERR_(REGISTRY|BINDING|EVM|ROUTER_INFO)_/],
-  ['Testnet (src/testnet)', /^ERR_TESTNET_/],
+  ['Reseed bundles (src/reseed, src/daemon/registry-reseed.ts)', /^ERR_(SU3|RESEED)_/],
+  ['Testnet (src/testnet)', /^ERR_(TESTNET_|NETNS$)/],
   [
     'Daemon, relays and local API (src/daemon, src/proxy, src/api; HTTP status in docs/api.md)',
     /^ERR_(ROUTER_UNAVAILABLE|PEER_|API_|PROXY_|NOT_FOUND|TOO_MANY|RATE|HEADERS|BODY|PATH|ANONYMOUS|REQUEST|IDLE|SERVICE|NO_SERVICE)/,

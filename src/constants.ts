@@ -124,3 +124,8 @@ export const DEFAULT_SESSION_START_TIMEOUT = 3 * MINUTE
 export const STREAM_CLOSE_GRACE = 1 * SECOND
 /** On stop, how long the daemon lets its SAM session close gracefully before cutting the connection. */
 export const SESSION_CLOSE_WAIT = 1 * SECOND
+
+/** Most RouterInfos the daemon puts in a reseed bundle built from the registry (public reseeds serve ~75). */
+export const RESEED_BUNDLE_MAX_ROUTERS = 75
+/** How often the daemon checks its router's RouterInfo and publishes it when it changed. */
+export const ROUTER_INFO_PUBLISH_INTERVAL = 10 * MINUTE

@@ -122,6 +122,10 @@ export const ERROR_CODES = {
 
   ERR_TESTNET_TIMEOUT: 'The testnet did not reach the awaited state before its deadline.',
   ERR_TESTNET_STATE: 'The testnet folder holds no testnet, or one in another state.',
+  ERR_RESEED_EMPTY:
+    'The registry holds no usable RouterInfo (verified, same network, floodfill or reachable) to build a reseed bundle from.',
+  ERR_NETNS:
+    'Building the NAT test network failed (not root, `ip`/`nft` missing, a namespace in use); the message names the command.',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -16,6 +16,7 @@ import { listNamespaces } from '../../src/testnet/netns/topology.js'
 import { netnsPrefix } from '../../src/testnet/nat-network.js'
 import { readRouterInfo } from '../../src/i2p/router-info.js'
 import { routerInfoPath } from '../../src/router/data-dir.js'
+import { destinationTunnels } from '../../src/router/console.js'
 import { MIB } from '../../src/constants.js'
 import { sleep } from '../../src/signals.js'
 import { testBinary, testLogger } from '../helpers/i2pd.js'
@@ -101,14 +102,17 @@ describe('a worker behind NAT, reached by its key', { timeout: 15 * 60_000 }, ()
   test('the router found out by itself that it is firewalled and publishes introducers', async (t) => {
     const router = net.testnet.routers.find((r) => r.name === natRouter().name)
     assert.ok(router)
-    const stats = await router.stats()
-    assert.equal(stats.netStatusName, 'Firewalled')
-    const info = readRouterInfo(await readFile(routerInfoPath(natRouter().dataDir)))
-    assert.match(info.caps, /U/, 'caps: unreachable')
-    assert.equal(info.reachable, false, 'no address with a host')
-    const ssu2 = info.addresses.find((a) => a.transport === 'SSU2')
-    assert.ok(ssu2?.options.ih0 !== undefined, 'SSU2 address with introducers')
-    t.diagnostic(`status ${stats.netStatusName}; caps ${info.caps}; ${JSON.stringify(info.addresses)}`)
+    const seen: string[] = []
+    const found = await until(async () => {
+      const stats = await router.stats()
+      const info = readRouterInfo(await readFile(routerInfoPath(natRouter().dataDir)))
+      if (seen.at(-1) !== stats.netStatusName) seen.push(stats.netStatusName)
+      const ssu2 = info.addresses.find((a) => a.transport === 'SSU2')
+      return stats.netStatusName === 'Firewalled' && ssu2?.options.ih0 !== undefined && info
+    }, 180_000)
+    assert.match(found.caps, /U/, 'caps: unreachable')
+    assert.equal(found.reachable, false, 'no address with a host')
+    t.diagnostic(`status ${seen.join(' -> ')}; caps ${found.caps}; ${JSON.stringify(found.addresses)}`)
   })
 
   test('alice reaches charlie by key; charlie is told alice called; 1 MiB each way', async (t) => {
@@ -134,10 +138,25 @@ describe('a worker behind NAT, reached by its key', { timeout: 15 * 60_000 }, ()
     assert.equal(res.json().caller, charlie.workerKey)
   })
 
-  test('charlie reports its tunnels', async (t) => {
-    const res = await call(charlie.api, 'GET', '/v1/status')
-    assert.equal(res.status, 200)
-    t.diagnostic(JSON.stringify(res.json().router))
+  test("charlie's inbound tunnels end at his firewalled router; its sessions were all opened from inside", async (t) => {
+    const status = await call(charlie.api, 'GET', '/v1/status')
+    assert.equal(status.status, 200)
+    const b32 = String(status.json().b32)
+    const rec = natRouter()
+    const tunnels = await destinationTunnels(rec.console, b32)
+    const established = tunnels.inbound.filter((x) => x.state === 'established')
+    assert.ok(established.length >= 1, 'inbound tunnels built through the NAT')
+    assert.ok(
+      established.every((x) => x.hops === 1),
+      'one hop, as configured',
+    )
+    const page = await consolePage(rec.console, 'transports')
+    const sessions = [...page.matchAll(/<div class="listitem">([^<]*)<\/div>/g)].map((m) => m[1] ?? '')
+    assert.ok(sessions.length >= 1, 'the router has transport sessions')
+    const inbound = sessions.filter((x) => !x.trimStart().startsWith('&#8658;'))
+    assert.deepEqual(inbound, [], 'i2pd marks a session it opened with a leading arrow: all of them')
+    t.diagnostic(`inbound ${JSON.stringify(tunnels.inbound)} outbound ${JSON.stringify(tunnels.outbound)}`)
+    t.diagnostic(`transport sessions, all opened from behind the NAT: ${sessions.join(' | ')}`)
   })
 })
 
@@ -166,13 +185,24 @@ function ip(...args: string[]): Promise<string> {
   })
 }
 
+/** One page of i2pd's web console (basic auth). */
+async function consolePage(c: { host: string; port: number; user: string; password: string }, page: string) {
+  const auth = Buffer.from(`${c.user}:${c.password}`).toString('base64')
+  const res = await fetch(`http://${c.host}:${c.port}/?page=${page}`, {
+    headers: { Authorization: `Basic ${auth}` },
+  })
+  return await res.text()
+}
+
 function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex')
 }
 
-async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
+async function until<T>(check: () => Promise<T | false>, ms: number): Promise<T> {
   const deadline = Date.now() + ms
-  while (!(await check().catch(() => false))) {
+  for (;;) {
+    const value = await check().catch(() => false as const)
+    if (value !== false) return value
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
     await sleep(1000)
   }

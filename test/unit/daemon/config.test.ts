@@ -82,7 +82,15 @@ describe('loadDaemonConfig: defaults', () => {
       samPort: 0,
       i2pcontrolPort: 0,
       consolePort: 0,
-      reseed: { zipFile: undefined, su3File: undefined, urls: [], verify: true, threshold: 25 },
+      reseed: {
+        zipFile: undefined,
+        su3File: undefined,
+        urls: [],
+        verify: true,
+        threshold: 25,
+        fromRegistry: false,
+      },
+      publishRouterInfo: true,
     })
     const hops = { length: DEFAULT_TUNNEL_LENGTH, quantity: DEFAULT_DAEMON_TUNNEL_QUANTITY }
     assert.deepEqual(c.tunnels, { inbound: hops, outbound: hops })
@@ -289,6 +297,7 @@ describe('loadDaemonConfig: environment', () => {
       mode: 'attach',
       sam: { host: '127.0.0.1', port: 7656 },
       i2pcontrol: undefined,
+      routerInfoFile: undefined,
     })
     const managed = await loadDaemonConfig({
       env: { PROUTER_SAM: '127.0.0.1:7656', PROUTER_ROUTER_MODE: 'managed' },
@@ -304,6 +313,7 @@ describe('loadDaemonConfig: environment', () => {
       PROUTER_KEYS_DIR: join(dir, 'k'),
       PROUTER_I2PD: '/usr/sbin/i2pd',
       PROUTER_NETID: '77',
+      PROUTER_RESEED_FROM_REGISTRY: 'true',
       PROUTER_HOPS: '2',
       PROUTER_API_HOST: 'localhost',
       PROUTER_API_PORT: '0',
@@ -319,6 +329,7 @@ describe('loadDaemonConfig: environment', () => {
     assert.ok(c.router.mode === 'managed')
     assert.equal(c.router.i2pd, '/usr/sbin/i2pd')
     assert.equal(c.router.netId, 77)
+    assert.equal(c.router.reseed.fromRegistry, true)
     assert.equal(c.tunnels.outbound.length, 2)
     assert.deepEqual(c.api, { host: 'localhost', port: 0, token: TOKEN })
     assert.equal(c.service.url, 'http://127.0.0.1:8000')
@@ -326,7 +337,7 @@ describe('loadDaemonConfig: environment', () => {
     assert.equal(c.inbound.allowAnonymous, false)
     assert.deepEqual(c.inbound.allowPaths, ['/a', '/b*'])
     assert.deepEqual(c.warm.peers, [KEY_A])
-    assert.equal(ENV_VARIABLES.length, 22)
+    assert.equal(ENV_VARIABLES.length, 23)
   })
 
   test('a malformed value names the variable', async (t) => {
