@@ -8,6 +8,7 @@ import { registerTestnetCommands } from './testnet-commands.js'
 import { registerDemoCommand } from './demo-command.js'
 import { registerKeysCommands } from './keys-commands.js'
 import { registerRegistryCommands } from './registry-commands.js'
+import { registerReseedCommands } from './reseed-commands.js'
 import { registerRunCommand } from './run-command.js'
 
 const program = new Command('prouter')
@@ -19,6 +20,7 @@ registerTestnetCommands(program)
 registerDemoCommand(program)
 registerKeysCommands(program)
 registerRegistryCommands(program)
+registerReseedCommands(program)
 registerRunCommand(program)
 
 try {
