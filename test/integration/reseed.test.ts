@@ -81,11 +81,24 @@ describe('SU3 reseed bundles on i2pd', { timeout: 10 * 60_000 }, () => {
     const reseed = { su3File, verify: true, urls: [], threshold: routerInfos.length }
     const logger = captureLogger()
     const router = createRouter(
-      { name, binary, config: routerConfig(rec, net.state.netId, reseed, certsDir), restart: false },
+      {
+        name,
+        binary,
+        config: routerConfig(rec, net.state.netId, reseed, certsDir),
+        restart: false,
+        // a first start makes i2pd generate an RSA-4096 key for I2PControl before it answers; once in ~10
+        // runs on the loaded 2-core machine the default 60 s was not enough (log tail kept for next time)
+        readyTimeout: 120_000,
+      },
       { logger, probes: [(signal) => samHello(rec.sam, { signal }).then(() => undefined)] },
     )
     t.after(() => router.stop())
-    await router.start()
+    try {
+      await router.start()
+    } catch (err) {
+      const tail = logger.records.slice(-25).map((r) => String(r.msg))
+      throw new Error(`${name} did not start: ${(err as Error).message}\n${tail.join('\n')}`, { cause: err })
+    }
     return { router, logs: logger.records }
   }
 
