@@ -73,7 +73,7 @@ const managedRouterSchema = z.strictObject({
   mode: z.literal('managed'),
   dataDir: str().optional(),
   i2pd: str().optional(),
-  host: host.default('127.0.0.1'),
+  host: host.optional(), // unset: i2pd binds every address and learns its public one (NAT)
   port: port.default(0),
   netId: int(1, 255).default(2),
   published: flag.default(true),

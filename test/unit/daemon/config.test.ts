@@ -64,11 +64,11 @@ describe('loadDaemonConfig: defaults', () => {
     const c = await loadDaemonConfig({ flags: { dataDir: dir } })
     assert.equal(c.dataDir, dir)
     assert.equal(c.keysDir, join(dir, 'keys'))
+    assert.ok(c.router.mode === 'managed' && !('host' in c.router), 'no host: i2pd finds its own address')
     assert.deepEqual(c.router, {
       mode: 'managed',
       dataDir: join(dir, 'router'),
       i2pd: undefined,
-      host: '127.0.0.1',
       port: 0,
       netId: 2,
       published: true,

@@ -67,6 +67,19 @@ test('every listener binds where it is told', () => {
   assert.equal(c.get('http.auth'), 'true')
 })
 
+test('a router behind NAT: no host, so i2pd binds every address and learns its public one', () => {
+  const { host: _host, ...rest } = config({ nat: true, ssu2: true })
+  const c = parse(renderI2pdConf(validateRouterConfig(rest)))
+  assert.equal(c.has('host'), false)
+  assert.equal(c.has('address4'), false)
+  assert.equal(c.get('nat'), 'true')
+  assert.deepEqual(
+    [c.get('ssu2.enabled'), c.get('ssu2.published'), c.get('ssu2.port')],
+    ['true', 'true', '12345'],
+  )
+  assert.equal(c.get('sam.address'), '127.0.0.11', 'control ports still bind where told')
+})
+
 test('validation names the bad option', () => {
   const cases: Array<[Partial<RouterConfig>, string]> = [
     [{ port: 70000 }, 'port'],
