@@ -1,10 +1,17 @@
-/** The testnet through the built CLI: `up --json`, `status --json`, `down` leaves no i2pd behind. */
+/**
+ * The testnet through the built CLI: `up --json`, `status --json`, `down` leaves no i2pd behind; `up --nat`
+ * lives until Ctrl-C and leaves no namespace behind.
+ */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import { isRouterPid } from '../../src/router/pid.js'
 import { tempDir } from '../helpers/i2pd.js'
+import { netnsPrefix } from '../../src/testnet/nat-network.js'
+import { listNamespaces } from '../../src/testnet/netns/topology.js'
 
 const run = promisify(execFile)
 const CLI = 'dist/cli/main.js'
@@ -73,3 +80,37 @@ test('testnet up, status and down through the CLI', { timeout: 400_000 }, async 
   const after = (await prouter('testnet', 'status', '--dir', dir, '--json')) as { routers: RouterView[] }
   assert.ok(after.routers.every((r) => r.running === false))
 })
+
+test(
+  'testnet up --nat stays in the foreground and removes its namespaces on Ctrl-C',
+  { timeout: 400_000 },
+  async (t) => {
+    const dir = await tempDir(t, 'prouter-cli-nat-')
+    const child = spawn(
+      process.execPath,
+      [CLI, 'testnet', 'up', '--nat', '--dir', dir, '--routers', '5', '--unreachable', '1'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    t.after(() => {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    })
+    const prefix = `${netnsPrefix(dir)}-`
+    const lines: string[] = []
+    for await (const line of createInterface({ input: child.stdout })) {
+      lines.push(line)
+      if (/behind NAT/.test(line)) break
+    }
+    const table = lines.join('\n')
+    assert.match(table, /r4 +p[0-9a-f]{5}-n0 +192\.168\.100\.2 +behind NAT/, table)
+    const running = (await listNamespaces()).filter((n) => n.startsWith(prefix))
+    assert.ok(running.length >= 8, `namespaces while up: ${running.join(' ')}`)
+    const exited = once(child, 'exit')
+    child.kill('SIGINT')
+    const [code] = (await exited) as [number | null]
+    assert.equal(code, 0)
+    assert.deepEqual(
+      (await listNamespaces()).filter((n) => n.startsWith(prefix)),
+      [],
+    )
+  },
+)
