@@ -10,6 +10,7 @@ import { Option } from 'commander'
 import type { Command } from 'commander'
 import { DEFAULT_DATA_DIR, RESEED_BUNDLE_MAX_ROUTERS } from '../constants.js'
 import { invalidOption, PRouterError } from '../errors.js'
+import { writeFileAtomic } from '../files.js'
 import type { RegistryBundle } from '../daemon/registry-reseed.js'
 import { contextOf } from './context.js'
 import type { RegistryOptions } from './registry-options.js'
@@ -65,10 +66,9 @@ async function build(o: BuildOptions, cmd: Command): Promise<void> {
   const { openRegistryBackend } = await import('../registry/open.js')
   const { buildRegistryBundle } = await import('../daemon/registry-reseed.js')
   const { installReseedCertificate, RESEED_CERTIFICATE_FILE } = await import('../reseed/index.js')
-  const { writePublicFile } = await import('../reseed/public-file.js')
   const registry = createRegistry({ backend: await openRegistryBackend(await registrySpec(o), ctx) }, ctx)
   const bundle = await buildRegistryBundle(registry, init).finally(() => registry.close())
-  await writePublicFile(out, bundle.su3)
+  await writeFileAtomic(out, bundle.su3, 0o644)
   const certificate = join(init.keyDir, RESEED_CERTIFICATE_FILE)
   await checkWritten(out, certificate, bundle)
   const installed =

@@ -133,7 +133,7 @@ class PRouterDaemon implements Daemon {
     try {
       await this.prepareReseed(signal)
       await this.router.start(signal)
-      await this.publishRouterInfo(signal)
+      this.routerInfo?.start() // helps others bootstrap; in the background, never fatal
       this.session.start()
       this.apiUrl = await this.api.listen()
       if (this.config.publish.enabled) {
@@ -159,15 +159,6 @@ class PRouterDaemon implements Daemon {
     this.reseed = await prepareRegistryReseed(init, { registry: this.registry, logger: this.log }, { signal })
   }
 
-  /** Publishing our RouterInfo helps others bootstrap; it never stops the daemon. */
-  private async publishRouterInfo(signal?: AbortSignal): Promise<void> {
-    if (this.routerInfo === undefined) return
-    await this.routerInfo.publishNow(signal).catch((err: unknown) => {
-      this.log.warn({ err }, 'RouterInfo not published; retrying later')
-    })
-    this.routerInfo.start()
-  }
-
   stop(): Promise<void> {
     this.stopping ??= this.stopAll()
     return this.stopping
@@ -182,8 +173,7 @@ class PRouterDaemon implements Daemon {
   }
 
   private async stopAll(): Promise<void> {
-    await Promise.all([this.warmer.stop(), this.publisher.stop()])
-    this.routerInfo?.stop()
+    await Promise.all([this.warmer.stop(), this.publisher.stop(), this.routerInfo?.stop()])
     await this.api.close()
     await this.inbound.stop()
     this.outbound.close()

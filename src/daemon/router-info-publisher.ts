@@ -16,8 +16,10 @@ export interface RouterInfoPublisher {
   readonly last: RouterInfoPublication | undefined
   /** Publish if the RouterInfo changed since the last time; resolves with what happened. */
   publishNow(signal?: AbortSignal): Promise<RouterInfoPublication>
+  /** Publish now in the background (start-up does not wait for the registry), then every interval. */
   start(): void
-  stop(): void
+  /** No more attempts; resolves once an attempt under way has ended. */
+  stop(): Promise<void>
 }
 
 export type RouterInfoPublication =
@@ -67,8 +69,9 @@ export function createRouterInfoPublisher(
       throw err
     }
   }
+  let inFlight: Promise<unknown> = Promise.resolve()
   const tick = () => {
-    publishNow().catch((err: unknown) => {
+    inFlight = publishNow().catch((err: unknown) => {
       log.warn({ err }, 'RouterInfo not published; retrying at the next interval')
     })
   }
@@ -78,12 +81,15 @@ export function createRouterInfoPublisher(
     },
     publishNow,
     start: () => {
-      timer ??= setInterval(tick, init.interval)
+      if (timer !== undefined) return
+      tick()
+      timer = setInterval(tick, init.interval)
       timer.unref()
     },
-    stop: () => {
+    stop: async () => {
       clearInterval(timer)
       timer = undefined
+      await inFlight
     },
   }
 }

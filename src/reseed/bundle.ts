@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PRouterError } from '../errors.js'
 import type { ReseedKey } from './reseed-key.js'
-import { writePublicFile } from './public-file.js'
+import { writeFileAtomic } from '../files.js'
 import { signerCertificateFileName } from './signer-id.js'
 import { writeSu3 } from './su3.js'
 import { buildReseedZip } from './zip.js'
@@ -64,7 +64,7 @@ export async function installReseedCertificate(
   const dir = join(certsDir, 'reseed')
   await mkdir(dir, { recursive: true, mode: 0o755 })
   const path = join(dir, fileName)
-  await writePublicFile(path, pem)
+  await writeFileAtomic(path, pem, 0o644)
   return path
 }
 

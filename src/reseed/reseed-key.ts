@@ -14,7 +14,7 @@ import { HOUR } from '../constants.js'
 import { isPRouterError } from '../errors.js'
 import { KEY_DIR_MODE, malformedKeyFile, readKeyFile, writeKeyFile } from '../identity/key-file.js'
 import { createSelfSignedCertificate } from './certificate.js'
-import { writePublicFile } from './public-file.js'
+import { writeFileAtomic } from '../files.js'
 import { assertSignerId } from './signer-id.js'
 
 export const RESEED_KEY_FILE = 'reseed.key.pem'
@@ -46,7 +46,7 @@ export async function loadOrCreateReseedKey(dir: string, options: ReseedKeyOptio
   let certificatePem = await readCertificate(certFile)
   if (certificatePem === undefined || !certificateFits(certificatePem, publicKey, signerId)) {
     certificatePem = createSelfSignedCertificate({ privateKey, signerId })
-    await writePublicFile(certFile, certificatePem)
+    await writeFileAtomic(certFile, certificatePem, 0o644)
   }
   return { privateKey, certificatePem, signerId }
 }

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PRouterError } from '../errors.js'
-import { writeFileAtomic } from '../router/data-dir.js'
+import { writeFileAtomic } from '../files.js'
 import type { HostPort } from '../router/config.js'
 
 export interface RouterRecord {

@@ -14,7 +14,7 @@
  */
 import { PRouterError } from '../../errors.js'
 import { natRuleset } from './nat-rules.js'
-import { ip, run } from './shell.js'
+import { inNamespace, ip, run } from './shell.js'
 
 export interface TopologyInit {
   /** Namespace name prefix, unique per testnet (at most 8 characters). */
@@ -113,8 +113,8 @@ async function addNattedHost(created: string[], wan: string, prefix: string, i: 
   await ip(netns, 'addr', 'add', `${lan}.2/24`, 'dev', 'eth0')
   await ip(netns, 'link', 'set', 'eth0', 'up')
   await ip(netns, 'route', 'add', 'default', 'via', `${lan}.1`)
-  await run('ip', ['netns', 'exec', gw, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'])
-  await run('ip', ['netns', 'exec', gw, 'nft', '-f', '-'], natRuleset('wan0', 'lan0'))
+  await run('ip', [...inNamespace(gw), 'sysctl', '-qw', 'net.ipv4.ip_forward=1'])
+  await run('ip', [...inNamespace(gw), 'nft', '-f', '-'], natRuleset('wan0', 'lan0'))
   return { name: `n${i}`, netns, address: `${lan}.2`, gateway: { netns: gw, wanAddress } }
 }
 

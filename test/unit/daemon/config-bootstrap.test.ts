@@ -3,34 +3,14 @@
  * router.publishRouterInfo (managed), router.routerInfoFile (attach) and PROUTER_RESEED_FROM_REGISTRY.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import type { TestContext } from 'node:test'
-import { API_TOKEN_FILE, loadDaemonConfig } from '../../../src/daemon/config.js'
+import { loadDaemonConfig } from '../../../src/daemon/config.js'
+import { dataDir, invalid } from '../../helpers/daemon-config.js'
 import type { DaemonConfigInput } from '../../../src/daemon/config.js'
-import { isPRouterError } from '../../../src/errors.js'
 
 const SAM = { host: '127.0.0.1', port: 7656 }
-
-/** A data folder that already holds an API token, so loads do not generate one. */
-async function dataDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'prouter-config-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
-  await writeFile(join(dir, API_TOKEN_FILE), 'a-test-token-of-enough-length\n', { mode: 0o600 })
-  return dir
-}
-
-/** ERR_INVALID_OPTION naming `option`, with each of `inMessage` in the message. */
-const invalid =
-  (option: string, ...inMessage: string[]) =>
-  (err: unknown): boolean => {
-    assert.ok(isPRouterError(err, 'ERR_INVALID_OPTION'), `ERR_INVALID_OPTION expected, got ${String(err)}`)
-    assert.equal(err.detail?.option, option, err.message)
-    for (const text of inMessage) assert.ok(err.message.includes(text), `"${text}" in "${err.message}"`)
-    return true
-  }
 
 const managed = (dir: string, router: Record<string, unknown>): DaemonConfigInput => ({
   dataDir: dir,

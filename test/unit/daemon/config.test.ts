@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict'
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import type { TestContext } from 'node:test'
 import {
   DEFAULT_API_PORT,
   DEFAULT_DAEMON_TUNNEL_QUANTITY,
@@ -17,41 +15,16 @@ import {
   DEFAULT_WARM_INTERVAL,
 } from '../../../src/constants.js'
 import { API_TOKEN_FILE, loadDaemonConfig } from '../../../src/daemon/config.js'
+import { dataDir, invalid, tempDir, TOKEN } from '../../helpers/daemon-config.js'
 import type { DaemonConfigInput } from '../../../src/daemon/config.js'
 import { ENV_VARIABLES } from '../../../src/daemon/config-env.js'
-import { isPRouterError } from '../../../src/errors.js'
 
 const KEY_A = '0x' + 'ab'.repeat(32)
-const TOKEN = 'a-test-token-of-enough-length'
-
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'prouter-config-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
-  return dir
-}
-
-/** A data folder that already holds an API token, so loads do not generate one. */
-async function dataDir(t: TestContext): Promise<string> {
-  const dir = await tempDir(t)
-  await writeFile(join(dir, API_TOKEN_FILE), TOKEN + '\n', { mode: 0o600 })
-  return dir
-}
-
 async function jsonFile(dir: string, content: unknown, name = 'prouter.json'): Promise<string> {
   const file = join(dir, name)
   await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content))
   return file
 }
-
-/** ERR_INVALID_OPTION naming `option`, with each of `inMessage` in the message. */
-const invalid =
-  (option: string, ...inMessage: string[]) =>
-  (err: unknown): boolean => {
-    assert.ok(isPRouterError(err, 'ERR_INVALID_OPTION'), `ERR_INVALID_OPTION expected, got ${String(err)}`)
-    assert.equal(err.detail?.option, option, err.message)
-    for (const text of inMessage) assert.ok(err.message.includes(text), `"${text}" in "${err.message}"`)
-    return true
-  }
 
 const withData = (dir: string, flags: DaemonConfigInput = {}): DaemonConfigInput => ({
   ...flags,

@@ -48,10 +48,7 @@ async function setup(
     { file, interval },
     { registry: fakeRegistry(fake), logger: silentLogger() },
   )
-  t.after(() => {
-    publisher.stop()
-    return Promise.resolve()
-  })
+  t.after(() => publisher.stop())
   return { file, fake, publisher }
 }
 
@@ -144,7 +141,7 @@ test('start publishes on its interval until stop; start twice keeps one timer', 
   assert.equal(publisher.last?.state, 'published')
   await writeFile(file, REACHABLE)
   for (let waited = 0; fake.calls.length < 2 && waited < 5000; waited += 10) await sleep(10)
-  publisher.stop()
+  await publisher.stop()
   assert.equal(fake.calls.length, 2, 'each change sent once')
   await writeFile(file, FLOODFILL)
   await sleep(100)

@@ -58,6 +58,19 @@ test('a private network reseeds from its zip and from no URL', () => {
   assert.equal(c.get('netid'), '77')
 })
 
+test('an SU3 bundle: [reseed] file and verify = true, certsdir in the main section, no URL', () => {
+  const reseed = { su3File: '/srv/prouter/reseed.su3', urls: [], verify: true, threshold: 3 }
+  const c = parse(renderI2pdConf(config({ reseed, certsDir: '/srv/prouter/certificates' })))
+  assert.equal(c.get('reseed.file'), '/srv/prouter/reseed.su3')
+  assert.equal(c.get('reseed.verify'), 'true')
+  assert.equal(c.get('reseed.threshold'), '3')
+  assert.equal(c.get('reseed.urls'), '')
+  assert.equal(c.get('reseed.yggurls'), '')
+  assert.equal(c.has('reseed.zipfile'), false, 'i2pd would read the file first anyway')
+  assert.equal(c.get('certsdir'), '/srv/prouter/certificates', 'i2pd loads <certsdir>/reseed/*.crt')
+  assert.equal(c.has('reseed.certsdir'), false)
+})
+
 test('every listener binds where it is told', () => {
   const c = parse(renderI2pdConf(config()))
   assert.equal(c.get('address4'), '127.0.0.11')
