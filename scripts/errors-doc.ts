@@ -9,6 +9,7 @@ const GROUPS: Array<[string, RegExp]> = [
   ['I2P structures (src/i2p)', /^ERR_ROUTER_INFO_(MALFORMED|SIGNATURE|UNSUPPORTED)$/],
   ['Identity (src/identity)', /^ERR_(BINDING_(MALFORMED|SIGNATURE)|INVALID_WORKER_KEY|KEY_|I2P_)/],
   ['Registry (src/registry)', /^ERR_(REGISTRY|BINDING|EVM|ROUTER_INFO)_/],
+  ['Metering and usage reports (src/metering, src/registry/usage-reports.ts)', /^ERR_(REPORT|METERING)_/],
   ['Reseed bundles (src/reseed, src/daemon/registry-reseed.ts)', /^ERR_(SU3|RESEED)_/],
   ['Testnet (src/testnet)', /^ERR_(TESTNET_|NETNS$)/],
   [

@@ -3,6 +3,7 @@
 export const SECOND = 1000
 export const MINUTE = 60 * SECOND
 export const HOUR = 60 * MINUTE
+export const DAY = 24 * HOUR
 export const KIB = 1024
 export const MIB = 1024 * KIB
 
@@ -129,3 +130,25 @@ export const SESSION_CLOSE_WAIT = 1 * SECOND
 export const RESEED_BUNDLE_MAX_ROUTERS = 75
 /** How often the daemon checks its router's RouterInfo and publishes it when it changed. */
 export const ROUTER_INFO_PUBLISH_INTERVAL = 10 * MINUTE
+
+// Metering (src/metering) and usage reports
+/** Named peers the meter counts apart (a count); more are counted together as `other`. */
+export const DEFAULT_METERING_MAX_PEERS = 1000
+export const MAX_METERING_MAX_PEERS = 4096
+/** Most peer entries one report may carry: the bound, `anonymous` and `other`. */
+export const MAX_REPORT_PEERS = MAX_METERING_MAX_PEERS + 2
+/** Most gaps one report may carry. */
+export const MAX_REPORT_GAPS = 1000
+/** Length of a usage report's period (periods are aligned to the epoch: 10:00, 10:10 …). */
+export const DEFAULT_REPORT_PERIOD = 10 * MINUTE
+/** How often router-wide counters are read and the live plots get a point. */
+export const DEFAULT_METERING_SAMPLE_INTERVAL = 10 * SECOND
+/** How often the open period's counters are saved, bounding what a crash loses. */
+export const DEFAULT_METERING_CHECKPOINT_INTERVAL = 1 * MINUTE
+/** How much traffic history the status page plots. */
+export const METERING_HISTORY_SPAN = 1 * HOUR
+/** Largest signed report the registry takes, in bytes (a full peer list is ~0.9 MiB). */
+export const MAX_REPORT_BYTES = 1 * MIB
+/** How long the local registry keeps reports, and how many. */
+export const DEFAULT_REPORT_RETENTION = 30 * DAY
+export const DEFAULT_MAX_REPORTS = 200_000

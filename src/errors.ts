@@ -74,7 +74,7 @@ export const ERROR_CODES = {
   ERR_REGISTRY_UNSUPPORTED:
     'This registry backend does not store that kind of record (the EVM registry stores bindings only).',
   ERR_REGISTRY_FULL:
-    'The local registry holds RouterInfos of as many routers as it may (maxRouters) and none has expired to make room.',
+    'The local registry holds as many RouterInfos (maxRouters) or usage reports (maxReports) as it may and none has expired to make room.',
   ERR_ROUTER_INFO_NETID: "The RouterInfo's netId is not the network this registry holds.",
   ERR_ROUTER_INFO_UNREACHABLE:
     'The RouterInfo publishes no host and is no floodfill: useless for reseeding, so not stored.',
@@ -119,6 +119,17 @@ export const ERROR_CODES = {
   ERR_SU3_SIGNATURE:
     "An SU3 file's signature does not verify with its signer's trusted key: the file was altered or signed by another key.",
   ERR_SU3_UNTRUSTED_SIGNER: "An SU3 file's signer ID names no trusted reseed certificate or key.",
+
+  ERR_REPORT_MALFORMED:
+    'A usage report does not parse: JSON, an unknown or missing field, a number that is no whole byte count, the peer list, sizes (field in the message).',
+  ERR_REPORT_SIGNATURE:
+    'The usage report is not signed (sr25519) by its own worker key over its signing message: it was altered or signed by another key.',
+  ERR_REPORT_CONFLICT:
+    'The registry holds a different report signed by that worker for the same period: a report, once published, is final.',
+  ERR_REPORT_FUTURE: "The report's period ends after the registry clock (beyond the allowed clock skew).",
+  ERR_REPORT_EXPIRED: "The report's period ended longer ago than the registry keeps reports.",
+  ERR_METERING_STATE:
+    'A metering state or report file on disk does not parse: it is moved aside (its new name in the message) and the period shows a gap.',
 
   ERR_TESTNET_TIMEOUT: 'The testnet did not reach the awaited state before its deadline.',
   ERR_TESTNET_STATE: 'The testnet folder holds no testnet, or one in another state.',

@@ -2,11 +2,10 @@
  * The signed binding: a SCALE `WorkerEndpointPayload` and the worker's sr25519 signature over
  * `0xff 0x02 ++ payload`. Byte for byte what Phala's registry pallet took in `update_worker_endpoint`.
  */
-import { verify as sr25519Verify } from '@scure/sr25519'
 import { MAX_BINDING_PAYLOAD_BYTES } from '../constants.js'
 import { PRouterError } from '../errors.js'
 import { decodeEndpointPayload, encodeEndpointPayload, endpointSigningMessage } from './payload.js'
-import { workerKeyHex, type WorkerKeyPair } from './worker-key.js'
+import { verifySignature, workerKeyHex, type WorkerKeyPair } from './worker-key.js'
 
 export interface SignedBinding {
   payload: Uint8Array
@@ -47,7 +46,7 @@ export function verifyBinding(binding: SignedBinding): VerifiedBinding {
     throw malformed(`signing_time ${decoded.signingTime} ms is past any date PRouter takes`)
   }
   const workerKey = workerKeyHex(decoded.pubkey)
-  if (!verifies(endpointSigningMessage(payload), signature, decoded.pubkey)) {
+  if (!verifySignature(endpointSigningMessage(payload), signature, decoded.pubkey)) {
     throw new PRouterError('ERR_BINDING_SIGNATURE', `binding of ${workerKey}: signature does not verify`, {
       detail: { workerKey },
     })
@@ -90,15 +89,6 @@ function checkShape(value: unknown): SignedBinding {
     throw malformed(`signature is ${b.signature.length} bytes, not ${SIGNATURE_BYTES}`)
   }
   return { payload: Uint8Array.from(b.payload), signature: Uint8Array.from(b.signature) }
-}
-
-/** A public key that is no curve point cannot have signed anything: false, not an exception. */
-function verifies(message: Uint8Array, signature: Uint8Array, pubkey: Uint8Array): boolean {
-  try {
-    return sr25519Verify(message, signature, pubkey)
-  } catch {
-    return false
-  }
 }
 
 function toHex(bytes: Uint8Array): string {

@@ -20,6 +20,7 @@ export {
   DEV_PHRASE,
   newMnemonic,
   parseWorkerKey,
+  verifySignature,
   workerKeyFromSuri,
   workerKeyHex,
   type WorkerKeyPair,

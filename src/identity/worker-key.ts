@@ -41,6 +41,18 @@ export function workerKeyHex(pub: Uint8Array): string {
   return `0x${Buffer.from(pub).toString('hex')}`
 }
 
+/**
+ * Whether `signature` is `pubkey`'s sr25519 signature (context `substrate`) of `message`. A public key that is
+ * no curve point cannot have signed anything: false, not an exception.
+ */
+export function verifySignature(message: Uint8Array, signature: Uint8Array, pubkey: Uint8Array): boolean {
+  try {
+    return sr25519.verify(message, signature, pubkey)
+  } catch {
+    return false
+  }
+}
+
 /** A new 12-word BIP39 mnemonic (128 bits of entropy), the Substrate default. */
 export function newMnemonic(): string {
   return generateMnemonic(english, 128)

@@ -6,6 +6,7 @@
  * backend (test/helpers/registry-compliance.ts).
  */
 import type { SignedBinding } from '../identity/index.js'
+import type { SignedUsageReport } from '../metering/report.js'
 
 export interface BackendCallOptions {
   signal?: AbortSignal
@@ -20,6 +21,19 @@ export interface PublishReceipt {
 export interface RouterInfoReceipt {
   id: string
   published: number
+}
+
+/** Which usage reports to list: periods that overlap [from, to) (ms), optionally of one worker only. */
+export interface ReportQuery {
+  from?: number
+  to?: number
+  workerKey?: string
+}
+
+/** A stored usage report: its worker and period start. */
+export interface ReportReceipt {
+  workerKey: string
+  start: number
 }
 
 /** A change seen by `watch`: a new binding submitted for `workerKey` (not yet verified). */
@@ -49,6 +63,14 @@ export interface RegistryBackend {
   publishRouterInfo(bytes: Uint8Array, options?: BackendCallOptions): Promise<RouterInfoReceipt>
   /** Every stored RouterInfo, exact bytes, unverified (readers verify with readRouterInfo). */
   routerInfos(options?: BackendCallOptions): Promise<Uint8Array[]>
+  /**
+   * Store a signed usage report. Backends that can check (local) verify it (verifyUsageReport) and apply the
+   * report rules (report-rules.ts): one final report per worker and period; backends without report storage
+   * (evm) throw ERR_REGISTRY_UNSUPPORTED.
+   */
+  publishReport(report: SignedUsageReport, options?: BackendCallOptions): Promise<ReportReceipt>
+  /** The stored reports matching `query`, unverified (readers verify with verifyUsageReport). */
+  reports(query: ReportQuery, options?: BackendCallOptions): Promise<SignedUsageReport[]>
   /** Call `onEvent` for each binding submitted from now on, until `signal` aborts. */
   watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void>
   close(): Promise<void>

@@ -12,7 +12,16 @@ import type { SignedBinding, VerifiedBinding } from '../identity/index.js'
 import { parseI2pEndpoint, parseWorkerKey, verifyBinding, workerKeyHex } from '../identity/index.js'
 import { readRouterInfo } from '../i2p/index.js'
 import type { RouterInfo } from '../i2p/index.js'
-import type { BackendCallOptions, PublishReceipt, RegistryBackend, RouterInfoReceipt } from './backend.js'
+import type {
+  BackendCallOptions,
+  PublishReceipt,
+  RegistryBackend,
+  ReportQuery,
+  ReportReceipt,
+  RouterInfoReceipt,
+} from './backend.js'
+import type { SignedUsageReport } from '../metering/report.js'
+import { verifyUsageReport } from './usage-reports.js'
 import { newestRouterInfos, oncePerRecord } from './router-infos.js'
 import type { InvalidRouterInfo } from './router-infos.js'
 
@@ -43,6 +52,10 @@ export interface Registry {
   routerInfos(options?: BackendCallOptions): Promise<Uint8Array[]>
   /** Every RouterInfo that verifies, the newest per router; bad ones are dropped (logged at warn once each). */
   verifiedRouterInfos(options?: BackendCallOptions): Promise<RouterInfo[]>
+  /** Verify (verifyUsageReport), then store; ERR_REGISTRY_UNSUPPORTED where the backend keeps no reports. */
+  publishReport(report: SignedUsageReport, options?: BackendCallOptions): Promise<ReportReceipt>
+  /** The reports matching `query` that verify; bad ones are dropped (logged at warn). */
+  verifiedReports(query: ReportQuery, options?: BackendCallOptions): Promise<SignedUsageReport[]>
   /** Verified changes, until `signal` aborts; a change also refreshes the cache. */
   watch(onChange: (binding: VerifiedBinding) => void, options: { signal: AbortSignal }): Promise<void>
   close(): Promise<void>
@@ -160,6 +173,22 @@ class VerifyingRegistry implements Registry {
 
   async verifiedRouterInfos(options?: BackendCallOptions): Promise<RouterInfo[]> {
     return newestRouterInfos(await this.backend.routerInfos(options), this.reportInvalid)
+  }
+
+  async publishReport(report: SignedUsageReport, options?: BackendCallOptions): Promise<ReportReceipt> {
+    return await this.backend.publishReport(verifyUsageReport(report), options) // never relay a bad signature
+  }
+
+  async verifiedReports(query: ReportQuery, options?: BackendCallOptions): Promise<SignedUsageReport[]> {
+    const verified: SignedUsageReport[] = []
+    for (const r of await this.backend.reports(query, options)) {
+      try {
+        verified.push(verifyUsageReport(r))
+      } catch (err) {
+        this.log.warn({ err }, 'the registry returned a usage report that does not verify: dropped')
+      }
+    }
+    return verified
   }
 
   async watch(onChange: (binding: VerifiedBinding) => void, options: { signal: AbortSignal }): Promise<void> {

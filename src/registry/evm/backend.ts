@@ -23,8 +23,10 @@ import type {
   BindingEvent,
   PublishReceipt,
   RegistryBackend,
+  ReportReceipt,
   RouterInfoReceipt,
 } from '../backend.js'
+import type { SignedUsageReport } from '../../metering/report.js'
 import { checkRegistryContract } from './contract-check.js'
 import { headBlock, scanBindings } from './logs.js'
 import type { LogScan } from './logs.js'
@@ -117,6 +119,14 @@ class EvmBackend implements RegistryBackend {
     return Promise.reject(routerInfosUnsupported())
   }
 
+  publishReport(): Promise<ReportReceipt> {
+    return Promise.reject(reportsUnsupported())
+  }
+
+  reports(): Promise<SignedUsageReport[]> {
+    return Promise.reject(reportsUnsupported())
+  }
+
   async watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void> {
     const linked = linkSignals(options.signal, this.closing.signal)
     try {
@@ -160,6 +170,13 @@ class EvmBackend implements RegistryBackend {
     })
     return raceSignal(this.contractChecked, signal)
   }
+}
+
+function reportsUnsupported(): PRouterError {
+  return new PRouterError(
+    'ERR_REGISTRY_UNSUPPORTED',
+    'the EVM registry contract stores bindings only: usage reports stay in the daemon (see docs/metering.md)',
+  )
 }
 
 function routerInfosUnsupported(): PRouterError {

@@ -80,6 +80,8 @@ export function createHttpBackend(init: HttpBackendInit): RegistryBackend {
     },
     routerInfos: async (options: BackendCallOptions = {}) =>
       routerInfosFrom(await call('/v1/router-infos', {}, options.signal), base),
+    publishReport: () => Promise.reject(new PRouterError('ERR_REGISTRY_UNSUPPORTED', 'reports: not yet')),
+    reports: () => Promise.reject(new PRouterError('ERR_REGISTRY_UNSUPPORTED', 'reports: not yet')),
     watch: (onEvent, options) => watchEvents(base, onEvent, options.signal),
     close: () => Promise.resolve(),
   }

@@ -20,8 +20,11 @@ import type {
   BindingEvent,
   PublishReceipt,
   RegistryBackend,
+  ReportReceipt,
   RouterInfoReceipt,
 } from '../backend.js'
+import type { SignedUsageReport } from '../../metering/report.js'
+import { PRouterError } from '../../errors.js'
 import type { AcceptanceRules } from '../rules.js'
 import { checkAcceptable, DEFAULT_RULES } from '../rules.js'
 import type { RouterInfoRules } from '../router-info-rules.js'
@@ -110,6 +113,14 @@ class LmdbStore implements LocalStore {
   routerInfos(options: BackendCallOptions = {}): Promise<Uint8Array[]> {
     options.signal?.throwIfAborted()
     return Promise.resolve(this.routers.all())
+  }
+
+  publishReport(): Promise<ReportReceipt> {
+    return Promise.reject(new PRouterError('ERR_REGISTRY_UNSUPPORTED', 'reports: not yet'))
+  }
+
+  reports(): Promise<SignedUsageReport[]> {
+    return Promise.reject(new PRouterError('ERR_REGISTRY_UNSUPPORTED', 'reports: not yet'))
   }
 
   async watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void> {

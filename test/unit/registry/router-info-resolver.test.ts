@@ -19,6 +19,8 @@ function backendWith(stored: Uint8Array[]): RegistryBackend & { published: Uint8
     candidates: unused,
     all: unused,
     watch: unused,
+    publishReport: unused,
+    reports: unused,
     publishRouterInfo: (bytes) => {
       published.push(bytes)
       return Promise.resolve({ id: 'x', published: 0 })
