@@ -82,14 +82,14 @@ test('malformed reports are refused with the field named', async () => {
   const cases: Array<[string, (s: Record<string, unknown> & { report: Record<string, unknown> }) => void]> = [
     ['unknown field', (s) => (s.report.extra = 1)],
     ['missing field', (s) => delete s.report.gaps],
-    ['float bytes', (s) => ((s.report.peers as Array<Record<string, unknown>>)[0]!.bytesIn = 1.5)],
+    ['float bytes', (s) => (firstPeer(s).bytesIn = 1.5)],
     ['negative', (s) => ((s.report.transit as Record<string, unknown>).bytes = -1)],
     ['unsorted peers', (s) => (s.report.peers as unknown[]).reverse()],
-    ['self as peer', (s) => ((s.report.peers as Array<Record<string, unknown>>)[0]!.peer = alice.workerKey)],
-    ['bad peer name', (s) => ((s.report.peers as Array<Record<string, unknown>>)[0]!.peer = 'bob')],
+    ['self as peer', (s) => (firstPeer(s).peer = alice.workerKey)],
+    ['bad peer name', (s) => (firstPeer(s).peer = 'bob')],
     ['end before start', (s) => (s.report.end = s.report.start)],
-    ['gap outside', (s) => ((s.report.gaps as Array<Record<string, unknown>>)[0]!.end = 2e12)],
-    ['gap cause', (s) => ((s.report.gaps as Array<Record<string, unknown>>)[0]!.cause = 'lunch')],
+    ['gap outside', (s) => (firstGap(s).end = 2e12)],
+    ['gap cause', (s) => (firstGap(s).cause = 'lunch')],
     ['version', (s) => (s.report.version = 2)],
     ['signature', (s) => (s.signature = '0x00')],
   ]
@@ -102,3 +102,11 @@ test('malformed reports are refused with the field named', async () => {
   }
   assert.throws(() => parseSignedUsageReport('{'), code('ERR_REPORT_MALFORMED'))
 })
+
+type Loose = Record<string, unknown> & { report: Record<string, unknown> }
+function firstPeer(s: Loose): Record<string, unknown> {
+  return (s.report.peers as Array<Record<string, unknown>>)[0] ?? {}
+}
+function firstGap(s: Loose): Record<string, unknown> {
+  return (s.report.gaps as Array<Record<string, unknown>>)[0] ?? {}
+}
