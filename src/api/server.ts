@@ -4,6 +4,10 @@
  *   GET  /healthz                          200 when the SAM session is up, else 503 (no token)
  *   GET  /v1/status                        identity, router, session, tunnels, peers
  *   GET  /v1/peers                         known, warm and recently seen peers
+ *   GET  /v1/metering/history              traffic per step over the last hour (the status page's plots)
+ *   GET  /v1/reports                       this worker's usage reports (?from=&to= ms)
+ *   GET  /metrics                          Prometheus exposition (prouter_… metrics)
+ *   GET  /status                           the status page (static; its data calls carry the token)
  *   ANY  /v1/workers/{worker}/{path…}      relayed to that worker's service over I2P
  *   CONNECT {worker}.prouter:{port}        a raw stream to the worker (HTTP CONNECT proxy)
  *   ANY  http://{worker}.prouter/{path…}   the same relay, as an HTTP forward proxy
@@ -34,6 +38,14 @@ export interface ApiComponents {
   status: () => Promise<object>
   peers: () => Promise<object>
   health: () => { ok: boolean; state: string }
+  /** Traffic history for the status page. */
+  history: () => object
+  /** This worker's own reports whose periods overlap [from, to). */
+  reports: (query: { from?: number; to?: number }) => Promise<object>
+  /** Prometheus text exposition. */
+  metrics: () => Promise<{ contentType: string; body: string }>
+  /** Static pages (src/web): answers and returns true when `path` is one of its files. */
+  web?: (path: string, res: ServerResponse) => boolean
 }
 
 export interface ApiServer {
@@ -92,6 +104,7 @@ async function route(
     health(res, c)
     return
   }
+  if (req.method === 'GET' && path !== undefined && c.web?.(path, res) === true) return
   const api = auth.api(req)
   if (!api.ok) {
     sendError(res, unauthorized(), { 'www-authenticate': 'Bearer' })
@@ -109,6 +122,20 @@ async function route(
   }
   if (req.method === 'GET' && path === '/v1/peers') {
     json(res, 200, await c.peers())
+    return
+  }
+  if (req.method === 'GET' && path === '/v1/metering/history') {
+    json(res, 200, c.history())
+    return
+  }
+  if (req.method === 'GET' && path === '/v1/reports') {
+    json(res, 200, await c.reports(periodQuery(url)))
+    return
+  }
+  if (req.method === 'GET' && path === '/metrics') {
+    const m = await c.metrics()
+    res.writeHead(200, { 'content-type': m.contentType, 'content-length': Buffer.byteLength(m.body) })
+    res.end(m.body)
     return
   }
   sendError(res, new PRouterError('ERR_NOT_FOUND', `no route ${req.method ?? ''} ${url.slice(0, 100)}`))
@@ -144,6 +171,24 @@ async function connect(req: IncomingMessage, socket: Duplex, head: Buffer, auth:
     return
   }
   await out.tunnel(socket, head, workerKey)
+}
+
+/** `?from=&to=` as ms since the epoch; anything else is a bad request. */
+function periodQuery(url: string): { from?: number; to?: number } {
+  const params = new URL(url, 'http://api').searchParams
+  const out: { from?: number; to?: number } = {}
+  for (const name of ['from', 'to'] as const) {
+    const v = params.get(name)
+    if (v === null) continue
+    if (!/^\d{1,16}$/.test(v)) {
+      throw new PRouterError(
+        'ERR_API_BAD_REQUEST',
+        `${name} must be ms since the epoch, got "${v.slice(0, 40)}"`,
+      )
+    }
+    out[name] = Number(v)
+  }
+  return out
 }
 
 function decodeName(raw: string): string {
