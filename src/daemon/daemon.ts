@@ -230,6 +230,9 @@ class PRouterDaemon implements Daemon {
         status: () => this.status(),
         peers: () => this.peers(),
         health: () => ({ ok: this.session.isUp, state: this.session.state }),
+        history: () => ({}),
+        reports: () => Promise.resolve({ reports: [] }),
+        metrics: () => Promise.resolve({ contentType: 'text/plain', body: '' }),
       },
     )
   }

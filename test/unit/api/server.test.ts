@@ -63,6 +63,15 @@ async function startApi(t: TestContext, health = { ok: true, state: 'up' }) {
       status: () => Promise.resolve({ workerKey: KEY, state: 'up' }),
       peers: () => Promise.resolve({ peers: [] }),
       health: () => health,
+      history: () => ({ step: 10_000, times: [1] }),
+      reports: (query) => Promise.resolve({ query }),
+      metrics: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4', body: 'prouter_up 1\n' }),
+      web: (path, res) => {
+        if (path !== '/status') return false
+        res.writeHead(200, { 'content-type': 'text/html' })
+        res.end('<html>status</html>')
+        return true
+      },
     },
   )
   const url = await api.listen()
@@ -141,6 +150,33 @@ test('/v1/status and /v1/peers with the token (either header): their JSON', asyn
   assert.deepEqual(JSON.parse(status.body), { workerKey: KEY, state: 'up' })
   const peers = await call(port, '/v1/peers', { headers: { 'x-prouter-token': TOKEN } })
   assert.deepEqual(JSON.parse(peers.body), { peers: [] })
+})
+
+test('metering routes need the token: history, own reports (?from=&to= checked), /metrics', async (t) => {
+  const { port } = await startApi(t)
+  for (const path of ['/v1/metering/history', '/v1/reports', '/metrics']) {
+    assert.equal((await call(port, path)).status, 401, path)
+  }
+  assert.deepEqual(JSON.parse((await call(port, '/v1/metering/history', { headers: BEARER })).body), {
+    step: 10_000,
+    times: [1],
+  })
+  const reports = await call(port, '/v1/reports?from=5&to=9', { headers: BEARER })
+  assert.deepEqual(JSON.parse(reports.body), { query: { from: 5, to: 9 } })
+  const bad = await call(port, '/v1/reports?from=yesterday', { headers: BEARER })
+  assert.equal(bad.status, 400)
+  assert.equal((errorOf(bad) as { code: string }).code, 'ERR_API_BAD_REQUEST')
+  const metrics = await call(port, '/metrics', { headers: BEARER })
+  assert.equal(metrics.headers['content-type'], 'text/plain; version=0.0.4')
+  assert.equal(metrics.body, 'prouter_up 1\n')
+})
+
+test('the status page is served without the token (it holds no data); other paths are not', async (t) => {
+  const { port } = await startApi(t)
+  const page = await call(port, '/status')
+  assert.equal(page.status, 200)
+  assert.equal(page.body, '<html>status</html>')
+  assert.equal((await call(port, '/status/../v1/status')).status, 401)
 })
 
 test('/v1/workers/0x<HEX>/path?query: forwarded to the lower-case key, Authorization kept local', async (t) => {
