@@ -4,7 +4,7 @@
  * *where* a bad binding is stopped: a backend that checks (local) refuses it on publish; one that cannot
  * (evm) stores it — either way the resolver must never return it. RouterInfos: a backend that stores them
  * (`storesRouterInfos: true`) behaves alike on every case; one that does not refuses both methods with
- * ERR_REGISTRY_UNSUPPORTED.
+ * ERR_REGISTRY_UNSUPPORTED. Usage reports alike (`storesReports`).
  */
 import { describe, test } from 'node:test'
 import type { TestContext } from 'node:test'
@@ -13,6 +13,8 @@ import { generateDestinationKeys } from '../../src/i2p/index.js'
 import type { SignedBinding, WorkerKeyPair } from '../../src/identity/index.js'
 import { i2pEndpoint, signBinding, workerKeyFromSuri } from '../../src/identity/index.js'
 import type { RegistryBackend } from '../../src/registry/backend.js'
+import type { SignedUsageReport, UsageReport } from '../../src/metering/report.js'
+import { signUsageReport } from '../../src/registry/usage-reports.js'
 import { createRegistry } from '../../src/registry/resolver.js'
 import type { Registry } from '../../src/registry/resolver.js'
 import { isPRouterError } from '../../src/errors.js'
@@ -23,6 +25,39 @@ export interface ComplianceTarget {
   backend: RegistryBackend
   /** Whether the backend keeps RouterInfos (else both methods are ERR_REGISTRY_UNSUPPORTED). */
   storesRouterInfos: boolean
+  /** Whether the backend keeps usage reports (else both methods are ERR_REGISTRY_UNSUPPORTED). */
+  storesReports: boolean
+}
+
+/** A usage report's period in these tests (the daemon's default length). */
+export const REPORT_PERIOD = 10 * 60_000
+
+/** A signed usage report of `pair` for [start, start + length): one anonymous peer of `bytesIn` bytes. */
+export function signedReport(
+  pair: WorkerKeyPair,
+  start: number,
+  bytesIn = 100,
+  length = REPORT_PERIOD,
+): SignedUsageReport {
+  const end = start + length
+  const report: UsageReport = {
+    version: 1,
+    workerKey: pair.workerKey,
+    start,
+    end,
+    transit: { bytes: 5000, tunnelSeconds: 1200, tunnelsMax: 2 },
+    router: null,
+    peers: [{ peer: 'anonymous', bytesIn, bytesOut: 200, requestsIn: 1, requestsOut: 0, errors: 0 }],
+    restarts: { daemon: 0, router: 0 },
+    gaps: [{ start, end: start + 1000, cause: 'daemon-down' }],
+    createdAt: end,
+  }
+  return signUsageReport(report, pair)
+}
+
+/** The start of the period that ended `periodsAgo` periods before the one holding `now`. */
+export function pastPeriod(now: number, periodsAgo = 1): number {
+  return now - (now % REPORT_PERIOD) - periodsAgo * REPORT_PERIOD
 }
 
 const logger = silentLogger()
@@ -30,11 +65,11 @@ const logger = silentLogger()
 export function registryCompliance(name: string, setup: (t: TestContext) => Promise<ComplianceTarget>): void {
   describe(`registry compliance: ${name}`, () => {
     const open = async (t: TestContext): Promise<Registry> => (await openWith(t)).registry
-    const openWith = async (t: TestContext): Promise<{ registry: Registry; storesRouterInfos: boolean }> => {
-      const { backend, storesRouterInfos } = await setup(t)
-      const registry = createRegistry({ backend, cacheTtlMs: 60_000 }, { logger })
+    const openWith = async (t: TestContext): Promise<ComplianceTarget & { registry: Registry }> => {
+      const target = await setup(t)
+      const registry = createRegistry({ backend: target.backend, cacheTtlMs: 60_000 }, { logger })
       t.after(() => registry.close())
-      return { registry, storesRouterInfos }
+      return { ...target, registry }
     }
     /** The registry, or undefined (after checking the refusal) when the backend keeps no RouterInfos. */
     const withRouterInfos = async (t: TestContext): Promise<Registry | undefined> => {
@@ -44,6 +79,17 @@ export function registryCompliance(name: string, setup: (t: TestContext) => Prom
       await assert.rejects(registry.publishRouterInfo(bytes), code('ERR_REGISTRY_UNSUPPORTED'))
       await assert.rejects(registry.routerInfos(), code('ERR_REGISTRY_UNSUPPORTED'))
       t.diagnostic('the backend keeps no RouterInfos: ERR_REGISTRY_UNSUPPORTED')
+      return undefined
+    }
+    /** The registry, or undefined (after checking the refusal) when the backend keeps no usage reports. */
+    const withReports = async (t: TestContext): Promise<Registry | undefined> => {
+      const { registry, storesReports } = await openWith(t)
+      if (storesReports) return registry
+      const report = signedReport(await workerKeyFromSuri('//Alice'), pastPeriod(Date.now()))
+      await assert.rejects(registry.publishReport(report), code('ERR_REGISTRY_UNSUPPORTED'))
+      await assert.rejects(registry.backend.publishReport(report), code('ERR_REGISTRY_UNSUPPORTED'))
+      await assert.rejects(registry.verifiedReports({}), code('ERR_REGISTRY_UNSUPPORTED'))
+      t.diagnostic('the backend keeps no usage reports: ERR_REGISTRY_UNSUPPORTED')
       return undefined
     }
 
@@ -181,6 +227,47 @@ export function registryCompliance(name: string, setup: (t: TestContext) => Prom
       await assert.rejects(registry.publishRouterInfo(forged), code('ERR_ROUTER_INFO_SIGNATURE'))
       await assert.rejects(registry.backend.publishRouterInfo(forged), code('ERR_ROUTER_INFO_SIGNATURE'))
       assert.deepEqual(await registry.verifiedRouterInfos(), [])
+    })
+
+    test('a published usage report comes back verified; the same report again is the same receipt', async (t) => {
+      const registry = await withReports(t)
+      if (registry === undefined) return
+      const [alice, bob] = [await workerKeyFromSuri('//Alice'), await workerKeyFromSuri('//Bob')]
+      const start = pastPeriod(Date.now(), 2)
+      const [a, b, later] = [
+        signedReport(alice, start),
+        signedReport(bob, start),
+        signedReport(alice, start + REPORT_PERIOD),
+      ]
+      const receipt = await registry.publishReport(a)
+      assert.deepEqual(receipt, { workerKey: alice.workerKey, start })
+      await registry.publishReport(later)
+      await registry.publishReport(b)
+      assert.deepEqual(
+        await registry.publishReport(signedReport(alice, start)),
+        receipt,
+        'signed again: no change',
+      )
+      await assert.rejects(
+        registry.publishReport(signedReport(alice, start, 101)),
+        code('ERR_REPORT_CONFLICT'),
+      )
+      const both = alice.workerKey < bob.workerKey ? [a, b] : [b, a]
+      assert.deepEqual(await registry.verifiedReports({}), [...both, later], 'by start, then worker')
+      assert.deepEqual(await registry.verifiedReports({ workerKey: alice.workerKey }), [a, later])
+      assert.deepEqual(await registry.verifiedReports({ from: start + REPORT_PERIOD }), [later])
+      assert.deepEqual(await registry.verifiedReports({ from: start, to: start + REPORT_PERIOD }), both)
+    })
+
+    test('a tampered usage report is refused and never listed', async (t) => {
+      const registry = await withReports(t)
+      if (registry === undefined) return
+      const signed = signedReport(await workerKeyFromSuri('//Alice'), pastPeriod(Date.now()))
+      const tampered = structuredClone(signed)
+      tampered.report.peers = tampered.report.peers.map((p) => ({ ...p, bytesIn: p.bytesIn + 1 }))
+      await assert.rejects(registry.publishReport(tampered), code('ERR_REPORT_SIGNATURE'))
+      await assert.rejects(registry.backend.publishReport(tampered), code('ERR_REPORT_SIGNATURE'))
+      assert.deepEqual(await registry.verifiedReports({}), [])
     })
 
     test('a repeated resolve is answered from the cache', async (t) => {

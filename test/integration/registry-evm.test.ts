@@ -76,6 +76,7 @@ async function onChain(t: TestContext, log: Logger = logger): Promise<OnChain> {
 registryCompliance('evm (WorkerRegistry on anvil)', async (t) => ({
   backend: (await onChain(t)).backend,
   storesRouterInfos: false,
+  storesReports: false,
 }))
 
 test('deploy returns address, block and tx hash; the code there is the artifact; the block is where events start', async (t) => {

@@ -34,7 +34,7 @@ async function serve(t: TestContext, init: Partial<LocalStoreInit> = {}) {
 
 registryCompliance('local over HTTP', async (t) => {
   const { url } = await serve(t)
-  return { backend: createHttpBackend({ url, token: TOKEN }), storesRouterInfos: true }
+  return { backend: createHttpBackend({ url, token: TOKEN }), storesRouterInfos: true, storesReports: true }
 })
 
 async function post(url: string, body: string, token = TOKEN): Promise<{ status: number; code?: string }> {

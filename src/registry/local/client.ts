@@ -7,12 +7,15 @@ import type { ErrorCode } from '../../errors.js'
 import { DEFAULT_REGISTRY_TIMEOUT } from '../../constants.js'
 import { deadlineSignal } from '../../signals.js'
 import type { SignedBinding } from '../../identity/index.js'
+import type { SignedUsageReport } from '../../metering/report.js'
 import { bindingFromJson, bindingToJson, decodeEndpointPayload, workerKeyHex } from '../../identity/index.js'
 import type {
   BackendCallOptions,
   BindingEvent,
   PublishReceipt,
   RegistryBackend,
+  ReportQuery,
+  ReportReceipt,
   RouterInfoReceipt,
 } from '../backend.js'
 
@@ -80,8 +83,13 @@ export function createHttpBackend(init: HttpBackendInit): RegistryBackend {
     },
     routerInfos: async (options: BackendCallOptions = {}) =>
       routerInfosFrom(await call('/v1/router-infos', {}, options.signal), base),
-    publishReport: () => Promise.reject(new PRouterError('ERR_REGISTRY_UNSUPPORTED', 'reports: not yet')),
-    reports: () => Promise.reject(new PRouterError('ERR_REGISTRY_UNSUPPORTED', 'reports: not yet')),
+    publishReport: async (report: SignedUsageReport, options: BackendCallOptions = {}) => {
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${init.token ?? ''}` }
+      const req = { method: 'PUT', headers, body: JSON.stringify(report) }
+      return reportReceiptFrom(await call('/v1/reports', req, options.signal), base)
+    },
+    reports: async (query: ReportQuery, options: BackendCallOptions = {}) =>
+      reportsFrom(await call(`/v1/reports${reportSearch(query)}`, {}, options.signal), base),
     watch: (onEvent, options) => watchEvents(base, onEvent, options.signal),
     close: () => Promise.resolve(),
   }
@@ -111,6 +119,34 @@ function routerInfosFrom(answer: unknown, base: string): Uint8Array[] {
     throw badAnswer(base, '{ routerInfos: [base64 …] }')
   }
   return routerInfos.map((r) => new Uint8Array(Buffer.from(r, 'base64')))
+}
+
+function reportReceiptFrom(answer: unknown, base: string): ReportReceipt {
+  const { workerKey, start } = answer as Partial<ReportReceipt>
+  if (typeof workerKey !== 'string' || typeof start !== 'number') {
+    throw badAnswer(base, '{ workerKey, start }')
+  }
+  return { workerKey, start }
+}
+
+/** The reports as the server sent them, unverified: readers verify each (a bad one does not hide the rest). */
+function reportsFrom(answer: unknown, base: string): SignedUsageReport[] {
+  const { reports } = answer as { reports?: unknown }
+  const isObject = (r: unknown): boolean => typeof r === 'object' && r !== null && !Array.isArray(r)
+  if (!Array.isArray(reports) || !reports.every(isObject)) {
+    throw badAnswer(base, '{ reports: [ { report, signature } … ] }')
+  }
+  return reports as SignedUsageReport[]
+}
+
+/** `?from=&to=&worker=` with the fields given, or nothing. */
+function reportSearch(query: ReportQuery): string {
+  const params = new URLSearchParams()
+  if (query.from !== undefined) params.set('from', String(query.from))
+  if (query.to !== undefined) params.set('to', String(query.to))
+  if (query.workerKey !== undefined) params.set('worker', query.workerKey)
+  const search = params.toString()
+  return search === '' ? '' : `?${search}`
 }
 
 function badAnswer(base: string, expected: string): PRouterError {

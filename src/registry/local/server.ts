@@ -7,18 +7,20 @@
  *   GET  /v1/events              text/event-stream, one `data: { payload, signature }` per accepted binding
  *   PUT  /v1/router-infos        raw RouterInfo bytes, application/octet-stream  (bearer token)  -> 200 { id, published }
  *   GET  /v1/router-infos                                                          -> 200 { routerInfos: [ base64 … ] }
+ *   PUT  /v1/reports             { report: {…}, signature: 0x… }, application/json  (bearer token)  -> 200 { workerKey, start }
+ *   GET  /v1/reports?from=&to=&worker=   ms, ms, 0x key; each optional             -> 200 { reports: [ { report, signature } … ] }
  *   GET  /healthz                                                                  -> 200 { ok: true }
  *
- * Reads are open: bindings and RouterInfos are public by design (the other backend keeps bindings on a public
- * chain) and every reader re-verifies them; RouterInfos are listed in standard base64 (RFC 4648). Writes need
- * the token: the signature already guarantees integrity; the token keeps other local users from filling the
- * store. Errors: `{ code, message }` with the status of http-errors.ts.
+ * Reads are open: bindings, RouterInfos and usage reports are public by design (the other backend keeps
+ * bindings on a public chain) and every reader re-verifies them; RouterInfos are listed in standard base64
+ * (RFC 4648). Writes need the token: the signature already guarantees integrity; the token keeps other local
+ * users from filling the store. Errors: `{ code, message }` with the status of http-errors.ts.
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { fastify } from 'fastify'
 import { PRouterError, isPRouterError } from '../../errors.js'
-import { DEFAULT_REGISTRY_BODY_LIMIT } from '../../constants.js'
+import { DEFAULT_REGISTRY_BODY_LIMIT, MAX_REPORT_BYTES } from '../../constants.js'
 import { MAX_ROUTER_INFO_BYTES } from '../../i2p/index.js'
 import type { Logger } from '../../logger.js'
 import {
@@ -29,10 +31,12 @@ import {
   workerKeyHex,
 } from '../../identity/index.js'
 import type { SignedBinding } from '../../identity/index.js'
-import type { RegistryBackend } from '../backend.js'
+import { parseSignedUsageReport } from '../../metering/report.js'
+import type { RegistryBackend, ReportQuery } from '../backend.js'
 import { httpStatusOf } from './http-errors.js'
 
 const OCTET_STREAM = 'application/octet-stream'
+const JSON_TYPE = 'application/json'
 
 export interface RegistryServerInit {
   store: RegistryBackend
@@ -99,6 +103,7 @@ function registerRoutes(app: FastifyInstance, init: RegistryServerInit, log: Log
     streamEvents(store, req, reply, log)
   })
   registerRouterInfoRoutes(app, init)
+  registerReportRoutes(app, init)
 }
 
 /** A body over the largest RouterInfo is 413 before it is read in full. */
@@ -116,6 +121,66 @@ function registerRouterInfoRoutes(app: FastifyInstance, init: RegistryServerInit
   app.get('/v1/router-infos', async () => ({
     routerInfos: (await init.store.routerInfos()).map((bytes) => Buffer.from(bytes).toString('base64')),
   }))
+}
+
+/**
+ * Reports are JSON, read as text in their own scope, so a body that is not JSON is ERR_REPORT_MALFORMED like
+ * any other bad report. The token is checked on the request, before a body of up to MAX_REPORT_BYTES is read.
+ */
+function registerReportRoutes(app: FastifyInstance, init: RegistryServerInit): void {
+  void app.register((scope, _options, done) => {
+    scope.removeAllContentTypeParsers() // JSON only: other content types are 400 ERR_REGISTRY_BAD_REQUEST
+    scope.addContentTypeParser(JSON_TYPE, { parseAs: 'string' }, (_req, body, parsed) => {
+      parsed(null, body)
+    })
+    const onRequest = (req: FastifyRequest, _reply: FastifyReply, next: () => void): void => {
+      requireToken(req, init.token)
+      next()
+    }
+    scope.put('/v1/reports', { bodyLimit: MAX_REPORT_BYTES, onRequest }, async (req) => {
+      if (typeof req.body !== 'string') {
+        throw new PRouterError('ERR_REGISTRY_BAD_REQUEST', `send the usage report as ${JSON_TYPE}`)
+      }
+      return init.store.publishReport(parseSignedUsageReport(req.body)) // the store verifies
+    })
+    done()
+  })
+  app.get('/v1/reports', async (req) => ({ reports: await init.store.reports(reportQueryOf(req.query)) }))
+}
+
+/** `?from=&to=&worker=`, each at most once, nothing else: ERR_REGISTRY_BAD_REQUEST names what is wrong. */
+function reportQueryOf(raw: unknown): ReportQuery {
+  const params = (raw ?? {}) as Record<string, unknown>
+  const unknown = Object.keys(params).find((k) => !['from', 'to', 'worker'].includes(k))
+  if (unknown !== undefined) throw badQuery(`unknown parameter "${unknown.slice(0, 40)}"`)
+  const query: ReportQuery = {}
+  if (params.from !== undefined) query.from = msParam(params.from, 'from')
+  if (params.to !== undefined) query.to = msParam(params.to, 'to')
+  if (params.worker !== undefined) query.workerKey = workerParam(params.worker)
+  if (query.from !== undefined && query.to !== undefined && query.to < query.from) {
+    throw badQuery('to is before from')
+  }
+  return query
+}
+
+function msParam(value: unknown, name: string): number {
+  if (typeof value !== 'string' || !/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw badQuery(`${name} is not one whole number of ms since the epoch`)
+  }
+  return Number(value)
+}
+
+function workerParam(value: unknown): string {
+  if (typeof value !== 'string') throw badQuery('worker is given more than once')
+  try {
+    return workerKeyHex(parseWorkerKey(value))
+  } catch {
+    throw badQuery('worker is not a 0x worker key (64 hex digits)')
+  }
+}
+
+function badQuery(why: string): PRouterError {
+  return new PRouterError('ERR_REGISTRY_BAD_REQUEST', `GET /v1/reports: ${why}`)
 }
 
 /**

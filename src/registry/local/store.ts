@@ -6,8 +6,9 @@
  * transaction: concurrent publishes of the same key settle on the newest signing time.
  *
  * Bindings live in the root database under their `0x…` keys; RouterInfos in the named database
- * `router-infos`, one record per router id (router-info-store.ts). The root database also holds LMDB's entry
- * for that name, so bindings are read from the `0x` key range only.
+ * `router-infos`, one record per router id (router-info-store.ts); usage reports in the named database
+ * `usage-reports`, one record per worker and period start (report-store.ts). The root database also holds
+ * LMDB's entries for those names, so bindings are read from the `0x` key range only.
  */
 import { EventEmitter, on } from 'node:events'
 import { open } from 'lmdb'
@@ -20,17 +21,21 @@ import type {
   BindingEvent,
   PublishReceipt,
   RegistryBackend,
+  ReportQuery,
   ReportReceipt,
   RouterInfoReceipt,
 } from '../backend.js'
 import type { SignedUsageReport } from '../../metering/report.js'
-import { PRouterError } from '../../errors.js'
 import type { AcceptanceRules } from '../rules.js'
 import { checkAcceptable, DEFAULT_RULES } from '../rules.js'
 import type { RouterInfoRules } from '../router-info-rules.js'
 import { routerInfoRules } from '../router-info-rules.js'
 import { openRouterInfoStore } from './router-info-store.js'
 import type { RouterInfoStore } from './router-info-store.js'
+import type { ReportRules } from '../report-rules.js'
+import { reportRules } from '../report-rules.js'
+import { openReportStore } from './report-store.js'
+import type { ReportStore } from './report-store.js'
 
 export interface LocalStoreInit {
   /** Folder of the LMDB environment. */
@@ -38,6 +43,8 @@ export interface LocalStoreInit {
   rules?: Partial<AcceptanceRules>
   /** RouterInfo rules: max age, skew, how many routers, the network (router-info-rules.ts). */
   routerInfoRules?: Partial<RouterInfoRules>
+  /** Usage report rules: retention, skew, how many reports (report-rules.ts). */
+  reportRules?: Partial<ReportRules>
   /** Clock (ms); tests move it. */
   now?: () => number
 }
@@ -64,6 +71,7 @@ class LmdbStore implements LocalStore {
   readonly kind = 'local' as const
   private readonly db: RootDatabase<StoredRecord, string>
   private readonly routers: RouterInfoStore
+  private readonly usage: ReportStore
   private readonly events = new EventEmitter<{ binding: [BindingEvent] }>()
   private readonly rules: AcceptanceRules
   private readonly now: () => number
@@ -73,10 +81,12 @@ class LmdbStore implements LocalStore {
     private readonly log: Logger,
   ) {
     const rules = routerInfoRules(init.routerInfoRules)
+    const usageRules = reportRules(init.reportRules)
     this.db = open<StoredRecord, string>({ path: init.path, compression: false })
     this.rules = { ...DEFAULT_RULES, ...init.rules }
     this.now = init.now ?? Date.now
     this.routers = openRouterInfoStore(this.db, { rules, now: this.now }, log)
+    this.usage = openReportStore(this.db, { rules: usageRules, now: this.now }, log)
     this.events.setMaxListeners(0)
   }
 
@@ -115,12 +125,16 @@ class LmdbStore implements LocalStore {
     return Promise.resolve(this.routers.all())
   }
 
-  publishReport(): Promise<ReportReceipt> {
-    return Promise.reject(new PRouterError('ERR_REGISTRY_UNSUPPORTED', 'reports: not yet'))
+  async publishReport(report: SignedUsageReport, options: BackendCallOptions = {}): Promise<ReportReceipt> {
+    options.signal?.throwIfAborted()
+    return await this.usage.publish(report)
   }
 
-  reports(): Promise<SignedUsageReport[]> {
-    return Promise.reject(new PRouterError('ERR_REGISTRY_UNSUPPORTED', 'reports: not yet'))
+  reports(query: ReportQuery, options: BackendCallOptions = {}): Promise<SignedUsageReport[]> {
+    options.signal?.throwIfAborted()
+    return new Promise((resolve) => {
+      resolve(this.usage.list(query)) // a bad query rejects
+    })
   }
 
   async watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void> {

@@ -28,6 +28,7 @@ async function store(t: TestContext, init: Partial<LocalStoreInit> = {}) {
 registryCompliance('local (embedded LMDB)', async (t) => ({
   backend: (await store(t)).store,
   storesRouterInfos: true,
+  storesReports: true,
 }))
 
 const code = (c: string) => (err: unknown) => isPRouterError(err) && err.code === c

@@ -1,0 +1,105 @@
+/**
+ * What a registry accepts as a usage report, once its signature verified (usage-reports.ts). Pure: the store
+ * (local/report-store.ts) calls these inside its write transaction. A report is accepted only if
+ *
+ *   - its period ends at most maxSkewMs after the registry clock     ERR_REPORT_FUTURE
+ *     (end <= now + maxSkewMs)
+ *   - its period ended at most maxAgeMs ago (end >= now - maxAgeMs)  ERR_REPORT_EXPIRED
+ *   - the store holds no other report of that worker for that start  ERR_REPORT_CONFLICT
+ *     (a report, once published, is final; the same report again — compared by its signed bytes, so even
+ *     with another signature, sr25519 signing being randomized — is accepted and changes nothing)
+ *   - a new report fits under maxReports (after expired ones go)     ERR_REGISTRY_FULL
+ */
+import { invalidOption, PRouterError } from '../errors.js'
+import { DEFAULT_MAX_REPORTS, DEFAULT_REPORT_RETENTION, DEFAULT_ROUTER_INFO_MAX_SKEW } from '../constants.js'
+import { reportSigningMessage } from '../metering/report.js'
+import type { UsageReport } from '../metering/report.js'
+
+export interface ReportRules {
+  /** How long after its period ends a report is kept (and accepted). */
+  maxAgeMs: number
+  /** How far after the registry clock a period may end (clock skew). */
+  maxSkewMs: number
+  /** Most reports held at once. */
+  maxReports: number
+}
+
+export const DEFAULT_REPORT_RULES: ReportRules = {
+  maxAgeMs: DEFAULT_REPORT_RETENTION,
+  // the same clock skew as RouterInfos: both come from workers' clocks
+  maxSkewMs: DEFAULT_ROUTER_INFO_MAX_SKEW,
+  maxReports: DEFAULT_MAX_REPORTS,
+}
+
+/** The defaults with `overrides`, each checked (ERR_INVALID_OPTION names the option). */
+export function reportRules(overrides: Partial<ReportRules> = {}): ReportRules {
+  const rules = { ...DEFAULT_REPORT_RULES, ...overrides }
+  wholeNumber(rules.maxAgeMs, 'reportRules.maxAgeMs', 1)
+  wholeNumber(rules.maxSkewMs, 'reportRules.maxSkewMs', 0)
+  wholeNumber(rules.maxReports, 'reportRules.maxReports', 1)
+  return rules
+}
+
+function wholeNumber(value: number, option: string, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw invalidOption(option, `must be a whole number >= ${min}, got ${String(value)}`)
+  }
+}
+
+/** 'unchanged': this report is held already (an idempotent repeat); 'store': write it. */
+export type ReportVerdict = 'store' | 'unchanged'
+
+/** Throws the rule's code, or says whether to store; `held` is the store's report of that worker and start. */
+export function checkReport(
+  report: UsageReport,
+  held: UsageReport | undefined,
+  now: number,
+  rules: ReportRules = DEFAULT_REPORT_RULES,
+): ReportVerdict {
+  checkTime(report, now, rules)
+  if (held === undefined) return 'store'
+  if (Buffer.from(reportSigningMessage(held)).equals(reportSigningMessage(report))) return 'unchanged'
+  throw new PRouterError(
+    'ERR_REPORT_CONFLICT',
+    `the registry holds another report of ${report.workerKey} for the period starting ${iso(report.start)}`,
+    { detail: { workerKey: report.workerKey, start: report.start } },
+  )
+}
+
+/** True when a report whose period ended at `end` is past the age limit (and may be evicted). */
+export function isReportExpired(end: number, now: number, rules: ReportRules): boolean {
+  return end < now - rules.maxAgeMs
+}
+
+/** Throws ERR_REGISTRY_FULL when `count` reports leave no room for another. */
+export function checkReportRoom(count: number, rules: ReportRules): void {
+  if (count >= rules.maxReports) {
+    throw new PRouterError(
+      'ERR_REGISTRY_FULL',
+      `the registry holds ${count} usage reports, its limit (none expired to make room)`,
+      { detail: { maxReports: rules.maxReports } },
+    )
+  }
+}
+
+function checkTime(report: UsageReport, now: number, rules: ReportRules): void {
+  const period = `report of ${report.workerKey} for ${iso(report.start)}`
+  if (report.end > now + rules.maxSkewMs) {
+    throw new PRouterError(
+      'ERR_REPORT_FUTURE',
+      `${period}: the period ends at ${iso(report.end)}, ahead of ${iso(now)}`,
+    )
+  }
+  if (isReportExpired(report.end, now, rules)) {
+    throw new PRouterError(
+      'ERR_REPORT_EXPIRED',
+      `${period}: the period ended at ${iso(report.end)}, more than ${rules.maxAgeMs} ms before ${iso(now)}`,
+    )
+  }
+}
+
+/** ISO time, or the number where it is past what Date can show (a hostile report may carry one). */
+function iso(ms: number): string {
+  const date = new Date(ms)
+  return Number.isNaN(date.getTime()) ? `${ms} ms` : date.toISOString()
+}
