@@ -39,6 +39,7 @@ const VARIABLES: ReadonlyArray<readonly [name: string, path: string, parse: Pars
   ['PROUTER_EVM_FROM_BLOCK', 'registry.fromBlock', asIs],
   ['PROUTER_RELAYER_KEY_FILE', 'registry.relayerKeyFile', asIs],
   ['PROUTER_ALLOW_ANONYMOUS', 'inbound.allowAnonymous', boolean],
+  ['PROUTER_REPORT_PERIOD', 'metering.period', wholeNumber],
   ['PROUTER_ALLOW_PATHS', 'inbound.allowPaths', list],
   [
     'PROUTER_WARM_PEERS',

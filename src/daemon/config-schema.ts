@@ -27,6 +27,12 @@ import {
   DEFAULT_TUNNEL_LENGTH,
   DEFAULT_WARM_INTERVAL,
   DEFAULT_WARM_MAX,
+  DEFAULT_METERING_CHECKPOINT_INTERVAL,
+  DEFAULT_METERING_MAX_PEERS,
+  DEFAULT_METERING_SAMPLE_INTERVAL,
+  DEFAULT_REPORT_PERIOD,
+  DAY,
+  MAX_METERING_MAX_PEERS,
   MAX_TIMER_DELAY,
   MAX_TUNNEL_LENGTH,
   MAX_TUNNEL_QUANTITY,
@@ -203,6 +209,15 @@ const configSchema = z.strictObject({
         BINDING_MAX_AGE - 1,
         `an integer 1..${BINDING_MAX_AGE - 1} (ms, under 4 h)`,
       ).default(DEFAULT_PUBLISH_REFRESH_INTERVAL),
+    })
+    .prefault({}),
+  metering: z
+    .strictObject({
+      period: int(1000, DAY, `an integer 1000..${DAY} (ms, at most a day)`).default(DEFAULT_REPORT_PERIOD),
+      sampleInterval: duration.default(DEFAULT_METERING_SAMPLE_INTERVAL),
+      checkpointInterval: duration.default(DEFAULT_METERING_CHECKPOINT_INTERVAL),
+      maxPeers: int(1, MAX_METERING_MAX_PEERS).default(DEFAULT_METERING_MAX_PEERS),
+      publishReports: flag.default(true),
     })
     .prefault({}),
 })

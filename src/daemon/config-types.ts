@@ -96,4 +96,16 @@ export interface DaemonConfig {
   /** Keep streams to these peers open and their LeaseSets fresh: 'all' registry peers, none, or a list of keys. */
   warm: { peers: 'all' | 'none' | string[]; interval: number; max: number }
   publish: { enabled: boolean; refreshInterval: number }
+  metering: {
+    /** Length of a usage report's period (aligned to the epoch). */
+    period: number
+    /** How often router counters are read and the plots get a point. */
+    sampleInterval: number
+    /** How often the open period is saved (what a crash can lose). */
+    checkpointInterval: number
+    /** Named peers counted apart; more share the row `other`. */
+    maxPeers: number
+    /** Publish each closed period's signed report to the registry. */
+    publishReports: boolean
+  }
 }

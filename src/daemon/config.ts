@@ -148,6 +148,7 @@ async function resolveConfig(c: ParsedConfig): Promise<DaemonConfig> {
     limits: c.limits,
     warm: c.warm,
     publish: c.publish,
+    metering: c.metering,
   }
 }
 

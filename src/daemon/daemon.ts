@@ -10,7 +10,6 @@ import { createRegistry, type Registry } from '../registry/resolver.js'
 import { openRegistryBackend } from '../registry/open.js'
 import { createOutbound, type Outbound } from '../proxy/outbound.js'
 import { createInbound, type Inbound } from '../proxy/inbound.js'
-import { createPeerStats, type PeerStats } from '../proxy/peer-stats.js'
 import { createApiServer, type ApiServer } from '../api/server.js'
 import type { SamSessionInit } from '../sam/index.js'
 import type { DaemonConfig } from './config-types.js'
@@ -21,6 +20,7 @@ import { createWarmer, type Warmer } from './warmer.js'
 import { prepareRegistryReseed, type RegistryReseedResult } from './registry-reseed.js'
 import { createRouterInfoPublisher, type RouterInfoPublisher } from './router-info-publisher.js'
 import { daemonStatus, peerList } from './status.js'
+import { createMetering, type Metering } from './metering.js'
 import { defaultCacheDir } from '../router/binary.js'
 import { deadlineSignal, sleep } from '../signals.js'
 import {
@@ -74,7 +74,7 @@ class PRouterDaemon implements Daemon {
   readonly b32: string
   readonly session: SessionKeeper
   apiUrl = ''
-  private readonly peerStats: PeerStats = createPeerStats()
+  private readonly metering: Metering
   private readonly outbound: Outbound
   private readonly inbound: Inbound
   private readonly publisher: Publisher
@@ -96,7 +96,23 @@ class PRouterDaemon implements Daemon {
     this.workerKey = keys.worker.workerKey
     this.b32 = keys.i2p.b32
     this.session = createSessionKeeper(() => this.sessionInit(), { logger: log })
-    const shared = { logger: log, streams: this.session, registry, peers: this.peerStats }
+    this.metering = createMetering(
+      { config: config.metering, dataDir: config.dataDir, worker: keys.worker },
+      {
+        logger: log,
+        registry,
+        router,
+        sessionUp: () => this.session.isUp,
+        streams: () => ({ in: this.inbound.open, out: sum(this.outbound.openStreams()) }),
+      },
+    )
+    const shared = {
+      logger: log,
+      streams: this.session,
+      registry,
+      peers: this.metering.peers,
+      meter: this.metering.streams,
+    }
     this.outbound = createOutbound({ ...config.outbound, ...config.limits }, shared)
     this.inbound = createInbound(this.inboundInit(), shared)
     this.publisher = createPublisher(
@@ -141,6 +157,7 @@ class PRouterDaemon implements Daemon {
         this.publisher.start()
       }
       this.inbound.start()
+      await this.metering.start()
       await this.waitSession(options.sessionTimeout ?? DEFAULT_SESSION_START_TIMEOUT, signal)
       this.warmer.start()
       this.session.on('up', () => void this.warmer.round().catch(() => undefined)) // peers again after a restart
@@ -177,6 +194,7 @@ class PRouterDaemon implements Daemon {
     await this.api.close()
     await this.inbound.stop()
     this.outbound.close()
+    await this.metering.stop() // the streams' last bytes, then the open period is saved
     // let the router send the close of every stream to its peer before the destination goes away; without it
     // a peer keeps a dead kept-alive stream and its next request waits for its idle timeout
     if (this.session.isUp) await sleep(STREAM_CLOSE_GRACE)
@@ -230,9 +248,9 @@ class PRouterDaemon implements Daemon {
         status: () => this.status(),
         peers: () => this.peers(),
         health: () => ({ ok: this.session.isUp, state: this.session.state }),
-        history: () => ({}),
-        reports: () => Promise.resolve({ reports: [] }),
-        metrics: () => Promise.resolve({ contentType: 'text/plain', body: '' }),
+        history: () => this.metering.history(),
+        reports: (query) => this.metering.reports(query),
+        metrics: () => this.metering.metrics(),
       },
     )
   }
@@ -250,10 +268,17 @@ class PRouterDaemon implements Daemon {
       publisher: this.publisher,
       warmer: this.warmer,
       registry: this.registry,
-      peerStats: this.peerStats,
+      peers: this.metering.peers,
+      metering: this.metering,
       outbound: this.outbound,
       inbound: this.inbound,
       bootstrap: { reseed: this.reseed, routerInfo: this.routerInfo?.last },
     }
   }
+}
+
+function sum(m: Map<string, number>): number {
+  let n = 0
+  for (const v of m.values()) n += v
+  return n
 }

@@ -11,7 +11,9 @@ import { resolveI2pd, type I2pdBinary } from '../router/binary.js'
 import type { RouterConfig } from '../router/config.js'
 import { createI2pControlClient, type I2pControlClient, type RouterStats } from '../router/i2pcontrol.js'
 import { createRouter, type Router, type RouterState } from '../router/router.js'
-import { destinationTunnels, type DestinationTunnels } from '../router/console.js'
+import { consoleTraffic, destinationTunnels, type DestinationTunnels } from '../router/console.js'
+import type { RouterReading } from '../metering/router-meter.js'
+import { PRouterError } from '../errors.js'
 import { samHello, type SamAddress } from '../sam/index.js'
 import { freePort } from '../router/free-port.js'
 import { routerInfoPath } from '../router/data-dir.js'
@@ -37,6 +39,11 @@ export interface RouterLink {
   start(signal?: AbortSignal): Promise<void>
   stop(): Promise<void>
   status(): Promise<RouterLinkStatus>
+  /**
+   * The router's traffic counters now (I2PControl, and the console's transit total for a managed router);
+   * rejects when the router cannot tell (down, no I2PControl configured).
+   */
+  traffic(): Promise<RouterReading>
   /** The tunnels the router has built for destination `b32` (managed routers: read from i2pd's console). */
   tunnels(b32: string): Promise<DestinationTunnels | undefined>
 }
@@ -113,6 +120,10 @@ function managed(c: ManagedRouterConfig, binary: I2pdBinary, rc: RouterConfig, l
     router,
     routerInfoFile: c.publishRouterInfo ? routerInfoPath(c.dataDir) : undefined,
     tunnels: (b32) => destinationTunnels(rc.console, b32),
+    traffic: async () => {
+      const [stats, console] = await Promise.all([router.stats(), consoleTraffic(rc.console)])
+      return readingOf(stats, console.transitBytes)
+    },
     start: (signal) => router.start(signal === undefined ? {} : { signal }),
     stop: () => router.stop(),
     status: async () => ({
@@ -145,6 +156,13 @@ function attached(c: AttachedRouterConfig): RouterLink {
     router: undefined,
     routerInfoFile: c.routerInfoFile,
     tunnels: () => Promise.resolve(undefined), // someone else's router: its console is not ours to read
+    traffic: async () => {
+      const cl = await getClient()
+      if (cl === undefined) {
+        throw new PRouterError('ERR_I2PCONTROL', 'no router.i2pcontrol configured: no router counters')
+      }
+      return readingOf(await cl.routerInfo(), undefined) // no console: no transit total
+    },
     start: async (signal) => {
       await samHello(c.sam, signal === undefined ? {} : { signal })
     },
@@ -160,6 +178,19 @@ function attached(c: AttachedRouterConfig): RouterLink {
         ...s,
       }
     },
+  }
+}
+
+function readingOf(stats: RouterStats, transitBytes: number | undefined): RouterReading {
+  return {
+    at: Date.now(),
+    uptimeMs: stats.uptimeMs,
+    sentBytes: stats.sentBytes,
+    receivedBytes: stats.receivedBytes,
+    transitBytes,
+    participatingTunnels: stats.participatingTunnels,
+    inboundBps: stats.inboundBps,
+    outboundBps: stats.outboundBps,
   }
 }
 

@@ -3,7 +3,8 @@ import type { Registry } from '../registry/index.js'
 import type { BuiltTunnel, DestinationTunnels } from '../router/console.js'
 import type { Inbound } from '../proxy/inbound.js'
 import type { Outbound } from '../proxy/outbound.js'
-import type { PeerStats } from '../proxy/peer-stats.js'
+import type { PeerCounters, PeerMeter } from '../metering/peer-meter.js'
+import type { Metering } from './metering.js'
 import type { DaemonConfig } from './config-types.js'
 import type { Publisher } from './publisher.js'
 import type { RouterLink } from './router-link.js'
@@ -22,7 +23,8 @@ export interface StatusSources {
   publisher: Publisher
   warmer: Warmer
   registry: Registry
-  peerStats: PeerStats
+  peers: PeerMeter
+  metering: Metering
   outbound: Outbound
   inbound: Inbound
   /** How the router bootstrapped from the registry, and the last RouterInfo publication. */
@@ -57,6 +59,7 @@ export async function daemonStatus(s: StatusSources): Promise<object> {
       streamsOut: sum(s.outbound.openStreams()),
       streamsIn: s.inbound.open,
     },
+    metering: s.metering.status(),
     api: s.apiUrl,
   }
 }
@@ -85,7 +88,7 @@ function effectiveTunnels(c: Readonly<DaemonConfig>, built: DestinationTunnels |
 export async function peerList(s: StatusSources): Promise<object> {
   const bindings = await s.registry.list().catch(() => [])
   const open = s.outbound.openStreams()
-  const keys = new Set([...bindings.map((b) => b.workerKey), ...s.peerStats.all().map((p) => p.workerKey)])
+  const keys = new Set([...bindings.map((b) => b.workerKey), ...s.peers.all().map((p) => p.peer)])
   keys.delete(s.workerKey)
   const byKey = new Map(bindings.map((b) => [b.workerKey, b]))
   const peers = [...keys].map((workerKey) => {
@@ -96,10 +99,19 @@ export async function peerList(s: StatusSources): Promise<object> {
       signingTime: b === undefined ? undefined : new Date(b.signingTime).toISOString(),
       warm: s.warmer.peers.get(workerKey),
       streamsOut: open.get(workerKey) ?? 0,
-      traffic: s.peerStats.get(workerKey),
+      traffic: trafficView(s.peers.get(workerKey)),
     }
   })
   return { peers }
+}
+
+/** A peer's counters without the histograms' buckets: mean latency each way instead. */
+function trafficView(p: PeerCounters | undefined): object | undefined {
+  if (p === undefined) return undefined
+  const { latencyIn, latencyOut, peer: _peer, ...counts } = p
+  const mean = (h: PeerCounters['latencyIn']) =>
+    h.count === 0 ? undefined : Math.round((h.sum / h.count) * 10) / 10
+  return { ...counts, meanMsIn: mean(latencyIn), meanMsOut: mean(latencyOut) }
 }
 
 function sum(m: Map<string, number>): number {

@@ -25,7 +25,8 @@ import { ANONYMOUS, CALLER_ADDRESS_HEADER, CALLER_HEADER, forwardableHeaders } f
 import { sendError, writeRawError } from './http-error.js'
 import { createGauge, createRateLimiter, type Gauge, type RateLimiter } from './limits.js'
 import { PING_PATH } from './handshake.js'
-import type { PeerStats } from './peer-stats.js'
+import type { PeerMeter } from '../metering/peer-meter.js'
+import type { StreamMeter } from '../metering/stream-meter.js'
 import { relay, type RelayLimits } from './relay.js'
 import type { StreamSource } from './stream-source.js'
 
@@ -48,7 +49,10 @@ export interface InboundComponents {
   logger: Logger
   streams: StreamSource
   registry: Registry
-  peers: PeerStats
+  /** Per-peer counters: each exchange as it ends. */
+  peers: PeerMeter
+  /** Bytes at the stream boundary, counted for the caller once it is identified. */
+  meter: StreamMeter
 }
 
 export interface Caller {
@@ -161,7 +165,12 @@ class InboundServer implements Inbound {
       this.streams.delete(stream)
       this.gauge.release()
     })
-    this.callers.set(stream, { b32: peerB32, verdict: this.identify(peerB32), at: Date.now() })
+    const verdict = this.identify(peerB32)
+    this.callers.set(stream, { b32: peerB32, verdict, at: Date.now() })
+    this.components.meter.track(
+      stream,
+      verdict.then((c) => c.workerKey ?? ANONYMOUS),
+    )
     this.server.emit('connection', stream)
   }
 
@@ -176,6 +185,9 @@ class InboundServer implements Inbound {
     if (Date.now() - held.at < CALLER_RECHECK_INTERVAL) return held.verdict
     const fresh = { b32: held.b32, verdict: this.identify(held.b32), at: Date.now() }
     this.callers.set(socket, fresh)
+    void fresh.verdict.then((c) => {
+      this.components.meter.reassign(socket, c.workerKey ?? ANONYMOUS) // a caller that moved or registered
+    })
     return fresh.verdict
   }
 

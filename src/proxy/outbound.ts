@@ -18,7 +18,8 @@ import { createGauge } from './limits.js'
 import { sendError, toPRouterError, writeRawError } from './http-error.js'
 import { relay, type RelayLimits } from './relay.js'
 import type { StreamSource } from './stream-source.js'
-import type { PeerStats } from './peer-stats.js'
+import type { PeerMeter } from '../metering/peer-meter.js'
+import type { StreamMeter } from '../metering/stream-meter.js'
 import { workerHost } from './worker-name.js'
 import { handshake, PING_PATH } from './handshake.js'
 import type { IncomingMessage as Req, ServerResponse } from 'node:http'
@@ -34,7 +35,10 @@ export interface OutboundComponents {
   logger: Logger
   streams: StreamSource
   registry: Registry
-  peers: PeerStats
+  /** Per-peer counters: each exchange as it ends. */
+  peers: PeerMeter
+  /** Bytes at the stream boundary: every stream opened is tracked until it closes. */
+  meter: StreamMeter
 }
 
 export interface Outbound {
@@ -154,6 +158,7 @@ function dialer(init: OutboundInit, components: OutboundComponents, log: Logger)
         retry,
       })
       const t1 = performance.now()
+      components.meter.track(stream, workerKey) // the handshake's ping is traffic with the peer too
       await handshake(stream, workerKey, workerHost(workerKey), deadline.signal).catch((err: unknown) => {
         stream.destroy()
         throw err

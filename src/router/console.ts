@@ -7,6 +7,10 @@
  *   <b>Outbound tunnels:</b> … <div class="listitem">2540428982:me &#8658; jIpT … &#8658; ( 1ms )<span class="tunnel established"> …
  *
  * A tunnel of n hops shows n + 1 arrows (the local end is one of the points).
+ *
+ * The main page is the only place i2pd tells how many bytes it forwarded for others (I2PControl has no transit
+ * total): `<b>Transit:</b> 21.66 MiB (0.00 KiB/s)<br>`, the running total since the router started, printed with
+ * two decimals of KiB, MiB or GiB (so to within 0.005 of the unit: 5 bytes below 1 MiB, ~5 KiB below 1 GiB).
  */
 import { request } from 'node:http'
 import { PRouterError } from '../errors.js'
@@ -25,6 +29,15 @@ export interface DestinationTunnels {
   outbound: BuiltTunnel[]
 }
 
+/** What the main page says about traffic forwarded for others. */
+export interface ConsoleTraffic {
+  /** Bytes forwarded for others since the router started (rounded as printed: see above). */
+  transitBytes: number
+  /** Half the printed unit's last digit: how far `transitBytes` may be from i2pd's own count. */
+  transitResolution: number
+  transitTunnels: number
+}
+
 export interface ConsoleInit {
   host: string
   port: number
@@ -38,6 +51,28 @@ export async function destinationTunnels(init: ConsoleInit, b32: string): Promis
   const id = b32.replace(/\.b32\.i2p$/, '')
   if (!/^[a-z2-7]{52}$/.test(id)) throw new PRouterError('ERR_INVALID_ARGUMENT', 'not a b32 address')
   return parseDestinationTunnels(await get(init, `/?page=local_destination&b32=${id}`))
+}
+
+/** Transit figures from the console's main page. */
+export async function consoleTraffic(init: ConsoleInit): Promise<ConsoleTraffic> {
+  return parseConsoleTraffic(await get(init, '/'))
+}
+
+const UNITS: Record<string, number> = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 }
+
+export function parseConsoleTraffic(html: string): ConsoleTraffic {
+  const total = /<b>Transit:<\/b>\s*(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB|TiB)/.exec(html)
+  const tunnels = /<b>Transit Tunnels:<\/b>\s*(\d+)/.exec(html)
+  if (total === null || tunnels === null) {
+    throw new PRouterError('ERR_ROUTER_NOT_RUNNING', 'the i2pd console page shows no Transit figures')
+  }
+  const unit = UNITS[total[2] ?? ''] ?? 1024
+  const decimals = (total[1] ?? '').split('.')[1]?.length ?? 0
+  return {
+    transitBytes: Math.round(Number(total[1]) * unit),
+    transitResolution: Math.ceil((unit * 10 ** -decimals) / 2),
+    transitTunnels: Number(tunnels[1]),
+  }
 }
 
 export function parseDestinationTunnels(html: string): DestinationTunnels {

@@ -16,6 +16,7 @@ import { RequestFifo, type FifoEntry } from './request-fifo.js'
 import { samClosedError, samInvalidStateError, samProtocolError, samTimeoutError } from './sam-errors.js'
 import { checkTimeout, remaining } from '../signals.js'
 import { connectTcp, formatAddress, validateSamAddress, type SamAddress } from './tcp-connect.js'
+import { markPayloadStart } from './payload-bytes.js'
 
 /**
  * One TCP connection to a SAM bridge. Commands wait in a FIFO and go out one at a time: the next is
@@ -345,6 +346,7 @@ class ControlSocket implements SamControlSocket {
     const rest = this.framer.takeRemainder()
     this.detach()
     this.#state = STATES.STREAMING
+    markPayloadStart(this.socket, rest.length)
     if (rest.length > 0) this.socket.unshift(rest)
     this.resolveClosed()
     return this.socket

@@ -61,3 +61,4 @@ export {
   type RetryPolicy,
 } from './retry.js'
 export { formatAddress, type SamAddress } from './tcp-connect.js'
+export { payloadBytes } from './payload-bytes.js'

@@ -1,0 +1,221 @@
+/**
+ * The daemon's metering: per-peer counters fed at the stream boundary by the proxy, the router's counters read
+ * every sample step, the open period's books (closed, signed, written and published at each period end), the
+ * last hour for the status page, and /metrics. One sampler runs at a time: it flushes the streams' bytes,
+ * reads the router, ticks the books and records a history point; it is due every `sampleInterval` and exactly
+ * at each period end, so a period's report holds that period's traffic to within one step of stream flushing.
+ */
+import type { WorkerKeyPair } from '../identity/index.js'
+import type { Logger } from '../logger.js'
+import { createAccountant, type Accountant } from '../metering/accountant.js'
+import { createTrafficHistory, type TrafficHistoryRecorder } from '../metering/history.js'
+import { createPeerMeter, type PeerMeter } from '../metering/peer-meter.js'
+import { reportFiles, type ReportFiles } from '../metering/report-files.js'
+import { createRouterMeter, type RouterMeter, type RouterReading } from '../metering/router-meter.js'
+import { createStreamMeter, type StreamMeter } from '../metering/stream-meter.js'
+import type { Registry } from '../registry/index.js'
+import { signUsageReport } from '../registry/usage-reports.js'
+import { payloadBytes } from '../sam/index.js'
+import type { DaemonConfig } from './config-types.js'
+import { createDaemonMetrics, type DaemonMetrics } from './metrics.js'
+import type { RouterLink } from './router-link.js'
+
+export interface MeteringInit {
+  config: DaemonConfig['metering']
+  dataDir: string
+  worker: WorkerKeyPair
+}
+
+export interface MeteringComponents {
+  logger: Logger
+  registry: Registry
+  router: RouterLink
+  sessionUp: () => boolean
+  streams: () => { in: number; out: number }
+}
+
+export interface Metering {
+  readonly peers: PeerMeter
+  readonly streams: StreamMeter
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** Run one sample now (tests; the status page's freshest point). */
+  sample(): Promise<void>
+  history(): object
+  reports(query: { from?: number; to?: number }): Promise<object>
+  metrics(): Promise<{ contentType: string; body: string }>
+  status(): object
+}
+
+export function createMetering(init: MeteringInit, components: MeteringComponents): Metering {
+  return new DaemonMetering(init, components)
+}
+
+/** A router silent for this many steps leaves a `router-unreachable` gap when it answers again. */
+const SILENT_STEPS = 3
+
+class DaemonMetering implements Metering {
+  readonly peers: PeerMeter
+  readonly streams: StreamMeter
+  private router: RouterMeter = createRouterMeter()
+  private readonly files: ReportFiles
+  private readonly books: Accountant
+  private readonly recorder: TrafficHistoryRecorder
+  private readonly promMetrics: DaemonMetrics
+  private readonly log: Logger
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> = Promise.resolve()
+  private lastCheckpoint = 0
+  private lastReadingError: string | undefined
+  private stopped = false
+
+  constructor(
+    private readonly init: MeteringInit,
+    private readonly c: MeteringComponents,
+  ) {
+    this.log = c.logger.child({ component: 'metering' })
+    this.peers = createPeerMeter({ maxPeers: init.config.maxPeers })
+    this.streams = createStreamMeter({ peers: this.peers, bytes: payloadBytes })
+    this.files = reportFiles(init.dataDir, init.worker.workerKey)
+    this.books = createAccountant(
+      { workerKey: init.worker.workerKey, period: init.config.period },
+      {
+        files: this.files,
+        sign: (report) => signUsageReport(report, init.worker),
+        publish: init.config.publishReports
+          ? (signed) => c.registry.publishReport(signed).then(() => undefined)
+          : undefined,
+        logger: c.logger,
+      },
+    )
+    this.recorder = createTrafficHistory({ step: init.config.sampleInterval })
+    this.promMetrics = createDaemonMetrics({
+      peers: this.peers,
+      router: () => ({
+        totals: this.router.last === undefined ? undefined : this.router.totals(),
+        last: this.router.last,
+      }),
+      reports: () => ({ published: this.books.published, unpublished: this.books.unpublished.length }),
+      sessionUp: c.sessionUp,
+      streams: c.streams,
+    })
+  }
+
+  async start(): Promise<void> {
+    this.router = createRouterMeter(await this.books.open())
+    this.lastCheckpoint = Date.now()
+    this.schedule()
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    clearTimeout(this.timer)
+    await this.running
+    await this.runSample() // the last bytes, then the books are saved
+    await this.books.checkpoint(this.router.last, { publish: false }).catch((err: unknown) => {
+      this.log.warn({ err }, 'metering checkpoint at stop failed')
+    })
+  }
+
+  sample(): Promise<void> {
+    this.running = this.running.then(() => this.runSample())
+    return this.running
+  }
+
+  history(): object {
+    return { workerKey: this.init.worker.workerKey, ...this.recorder.snapshot() }
+  }
+
+  async reports(query: { from?: number; to?: number }): Promise<object> {
+    return {
+      open: this.books.current(),
+      reports: await this.files.listReports(query),
+      unpublished: this.books.unpublished,
+      folder: this.files.reportsDir,
+    }
+  }
+
+  metrics(): Promise<{ contentType: string; body: string }> {
+    return this.promMetrics.render()
+  }
+
+  status(): object {
+    const open = this.books.current()
+    return {
+      period: { start: new Date(open.start).toISOString(), end: new Date(open.end).toISOString() },
+      transitBytes: open.transit?.bytes ?? null,
+      peers: open.peers.length,
+      reportsPublished: this.books.published,
+      reportsUnpublished: this.books.unpublished.length,
+      routerCounters: this.lastReadingError === undefined ? 'ok' : this.lastReadingError,
+    }
+  }
+
+  /** The next sample: one step on, or the period's end if sooner. */
+  private schedule(): void {
+    if (this.stopped) return
+    const now = Date.now()
+    const wait = Math.min(this.init.config.sampleInterval, Math.max(0, this.books.current().end - now))
+    this.timer = setTimeout(() => {
+      void this.sample().finally(() => {
+        this.schedule()
+      })
+    }, wait)
+    this.timer.unref()
+  }
+
+  private async runSample(): Promise<void> {
+    try {
+      this.streams.flush()
+      const reading = await this.read()
+      const at = reading?.at ?? Date.now()
+      const totals = this.router.last === undefined ? undefined : this.router.totals()
+      await this.books.tick({
+        at,
+        peers: this.peers.all(),
+        router: totals,
+        tunnelsNow: reading?.participatingTunnels,
+      })
+      this.recordHistory(at)
+      if (at - this.lastCheckpoint >= this.init.config.checkpointInterval) {
+        this.lastCheckpoint = at
+        await this.books.checkpoint(this.router.last)
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'metering sample failed')
+    }
+  }
+
+  private async read(): Promise<RouterReading | undefined> {
+    const before = this.router.last
+    let reading: RouterReading
+    try {
+      reading = await this.c.router.traffic()
+      this.lastReadingError = undefined
+    } catch (err) {
+      this.lastReadingError = err instanceof Error ? err.message : String(err)
+      return undefined
+    }
+    if (before !== undefined && reading.at - before.at > SILENT_STEPS * this.init.config.sampleInterval) {
+      this.books.gap({ start: before.at, end: reading.at, cause: 'router-unreachable' })
+    }
+    const gap = this.router.update(reading)
+    if (gap !== undefined) {
+      this.books.gap(gap)
+      this.log.info({ gap }, 'the router restarted: its counters start again')
+    }
+    return reading
+  }
+
+  private recordHistory(at: number): void {
+    const totals = this.router.last === undefined ? undefined : this.router.totals()
+    this.recorder.record({
+      at,
+      peers: new Map(this.peers.all().map((p) => [p.peer, { bytesIn: p.bytesIn, bytesOut: p.bytesOut }])),
+      transitBytes: totals?.transitBytes,
+      routerSent: totals?.sentBytes,
+      routerReceived: totals?.receivedBytes,
+    })
+  }
+}
