@@ -79,6 +79,8 @@ export interface SignedUsageReport {
   signature: string
 }
 
+/** The last instant a JavaScript Date can hold (ms). */
+const MAX_DATE = 8.64e15
 const WORKER_KEY = /^0x[0-9a-f]{64}$/
 const SIGNATURE = /^0x[0-9a-f]{128}$/
 
@@ -108,6 +110,7 @@ export function parseUsageReport(input: unknown): UsageReport {
   const start = int(o.start, 'start')
   const end = int(o.end, 'end')
   if (end <= start || end - start > DAY) throw malformed('end', 'must be after start, at most a day later')
+  if (end > MAX_DATE) throw malformed('end', 'is past any date a report may name')
   return normalize({
     version: USAGE_REPORT_VERSION,
     workerKey: o.workerKey,

@@ -88,6 +88,7 @@ test('malformed reports are refused with the field named', async () => {
     ['self as peer', (s) => (firstPeer(s).peer = alice.workerKey)],
     ['bad peer name', (s) => (firstPeer(s).peer = 'bob')],
     ['end before start', (s) => (s.report.end = s.report.start)],
+    ['past any date', (s) => ((s.report.start = 9e15), (s.report.end = 9e15 + 1), (s.report.gaps = []))],
     ['gap outside', (s) => (firstGap(s).end = 2e12)],
     ['gap cause', (s) => (firstGap(s).cause = 'lunch')],
     ['version', (s) => (s.report.version = 2)],
