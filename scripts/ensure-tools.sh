@@ -8,6 +8,8 @@ need ip iproute2
 need unshare util-linux
 need dpkg-deb dpkg
 need nft nftables
+# Debian's browser for the status page test (playwright-core drives it; it never downloads a browser).
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing:$missing" >&2
