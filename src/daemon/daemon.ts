@@ -21,6 +21,7 @@ import { prepareRegistryReseed, type RegistryReseedResult } from './registry-res
 import { createRouterInfoPublisher, type RouterInfoPublisher } from './router-info-publisher.js'
 import { daemonStatus, peerList } from './status.js'
 import { createMetering, type Metering } from './metering.js'
+import { createWebPages } from '../web/pages.js'
 import { defaultCacheDir } from '../router/binary.js'
 import { deadlineSignal, sleep } from '../signals.js'
 import {
@@ -251,6 +252,7 @@ class PRouterDaemon implements Daemon {
         history: () => this.metering.history(),
         reports: (query) => this.metering.reports(query),
         metrics: () => this.metering.metrics(),
+        web: createWebPages(),
       },
     )
   }

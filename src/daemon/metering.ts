@@ -137,6 +137,7 @@ class DaemonMetering implements Metering {
   }
 
   metrics(): Promise<{ contentType: string; body: string }> {
+    this.streams.flush() // the bytes of open streams up to the scrape
     return this.promMetrics.render()
   }
 

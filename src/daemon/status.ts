@@ -86,6 +86,7 @@ function effectiveTunnels(c: Readonly<DaemonConfig>, built: DestinationTunnels |
 }
 
 export async function peerList(s: StatusSources): Promise<object> {
+  s.metering.streams.flush() // the bytes of open streams up to now
   const bindings = await s.registry.list().catch(() => [])
   const open = s.outbound.openStreams()
   const keys = new Set([...bindings.map((b) => b.workerKey), ...s.peers.all().map((p) => p.peer)])
