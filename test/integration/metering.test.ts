@@ -1,0 +1,225 @@
+/**
+ * Metering on real i2pd routers (run isolated: scripts/isolated.sh). Alice and bob supervise their own routers
+ * on a private testnet; warm paths are off so nothing but the test moves bytes between them. What is checked:
+ * the bytes each side counts at the stream boundary against the bytes of a transfer of known size (and the two
+ * sides against each other), the router-wide counters against the payload (I2P's overhead), /metrics, and the
+ * signed report each period ends with — published to the registry, verified, and cross-checked.
+ */
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MIB } from '../../src/constants.js'
+import type { Daemon } from '../../src/daemon/daemon.js'
+import { crossCheck } from '../../src/metering/cross-check.js'
+import type { UsageReport } from '../../src/metering/report.js'
+import { createHttpBackend } from '../../src/registry/index.js'
+import { verifyUsageReport } from '../../src/registry/usage-reports.js'
+import { sleep } from '../../src/signals.js'
+import { createWorkerNet, type WorkerNet } from '../../src/testnet/workers.js'
+import { apiOf, call, type Api } from '../helpers/daemon-client.js'
+import { testBinary, testLogger } from '../helpers/i2pd.js'
+
+const logger = testLogger()
+const PERIOD = 20_000
+const metering = { period: PERIOD, sampleInterval: 1000, checkpointInterval: 2000 }
+
+interface PeerTraffic {
+  bytesIn: number
+  bytesOut: number
+  requestsIn: number
+  requestsOut: number
+}
+
+describe('metering on a private network', { timeout: 10 * 60_000 }, () => {
+  let net: WorkerNet
+  let dir: string
+  const daemon = (name: string): Daemon => {
+    const d = net.worker(name).daemon
+    assert.ok(d)
+    return d
+  }
+  const api = (name: string): Api => apiOf(daemon(name))
+  const key = (name: string): string => net.worker(name).workerKey
+
+  /** What `name` counted with `peer` so far (GET /v1/peers flushes the open streams first). */
+  const traffic = async (name: string, peer: string): Promise<PeerTraffic> => {
+    const answer = await call(api(name), 'GET', '/v1/peers')
+    const peers = answer.json().peers as Array<{ workerKey: string; traffic?: PeerTraffic }>
+    const t = peers.find((p) => p.workerKey === key(peer))?.traffic
+    return t ?? { bytesIn: 0, bytesOut: 0, requestsIn: 0, requestsOut: 0 }
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'prouter-metering-'))
+    const config = { metering, warm: { peers: 'none' as const } }
+    net = await createWorkerNet(
+      {
+        dir,
+        binary: await testBinary(),
+        workers: [
+          { name: 'alice', suri: '//Alice', router: 'managed', config },
+          { name: 'bob', suri: '//Bob', router: 'managed', config },
+        ],
+      },
+      { logger },
+    )
+    // the first request builds the path; its bytes are not part of the measured transfers
+    const hello = await call(api('alice'), 'GET', `/v1/workers/${key('bob')}/hello`, { timeout: 120_000 })
+    assert.equal(hello.status, 200)
+  })
+
+  after(async () => {
+    await net.destroy()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  test('an upload of 1 MiB: both sides count the same bytes, the payload and its HTTP head', async (t) => {
+    const body = randomBytes(MIB)
+    const a0 = await traffic('alice', 'bob')
+    const b0 = await traffic('bob', 'alice')
+    const answer = await call(api('alice'), 'POST', `/v1/workers/${key('bob')}/echo`, {
+      body,
+      headers: { 'content-type': 'application/octet-stream' },
+    })
+    assert.equal(answer.status, 200)
+    assert.ok(answer.body.equals(body), 'the echo is the body')
+    const a1 = await traffic('alice', 'bob')
+    const b1 = await traffic('bob', 'alice')
+    const sent = a1.bytesOut - a0.bytesOut
+    const received = b1.bytesIn - b0.bytesIn
+    const back = a1.bytesIn - a0.bytesIn
+    const echoed = b1.bytesOut - b0.bytesOut
+    t.diagnostic(`alice sent ${sent} B (1 MiB + ${sent - MIB} B head), bob read ${received} B`)
+    t.diagnostic(
+      `bob wrote ${echoed} B (1 MiB + ${echoed - MIB} B head and chunk framing), alice read ${back} B`,
+    )
+    assert.equal(received, sent, 'what bob read from alice is what alice wrote to bob, to the byte')
+    assert.equal(back, echoed, 'what alice read from bob is what bob wrote to alice, to the byte')
+    assert.ok(sent > MIB && sent - MIB < 1024, `request overhead ${sent - MIB} B: the HTTP head only`)
+    assert.ok(echoed > MIB && echoed - MIB < 4096, `response overhead ${echoed - MIB} B`)
+    assert.equal(a1.requestsOut - a0.requestsOut, 1)
+    assert.equal(b1.requestsIn - b0.requestsIn, 1)
+  })
+
+  test('a download of 1 MiB with a length: the payload and the response head, nothing else', async (t) => {
+    const a0 = await traffic('alice', 'bob')
+    const b0 = await traffic('bob', 'alice')
+    const answer = await call(api('alice'), 'GET', `/v1/workers/${key('bob')}/bytes?n=${MIB}`)
+    assert.equal(answer.status, 200)
+    assert.equal(answer.body.length, MIB)
+    const a1 = await traffic('alice', 'bob')
+    const b1 = await traffic('bob', 'alice')
+    const read = a1.bytesIn - a0.bytesIn
+    t.diagnostic(`alice read ${read} B for a 1 MiB body: ${read - MIB} B of response head`)
+    assert.equal(read, b1.bytesOut - b0.bytesOut)
+    assert.ok(read > MIB && read - MIB < 1024, `response head ${read - MIB} B`)
+    assert.equal(a1.bytesOut - a0.bytesOut, b1.bytesIn - b0.bytesIn)
+  })
+
+  test("the router's own counters: what I2P costs on top of the payload; transit and tunnels exposed", async (t) => {
+    const before = await routerCounters(api('alice'))
+    const body = randomBytes(4 * MIB)
+    const answer = await call(api('alice'), 'POST', `/v1/workers/${key('bob')}/echo`, { body })
+    assert.equal(answer.status, 200)
+    await sleep(2500) // two samples: the router's totals are read every second
+    const after = await routerCounters(api('alice'))
+    const sent = after.sent - before.sent
+    const received = after.received - before.received
+    t.diagnostic(`alice's router sent ${sent} B and received ${received} B for 4 MiB each way`)
+    t.diagnostic(
+      `I2P overhead: sent ${(sent / body.length).toFixed(3)}x, received ${(received / body.length).toFixed(3)}x the payload`,
+    )
+    assert.ok(sent >= body.length, 'the router sent at least the payload')
+    assert.ok(received >= body.length, 'the router received at least the payload')
+    assert.ok(sent < 3 * body.length, 'and not wildly more (1-hop tunnels)')
+    assert.ok(after.transit !== undefined && after.transit >= 0, 'transit bytes are exposed')
+    assert.ok(after.tunnels !== undefined, 'participating tunnels are exposed')
+    t.diagnostic(`alice's router: transit ${after.transit} B so far, ${after.tunnels} participating tunnels`)
+  })
+
+  test('/metrics: the per-peer counters as Prometheus counters, with the latency histogram', async () => {
+    const metrics = await call(api('alice'), 'GET', '/metrics')
+    assert.equal(metrics.status, 200)
+    assert.match(String(metrics.headers['content-type']), /^text\/plain; version=0\.0\.4/)
+    const text = metrics.body.toString('utf8')
+    const peers = await traffic('alice', 'bob') // after the scrape: no traffic in between
+    assert.equal(metric(text, 'prouter_peer_sent_bytes_total', { peer: key('bob') }), peers.bytesOut)
+    assert.equal(metric(text, 'prouter_peer_received_bytes_total', { peer: key('bob') }), peers.bytesIn)
+    const count = metric(text, 'prouter_peer_request_duration_seconds_count', {
+      peer: key('bob'),
+      direction: 'out',
+    })
+    assert.equal(count, peers.requestsOut)
+    assert.equal(metric(text, 'prouter_session_up', {}), 1)
+    assert.equal(await call(api('alice'), 'GET', '/metrics', { token: null }).then((a) => a.status), 401)
+  })
+
+  test('each period ends in a signed report, published to the registry; the two sides agree', async (t) => {
+    // traffic early in a period, so no transfer straddles its end
+    await untilPeriodStart()
+    const body = randomBytes(2 * MIB)
+    const answer = await call(api('alice'), 'POST', `/v1/workers/${key('bob')}/echo`, { body })
+    assert.equal(answer.status, 200)
+    const period = Math.floor(Date.now() / PERIOD) * PERIOD
+    await sleep(period + PERIOD - Date.now() + 3000) // the end, a sample and a publication
+    const registry = createHttpBackend({ url: net.registryUrl })
+    t.after(() => registry.close())
+    const published = (await registry.reports({ from: period, to: period + PERIOD })).map(
+      (r) => verifyUsageReport(r).report,
+    )
+    const of = (name: string): UsageReport | undefined =>
+      published.find((r) => r.workerKey === key(name) && r.start === period)
+    const alice = of('alice')
+    const bob = of('bob')
+    assert.ok(alice && bob, `both reports of the period are in the registry (${published.length} found)`)
+    const toBob = alice.peers.find((p) => p.peer === key('bob'))
+    const fromAlice = bob.peers.find((p) => p.peer === key('alice'))
+    assert.ok(toBob && fromAlice)
+    t.diagnostic(
+      `alice's report: ${toBob.bytesOut} B to bob, ${toBob.bytesIn} B from bob; bob's: ${fromAlice.bytesIn} B from alice`,
+    )
+    assert.ok(toBob.bytesOut > body.length && toBob.bytesIn > body.length)
+    assert.equal(toBob.bytesOut, fromAlice.bytesIn, 'sent equals received, to the byte')
+    assert.equal(toBob.bytesIn, fromAlice.bytesOut)
+    assert.deepEqual(crossCheck([alice, bob]).findings, [])
+    assert.ok(alice.transit !== null && alice.router !== null, 'router figures are in the report')
+    const local = (await call(api('alice'), 'GET', `/v1/reports?from=${period}&to=${period + PERIOD}`)).json()
+    const files = local.reports as unknown[]
+    assert.equal(files.length, 1)
+    assert.deepEqual(verifyUsageReport(files[0]).report, alice, 'the file is what the registry holds')
+  })
+})
+
+async function routerCounters(api: Api) {
+  const text = (await call(api, 'GET', '/metrics')).body.toString('utf8')
+  return {
+    sent: metric(text, 'prouter_router_sent_bytes_total', {}) ?? 0,
+    received: metric(text, 'prouter_router_received_bytes_total', {}) ?? 0,
+    transit: metric(text, 'prouter_router_transit_bytes_total', {}),
+    tunnels: metric(text, 'prouter_router_participating_tunnels', {}),
+  }
+}
+
+/** The value of `name` with exactly `labels` in a Prometheus text exposition. */
+function metric(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const want = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .sort()
+    .join(',')
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (m === null || m[1] !== name) continue
+    const got = (m[2] ?? '').split(',').filter(Boolean).sort().join(',')
+    if (got === want) return Number(m[3])
+  }
+  return undefined
+}
+
+/** Wait until the current period is young (at most 3 s old). */
+async function untilPeriodStart(): Promise<void> {
+  const into = Date.now() % PERIOD
+  if (into > 3000) await sleep(PERIOD - into + 200)
+}
