@@ -152,3 +152,10 @@ export const MAX_REPORT_BYTES = 1 * MIB
 /** How long the local registry keeps reports, and how many. */
 export const DEFAULT_REPORT_RETENTION = 30 * DAY
 export const DEFAULT_MAX_REPORTS = 200_000
+/** Cross-check of usage reports: two figures of one flow agree when they differ by at most the larger of
+ * this share of the larger figure and this many bytes (bytes in flight at period edges, streams cut short). */
+export const DEFAULT_CROSS_CHECK_TOLERANCE_RELATIVE = 0.02
+export const DEFAULT_CROSS_CHECK_TOLERANCE_BYTES = 64 * KIB
+/** Valuation of usage reports: score = transit weight × transit bytes + peer weight × confirmed peer bytes. */
+export const DEFAULT_VALUATION_TRANSIT_WEIGHT = 1
+export const DEFAULT_VALUATION_PEER_WEIGHT = 1

@@ -9,6 +9,7 @@ import { registerDemoCommand } from './demo-command.js'
 import { registerKeysCommands } from './keys-commands.js'
 import { registerRegistryCommands } from './registry-commands.js'
 import { registerReseedCommands } from './reseed-commands.js'
+import { registerReportCommands } from './report-commands.js'
 import { registerRunCommand } from './run-command.js'
 
 const program = new Command('prouter')
@@ -21,6 +22,7 @@ registerDemoCommand(program)
 registerKeysCommands(program)
 registerRegistryCommands(program)
 registerReseedCommands(program)
+registerReportCommands(program)
 registerRunCommand(program)
 
 try {
