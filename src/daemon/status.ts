@@ -112,7 +112,8 @@ function trafficView(p: PeerCounters | undefined): object | undefined {
   const { latencyIn, latencyOut, peer: _peer, ...counts } = p
   const mean = (h: PeerCounters['latencyIn']) =>
     h.count === 0 ? undefined : Math.round((h.sum / h.count) * 10) / 10
-  return { ...counts, meanMsIn: mean(latencyIn), meanMsOut: mean(latencyOut) }
+  const errors = counts.errorsIn + counts.errorsOut
+  return { ...counts, errors, meanMsIn: mean(latencyIn), meanMsOut: mean(latencyOut) }
 }
 
 function sum(m: Map<string, number>): number {

@@ -137,10 +137,14 @@ function renderSession(s) {
   setText('hops-out', hops(s.tunnels?.outbound))
 }
 
+function plural(n, word) {
+  return n + ' ' + word + (n === 1 ? '' : 's')
+}
+
 /** "3 hops × 2 tunnels; 2 built (3, 3 hops)" */
 function hops(side) {
   if (!side) return undefined
-  const asked = side.hops + ' hops \u00d7 ' + side.quantity + ' tunnels'
+  const asked = plural(side.hops, 'hop') + ' \u00d7 ' + plural(side.quantity, 'tunnel')
   if (side.established === undefined) return asked
   const built = side.builtHops.length > 0 ? ' (' + side.builtHops.join(', ') + ' hops)' : ''
   return asked + '; ' + side.established + ' built' + built
