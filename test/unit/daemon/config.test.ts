@@ -161,6 +161,26 @@ describe('loadDaemonConfig: validation names the option', () => {
     await assert.rejects(loadDaemonConfig({ file: top }), invalid('hop', 'is not a known option'))
   })
 
+  test('metering: defaults, and bounds named (a period of at most a day, at most 4096 named peers)', async (t) => {
+    const dir = await dataDir(t)
+    const c = await loadDaemonConfig({ flags: withData(dir, {}) })
+    assert.deepEqual(c.metering, {
+      period: 600_000,
+      sampleInterval: 10_000,
+      checkpointInterval: 60_000,
+      maxPeers: 1000,
+      publishReports: true,
+    })
+    await assert.rejects(
+      loadDaemonConfig({ flags: withData(dir, { metering: { period: 999 } }) }),
+      invalid('metering.period', '1000..86400000'),
+    )
+    await assert.rejects(
+      loadDaemonConfig({ flags: withData(dir, { metering: { maxPeers: 5000 } }) }),
+      invalid('metering.maxPeers', '1..4096'),
+    )
+  })
+
   test('a bad port, a fraction, a string: named, never clamped', async (t) => {
     const dir = await dataDir(t)
     await assert.rejects(
@@ -295,6 +315,7 @@ describe('loadDaemonConfig: environment', () => {
       PROUTER_ALLOW_ANONYMOUS: 'false',
       PROUTER_ALLOW_PATHS: '/a, /b*',
       PROUTER_WARM_PEERS: KEY_A,
+      PROUTER_REPORT_PERIOD: '300000',
     }
     const c = await loadDaemonConfig({ env })
     assert.equal(c.dataDir, dir)
@@ -310,7 +331,8 @@ describe('loadDaemonConfig: environment', () => {
     assert.equal(c.inbound.allowAnonymous, false)
     assert.deepEqual(c.inbound.allowPaths, ['/a', '/b*'])
     assert.deepEqual(c.warm.peers, [KEY_A])
-    assert.equal(ENV_VARIABLES.length, 23)
+    assert.equal(c.metering.period, 300_000)
+    assert.equal(ENV_VARIABLES.length, 24)
   })
 
   test('a malformed value names the variable', async (t) => {
