@@ -129,6 +129,9 @@ function printStatusUrls(net: WorkerNet): void {
   for (const w of net.workers) {
     if (w.daemon === undefined) continue
     say(`${w.name}: ${w.daemon.apiUrl}/v1/status  (token in ${w.daemon.config.dataDir}/api.token)`)
+    say(
+      `${w.name}'s status page: ${w.daemon.apiUrl}/status#token=$(cat ${w.daemon.config.dataDir}/api.token)`,
+    )
   }
   const alice = net.worker('alice').daemon
   if (alice !== undefined) {
