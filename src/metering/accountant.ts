@@ -13,7 +13,7 @@
  *
  * Reports the registry has not taken are retried at every checkpoint.
  */
-import { isPRouterError } from '../errors.js'
+import { isPRouterError, type ErrorCode } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { addGap } from './gaps.js'
 import { periodOf } from './period.js'
@@ -70,6 +70,14 @@ export interface Accountant {
 }
 
 type PeerTotals = Omit<PeerUsage, 'peer'>
+
+/** Refusals no retry can change: the report stays in the folder and is no longer pending. */
+const REFUSED_FOR_GOOD: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_REPORT_CONFLICT',
+  'ERR_REPORT_EXPIRED',
+  'ERR_REPORT_MALFORMED',
+  'ERR_REPORT_SIGNATURE',
+])
 
 export function createAccountant(init: AccountantInit, components: AccountantComponents): Accountant {
   return new Books(init, components)
@@ -220,7 +228,7 @@ class Books implements Accountant {
       },
       'usage report written',
     )
-    if (this.c.publish === undefined) return
+    if (this.c.publish === undefined || this.unsupported) return
     this.pending.add(report.start)
     if (options.publish !== false) await this.retryPublish()
   }
@@ -241,9 +249,9 @@ class Books implements Accountant {
           this.log.info('the registry keeps no usage reports: they stay in the reports folder')
           return
         }
-        if (isPRouterError(err, 'ERR_REPORT_CONFLICT')) {
-          this.pending.delete(start)
-          this.log.error({ err, start }, 'the registry holds another report of ours for this period')
+        if (isPRouterError(err) && REFUSED_FOR_GOOD.has(err.code)) {
+          this.pending.delete(start) // retrying cannot help, and it would hold back every later report
+          this.log.error({ err, start }, 'the registry refuses this usage report for good')
           continue
         }
         this.log.warn({ err, start }, 'usage report not published yet; retrying at the next checkpoint')

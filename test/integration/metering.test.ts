@@ -20,6 +20,7 @@ import { verifyUsageReport } from '../../src/registry/usage-reports.js'
 import { sleep } from '../../src/signals.js'
 import { createWorkerNet, type WorkerNet } from '../../src/testnet/workers.js'
 import { apiOf, call, type Api } from '../helpers/daemon-client.js'
+import { launchBrowser, openStatusPage, requestsOutside, waitUntil } from '../helpers/browser.js'
 import { testBinary, testLogger } from '../helpers/i2pd.js'
 
 const logger = testLogger()
@@ -155,6 +156,36 @@ describe('metering on a private network', { timeout: 10 * 60_000 }, () => {
     assert.equal(count, peers.requestsOut)
     assert.equal(metric(text, 'prouter_session_up', {}), 1)
     assert.equal(await call(api('alice'), 'GET', '/metrics', { token: null }).then((a) => a.status), 401)
+  })
+
+  test('the status page in headless Chromium: the worker key, and the traffic plot grows as bytes flow', async (t) => {
+    const browser = await launchBrowser(t)
+    const page = await openStatusPage(browser, api('alice').url, api('alice').token)
+    await page.waitForText('worker-key', key('alice'))
+    const before = await waitUntil(
+      () => page.plot('traffic-plot'),
+      (p) => p.points > 0,
+      { what: 'a first plot' },
+    )
+    const body = randomBytes(MIB)
+    const answer = await call(api('alice'), 'POST', `/v1/workers/${key('bob')}/echo`, { body })
+    assert.equal(answer.status, 200)
+    const grown = await waitUntil(
+      () => page.plot('traffic-plot'),
+      (p) => p.totalBytes >= before.totalBytes + 2 * MIB,
+      { what: 'the plot to show 1 MiB each way', timeout: 20_000 },
+    )
+    t.diagnostic(
+      `plot: ${before.points} points, ${before.totalBytes} B -> ${grown.points} points, ${grown.totalBytes} B`,
+    )
+    assert.ok(grown.points > before.points, 'new points were plotted')
+    await page.page.screenshot({ path: join(tmpdir(), 'prouter-status-page.png'), fullPage: true })
+    assert.deepEqual(
+      requestsOutside(page.requests, new URL(api('alice').url).origin),
+      [],
+      'nothing left loopback',
+    )
+    assert.deepEqual(page.errors, [])
   })
 
   test('each period ends in a signed report, published to the registry; the two sides agree', async (t) => {
