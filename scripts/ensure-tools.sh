@@ -1,5 +1,5 @@
 #!/bin/sh
-# System tools the tests and the demo need. Installed with apt-get when missing and we are root;
+# System tools the tests and the demo need (`--browser`: and Chromium, for the tests). Installed with apt-get when missing and we are root;
 # otherwise named, so the operator knows what to install.
 set -eu
 missing=""
@@ -8,8 +8,9 @@ need ip iproute2
 need unshare util-linux
 need dpkg-deb dpkg
 need nft nftables
-# Debian's browser for the status page test (playwright-core drives it; it never downloads a browser).
-[ -x /usr/bin/chromium ] || missing="$missing chromium"
+# With --browser (the tests): Debian's browser for the status page test (playwright-core drives it; it never
+# downloads a browser). The demo and the benchmarks do not need it.
+if [ "${1:-}" = --browser ] && [ ! -x /usr/bin/chromium ]; then missing="$missing chromium"; fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing:$missing" >&2
