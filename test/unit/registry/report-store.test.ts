@@ -1,20 +1,15 @@
 /** Usage reports in the embedded LMDB store: rules on publish, range queries, a moved clock, eviction, persistence. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { TestContext } from 'node:test'
-import { openLocalStore } from '../../../src/registry/local/store.js'
-import type { LocalStore, LocalStoreInit } from '../../../src/registry/local/store.js'
+import type { LocalStoreInit } from '../../../src/registry/local/store.js'
+import { openTempStore, type OpenedStore } from '../../helpers/local-store.js'
 import { reportKey } from '../../../src/registry/local/report-store.js'
 import { signBinding, workerKeyFromSuri } from '../../../src/identity/index.js'
 import type { SignedUsageReport } from '../../../src/metering/report.js'
 import { isPRouterError } from '../../../src/errors.js'
-import { silentLogger } from '../../../src/logger.js'
 import { REPORT_PERIOD as P, signedReport } from '../../helpers/registry-compliance.js'
 
-const logger = silentLogger()
 const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE
 const T0 = 1_764_756_000_000 // a period start
@@ -22,27 +17,8 @@ const alice = await workerKeyFromSuri('//Alice')
 const bob = await workerKeyFromSuri('//Bob')
 const charlie = await workerKeyFromSuri('//Charlie')
 
-interface Opened {
-  store: LocalStore
-  clock: { now: number }
-  reopen: () => LocalStore
-}
-
-async function open(t: TestContext, init: Partial<LocalStoreInit> = {}): Promise<Opened> {
-  const dir = await mkdtemp(join(tmpdir(), 'prouter-report-store-'))
-  const clock = { now: T0 + 10 * P }
-  const stores: LocalStore[] = []
-  const reopen = (): LocalStore => {
-    const s = openLocalStore({ path: dir, now: () => clock.now, ...init }, { logger })
-    stores.push(s)
-    return s
-  }
-  t.after(async () => {
-    for (const s of stores) await s.close()
-    await rm(dir, { recursive: true, force: true })
-  })
-  return { store: reopen(), clock, reopen }
-}
+const open = (t: TestContext, init: Partial<LocalStoreInit> = {}): Promise<OpenedStore> =>
+  openTempStore(t, T0 + 10 * P, init)
 
 const code = (c: string) => (err: unknown) => isPRouterError(err) && err.code === c
 const starts = (list: SignedUsageReport[]) => list.map((r) => [(r.report.start - T0) / P, r.report.workerKey])

@@ -1,46 +1,22 @@
 /** RouterInfos in the embedded LMDB store: rules on publish, a clock the tests move, eviction, persistence. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { TestContext } from 'node:test'
-import { openLocalStore } from '../../../src/registry/local/store.js'
-import type { LocalStore, LocalStoreInit } from '../../../src/registry/local/store.js'
+import type { LocalStoreInit } from '../../../src/registry/local/store.js'
+import { openTempStore, type OpenedStore } from '../../helpers/local-store.js'
 import { readRouterInfo } from '../../../src/i2p/index.js'
 import { signBinding, workerKeyFromSuri } from '../../../src/identity/index.js'
 import { isPRouterError } from '../../../src/errors.js'
-import { silentLogger } from '../../../src/logger.js'
 import { buildRouterInfo, fixture, testRouterKey } from '../../helpers/router-info.js'
 
-const logger = silentLogger()
 const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE
 const FLOODFILL = fixture('floodfill')
 const REACHABLE = fixture('reachable')
 const FIXTURES_AT = readRouterInfo(FLOODFILL).published + MINUTE
 
-interface Opened {
-  store: LocalStore
-  clock: { now: number }
-  reopen: () => LocalStore
-}
-
-async function open(t: TestContext, init: Partial<LocalStoreInit> = {}): Promise<Opened> {
-  const dir = await mkdtemp(join(tmpdir(), 'prouter-ri-store-'))
-  const clock = { now: FIXTURES_AT }
-  const stores: LocalStore[] = []
-  const reopen = (): LocalStore => {
-    const s = openLocalStore({ path: dir, now: () => clock.now, ...init }, { logger })
-    stores.push(s)
-    return s
-  }
-  t.after(async () => {
-    for (const s of stores) await s.close()
-    await rm(dir, { recursive: true, force: true })
-  })
-  return { store: reopen(), clock, reopen }
-}
+const open = (t: TestContext, init: Partial<LocalStoreInit> = {}): Promise<OpenedStore> =>
+  openTempStore(t, FIXTURES_AT, init)
 
 const code = (c: string) => (err: unknown) => isPRouterError(err) && err.code === c
 const sorted = (list: Uint8Array[]) => list.map((b) => Buffer.from(b).toString('hex')).sort()
