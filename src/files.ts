@@ -1,6 +1,9 @@
-/** Writing a file whole: readers see the old contents or the new, never half, and the mode asked for. */
+/**
+ * Writing a file whole: readers see the old contents or the new, never half, and the mode asked for; reading
+ * one that may not be there.
+ */
 import { randomBytes } from 'node:crypto'
-import { chmod, rename, rm, writeFile } from 'node:fs/promises'
+import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises'
 
 /**
  * Write to a fresh temporary file in the same folder (exclusive, so two writers never share one), set `mode`
@@ -14,5 +17,15 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rename(tmp, path)
   } finally {
     await rm(tmp, { force: true }) // gone after the rename
+  }
+}
+
+/** The file's text, or undefined when there is no such file (any other failure is thrown). */
+export async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
   }
 }

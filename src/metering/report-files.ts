@@ -9,10 +9,11 @@
  * Writes are atomic (files.ts). A file that does not parse is moved aside (`.corrupt-<time>`), never
  * overwritten or silently dropped, and the caller learns it with ERR_METERING_STATE.
  */
-import { mkdir, readdir, readFile, rename } from 'node:fs/promises'
+import { mkdir, readdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
 import { PRouterError } from '../errors.js'
-import { writeFileAtomic } from '../files.js'
+import { readIfExists, writeFileAtomic } from '../files.js'
 import {
   parseSignedUsageReport,
   parseUsageReport,
@@ -51,7 +52,7 @@ export function reportFiles(dataDir: string, workerKey: string): ReportFiles {
   return {
     reportsDir,
     async loadCheckpoint() {
-      const text = await readIfThere(checkpointFile)
+      const text = await readIfExists(checkpointFile)
       if (text === undefined) return undefined
       return parseOrSetAside(checkpointFile, () => parseCheckpoint(text, workerKey))
     },
@@ -67,7 +68,7 @@ export function reportFiles(dataDir: string, workerKey: string): ReportFiles {
     },
     async readReport(start) {
       const file = reportFile(start)
-      const text = await readIfThere(file)
+      const text = await readIfExists(file)
       return text === undefined ? undefined : parseOrSetAside(file, () => parseSignedUsageReport(text))
     },
     async listReports(query = {}) {
@@ -76,12 +77,12 @@ export function reportFiles(dataDir: string, workerKey: string): ReportFiles {
       )
       const out: SignedUsageReport[] = []
       for (const name of names.sort(byStart)) {
-        const text = await readIfThere(join(reportsDir, name))
+        const text = await readIfExists(join(reportsDir, name))
         if (text === undefined) continue
         const r = await parseOrSetAside(join(reportsDir, name), () => parseSignedUsageReport(text)).catch(
           () => undefined,
         )
-        if (r !== undefined && overlaps(r.report, query)) out.push(r)
+        if (r?.report.workerKey === workerKey && overlaps(r.report, query)) out.push(r) // ours only
       }
       return out
     },
@@ -118,18 +119,9 @@ async function parseOrSetAside<T>(file: string, parse: () => T): Promise<T> {
   try {
     return parse()
   } catch (cause) {
-    const aside = `${file}.corrupt-${Date.now()}`
+    const aside = `${file}.corrupt-${Date.now()}-${randomBytes(3).toString('hex')}`
     await rename(file, aside)
     throw new PRouterError('ERR_METERING_STATE', `${file} does not parse: moved to ${aside}`, { cause })
-  }
-}
-
-async function readIfThere(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
   }
 }
 

@@ -55,7 +55,8 @@ export function createRouterMeter(resume?: RouterReading): RouterMeter {
   return {
     update(reading) {
       const before = last
-      last = reading
+      // a reading without the transit total keeps the last one, so the growth across it is not lost
+      last = reading.transitBytes === undefined ? { ...reading, transitBytes: before?.transitBytes } : reading
       if (fresh) {
         fresh = false
         if (reading.transitBytes !== undefined) totals.transitBytes = 0

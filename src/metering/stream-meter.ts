@@ -58,7 +58,7 @@ export function createStreamMeter(components: StreamMeterComponents): StreamMete
         () => undefined,
       )
       .then((named) => {
-        t.peer = named ?? ANONYMOUS_PEER
+        t.peer ??= named ?? ANONYMOUS_PEER // a reassign meanwhile is newer
         settle(socket, t)
         if (closed) streams.delete(socket)
       })

@@ -7,14 +7,14 @@
  */
 import type { KeyObject } from 'node:crypto'
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, X509Certificate } from 'node:crypto'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { HOUR } from '../constants.js'
 import { isPRouterError } from '../errors.js'
 import { KEY_DIR_MODE, malformedKeyFile, readKeyFile, writeKeyFile } from '../identity/key-file.js'
 import { createSelfSignedCertificate } from './certificate.js'
-import { writeFileAtomic } from '../files.js'
+import { readIfExists, writeFileAtomic } from '../files.js'
 import { assertSignerId } from './signer-id.js'
 
 export const RESEED_KEY_FILE = 'reseed.key.pem'
@@ -43,7 +43,7 @@ export async function loadOrCreateReseedKey(dir: string, options: ReseedKeyOptio
   const publicKey = createPublicKey(privateKey)
   const signerId = assertSignerId(options.signerId ?? defaultSignerId(publicKey))
   const certFile = join(dir, RESEED_CERTIFICATE_FILE)
-  let certificatePem = await readCertificate(certFile)
+  let certificatePem = await readIfExists(certFile)
   if (certificatePem === undefined || !certificateFits(certificatePem, publicKey, signerId)) {
     certificatePem = createSelfSignedCertificate({ privateKey, signerId })
     await writeFileAtomic(certFile, certificatePem, 0o644)
@@ -91,15 +91,6 @@ async function createReseedKey(path: string, signal?: AbortSignal): Promise<KeyO
     throw err
   }
   return privateKey
-}
-
-async function readCertificate(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
 }
 
 function certificateFits(pem: string, publicKey: KeyObject, signerId: string): boolean {

@@ -114,7 +114,7 @@ test('a corrupt checkpoint is moved aside, bytes kept, and the load rejects with
   await assert.rejects(files.loadCheckpoint(), code('ERR_METERING_STATE'))
   const aside = await named(meteringDir, 'open-period.json.corrupt-')
   assert.equal(aside.length, 1)
-  assert.match(aside[0] ?? '', /^open-period\.json\.corrupt-\d+$/)
+  assert.match(aside[0] ?? '', /^open-period\.json\.corrupt-\d+-[0-9a-f]{6}$/)
   assert.equal(
     await readFile(join(meteringDir, aside[0] ?? ''), 'utf8'),
     garbage,
@@ -203,6 +203,9 @@ test('listReports: oldest first (by number, not by name), only periods overlappi
   for (const start of starts) await files.writeReport(signUsageReport(report(pair.workerKey, start), pair))
   await writeFile(join(files.reportsDir, 'README.txt'), 'not a report')
   await writeFile(join(files.reportsDir, `${T0}-0xnope.json`), '{}')
+  const bob = await workerKeyFromSuri('//Bob') // another worker's report in our folder is not ours to list
+  const foreign = signUsageReport(report(bob.workerKey, T0), bob)
+  await writeFile(join(files.reportsDir, `${T0}-${pair.workerKey}.json`), JSON.stringify(foreign))
   const all = await files.listReports()
   assert.deepEqual(
     all.map((r) => r.report.start),

@@ -123,6 +123,14 @@ test('readings without transit bytes are no restart, and transit stays unknown u
   assert.equal(meter.totals().restarts, 0)
 })
 
+test('a reading without transit between two with it loses none of the transit growth', () => {
+  const meter = createRouterMeter()
+  meter.update(reading(0, { transitBytes: 1000 }))
+  meter.update(reading(10, { transitBytes: undefined, sentBytes: 50 }))
+  meter.update(reading(20, { transitBytes: 1700, sentBytes: 60 }))
+  assert.deepEqual([meter.totals().transitBytes, meter.totals().restarts], [700, 0])
+})
+
 test('tunnel-seconds: 10 tunnels for 30 s is 300', () => {
   const meter = createRouterMeter()
   meter.update(reading(0, { participatingTunnels: 10 }))

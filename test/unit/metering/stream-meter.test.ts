@@ -181,6 +181,19 @@ test('reassign: the bytes so far stay with the old peer, later bytes go to the n
   assert.deepEqual(bytesOf(peers, B), { in: 21, out: 4 })
 })
 
+test('a reassign while the first lookup is pending wins over that lookup', async (t) => {
+  const { local, remote } = await socketPair(t)
+  const { peers, streams } = meters()
+  let answer: (peer: string) => void = () => undefined
+  streams.track(local, new Promise<string>((resolve) => (answer = resolve)))
+  streams.reassign(local, B)
+  answer(A)
+  await send(remote, local, 7)
+  streams.flush()
+  assert.deepEqual(bytesOf(peers, B), { in: 7, out: 0 })
+  assert.equal(peers.get(A), undefined)
+})
+
 test('reassign of a socket never tracked (or already closed) does nothing', async (t) => {
   const { local } = await socketPair(t)
   const { peers, streams } = meters()
