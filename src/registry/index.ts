@@ -4,6 +4,8 @@ export type {
   PublishReceipt,
   BackendCallOptions,
   RouterInfoReceipt,
+  ReportQuery,
+  ReportReceipt,
 } from './backend.js'
 export type { PublishedBinding, Registry, RegistryInit } from './resolver.js'
 export { createRegistry, newestValid } from './resolver.js'
@@ -23,3 +25,5 @@ export type { HeldRouterInfo, RouterInfoRules, RouterInfoVerdict } from './route
 export { checkRouterInfo, DEFAULT_ROUTER_INFO_RULES, routerInfoRules } from './router-info-rules.js'
 export type { InvalidRouterInfo } from './router-infos.js'
 export { newestRouterInfos } from './router-infos.js'
+export { signUsageReport, verifyUsageReport } from './usage-reports.js'
+export { checkReport, DEFAULT_REPORT_RULES, type ReportRules } from './report-rules.js'
