@@ -68,6 +68,8 @@ class DaemonMetering implements Metering {
   private lastCheckpoint = 0
   private lastReadingError: string | undefined
   private stopped = false
+  /** A reading succeeded since this daemon started. */
+  private readSince = false
 
   constructor(
     private readonly init: MeteringInit,
@@ -198,9 +200,14 @@ class DaemonMetering implements Metering {
       this.lastReadingError = err instanceof Error ? err.message : String(err)
       return undefined
     }
-    if (before !== undefined && reading.at - before.at > SILENT_STEPS * this.init.config.sampleInterval) {
+    // the first reading after a start follows the mark a previous run saved: that time is daemon-down already
+    const silent =
+      this.readSince &&
+      reading.at - (before?.at ?? reading.at) > SILENT_STEPS * this.init.config.sampleInterval
+    if (silent && before !== undefined) {
       this.books.gap({ start: before.at, end: reading.at, cause: 'router-unreachable' })
     }
+    this.readSince = true
     const gap = this.router.update(reading)
     if (gap !== undefined) {
       this.books.gap(gap)

@@ -12,7 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MIB } from '../../src/constants.js'
-import type { Daemon } from '../../src/daemon/daemon.js'
+import { createDaemon, type Daemon } from '../../src/daemon/daemon.js'
+import { loadDaemonConfig } from '../../src/daemon/config.js'
 import { crossCheck } from '../../src/metering/cross-check.js'
 import type { UsageReport } from '../../src/metering/report.js'
 import { createHttpBackend } from '../../src/registry/index.js'
@@ -221,6 +222,43 @@ describe('metering on a private network', { timeout: 10 * 60_000 }, () => {
     const files = local.reports as unknown[]
     assert.equal(files.length, 1)
     assert.deepEqual(verifyUsageReport(files[0]).report, alice, 'the file is what the registry holds')
+  })
+
+  test('a daemon restart shows in the report: the counts so far kept, a daemon-down gap, the start counted', async (t) => {
+    await untilPeriodStart()
+    const period = Math.floor(Date.now() / PERIOD) * PERIOD
+    const body = randomBytes(256 * 1024)
+    const answer = await call(api('alice'), 'POST', `/v1/workers/${key('bob')}/echo`, { body })
+    assert.equal(answer.status, 200)
+    const stoppedAt = Date.now()
+    await daemon('bob').stop() // its router too: a managed router stops with its daemon
+    const again = await createDaemon(await loadDaemonConfig({ flags: net.worker('bob').input }), { logger })
+    t.after(() => again.stop())
+    await again.start()
+    const startedAt = Date.now()
+    t.diagnostic(
+      `bob stopped ${stoppedAt - period} ms into the period, was back after ${startedAt - stoppedAt} ms`,
+    )
+    await sleep(Math.max(0, period + PERIOD - Date.now()) + 3000)
+    const registry = createHttpBackend({ url: net.registryUrl })
+    t.after(() => registry.close())
+    const reports = await registry.reports({ from: period, to: period + PERIOD, workerKey: key('bob') })
+    const report = reports.map((r) => verifyUsageReport(r).report).find((r) => r.start === period)
+    assert.ok(report, "bob's report of the period is in the registry")
+    t.diagnostic(
+      `bob's report: restarts ${JSON.stringify(report.restarts)}, gaps ${JSON.stringify(report.gaps)}`,
+    )
+    const fromAlice = report.peers.find((p) => p.peer === key('alice'))
+    assert.ok(fromAlice && fromAlice.bytesIn > body.length, 'the bytes counted before the restart are in it')
+    const down = report.gaps.filter((g) => g.cause === 'daemon-down' && g.end >= stoppedAt)
+    assert.equal(down.length, 1, 'one daemon-down gap for the restart')
+    const gap = down[0] as { start: number; end: number }
+    assert.ok(gap.start >= stoppedAt && gap.start < gap.end, 'from the save at stop')
+    assert.ok(gap.end <= Math.min(startedAt, period + PERIOD), 'to the new start (or the period end)')
+    if (startedAt < period + PERIOD) {
+      assert.ok(report.restarts.daemon >= 1, 'the start within the period is counted')
+      assert.ok(report.restarts.router >= 1, 'and its managed router, which stopped with it, too')
+    }
   })
 })
 
