@@ -17,7 +17,8 @@ import { DAY, DEFAULT_VALUATION_PEER_WEIGHT, DEFAULT_VALUATION_TRANSIT_WEIGHT, H
 import { contextOf } from './context.js'
 import { table } from './format.js'
 import { addInputOptions, checkReports, readReports, verifiedOf } from './report-input.js'
-import type { CheckedReport, InputOptions, Window } from './report-input.js'
+import type { CheckedReport, InputOptions } from './report-input.js'
+import type { Window } from '../metering/period.js'
 
 interface VerifyOptions extends InputOptions {
   from?: string

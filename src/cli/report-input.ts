@@ -10,6 +10,7 @@ import type { Command } from 'commander'
 import { invalidOption, isPRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { parseSignedUsageReport, type SignedUsageReport } from '../metering/report.js'
+import { overlaps, type Window } from '../metering/period.js'
 import type { RegistryBackend, ReportQuery } from '../registry/backend.js'
 import { openRegistryBackend } from '../registry/open.js'
 import { verifyUsageReport } from '../registry/usage-reports.js'
@@ -31,12 +32,6 @@ export interface RawReport {
 export type CheckedReport =
   | { source: string; ok: true; signed: SignedUsageReport }
   | { source: string; ok: false; code: string; message: string; workerKey?: string; start?: number }
-
-/** A window of ms, either side open when undefined. */
-export interface Window {
-  from?: number
-  to?: number
-}
 
 /** The reports named by the input flags, unverified; from the registry, those overlapping `window`. */
 export async function readReports(
@@ -121,13 +116,6 @@ export function checkReports(raw: readonly RawReport[], window: Window = {}): Ch
     }
   }
   return out
-}
-
-function overlaps(period: { start: number; end: number }, window: Window): boolean {
-  return (
-    (window.from === undefined || period.end > window.from) &&
-    (window.to === undefined || period.start < window.to)
-  )
 }
 
 /** --file, --dir and the registry flags. */

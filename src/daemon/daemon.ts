@@ -19,7 +19,7 @@ import { createPublisher, type Publisher } from './publisher.js'
 import { createWarmer, type Warmer } from './warmer.js'
 import { prepareRegistryReseed, type RegistryReseedResult } from './registry-reseed.js'
 import { createRouterInfoPublisher, type RouterInfoPublisher } from './router-info-publisher.js'
-import { daemonStatus, peerList } from './status.js'
+import { daemonStatus, peerList, streamsOpen } from './status.js'
 import { createMetering, type Metering } from './metering.js'
 import { createWebPages } from '../web/pages.js'
 import { defaultCacheDir } from '../router/binary.js'
@@ -104,7 +104,7 @@ class PRouterDaemon implements Daemon {
         registry,
         router,
         sessionUp: () => this.session.isUp,
-        streams: () => ({ in: this.inbound.open, out: sum(this.outbound.openStreams()) }),
+        streams: () => streamsOpen(this.outbound, this.inbound),
       },
     )
     const shared = {
@@ -277,10 +277,4 @@ class PRouterDaemon implements Daemon {
       bootstrap: { reseed: this.reseed, routerInfo: this.routerInfo?.last },
     }
   }
-}
-
-function sum(m: Map<string, number>): number {
-  let n = 0
-  for (const v of m.values()) n += v
-  return n
 }

@@ -159,7 +159,7 @@ class DaemonMetering implements Metering {
   private schedule(): void {
     if (this.stopped) return
     const now = Date.now()
-    const wait = Math.min(this.init.config.sampleInterval, Math.max(0, this.books.current().end - now))
+    const wait = Math.min(this.init.config.sampleInterval, Math.max(0, this.books.periodEnd - now))
     this.timer = setTimeout(() => {
       void this.sample().finally(() => {
         this.schedule()

@@ -39,6 +39,7 @@ export async function daemonStatus(s: StatusSources): Promise<object> {
     () => undefined,
   )
   const warm = [...s.warmer.peers.values()]
+  const streams = streamsOpen(s.outbound, s.inbound)
   return {
     workerKey: s.workerKey,
     b32: s.b32,
@@ -56,8 +57,8 @@ export async function daemonStatus(s: StatusSources): Promise<object> {
     peers: {
       known,
       warm: warm.filter((p) => p.ok).length,
-      streamsOut: sum(s.outbound.openStreams()),
-      streamsIn: s.inbound.open,
+      streamsOut: streams.out,
+      streamsIn: streams.in,
     },
     metering: s.metering.status(),
     api: s.apiUrl,
@@ -116,8 +117,9 @@ function trafficView(p: PeerCounters | undefined): object | undefined {
   return { ...counts, errors, meanMsIn: mean(latencyIn), meanMsOut: mean(latencyOut) }
 }
 
-function sum(m: Map<string, number>): number {
-  let n = 0
-  for (const v of m.values()) n += v
-  return n
+/** I2P streams open now, each way. */
+export function streamsOpen(outbound: Outbound, inbound: Inbound): { in: number; out: number } {
+  let out = 0
+  for (const n of outbound.openStreams().values()) out += n
+  return { in: inbound.open, out }
 }

@@ -65,6 +65,8 @@ export interface Accountant {
   checkpoint(routerMark: RouterReading | undefined, options?: { publish?: boolean }): Promise<void>
   /** The open period so far. */
   current(): UsageReport
+  /** When the open period ends (ms). */
+  readonly periodEnd: number
   readonly published: number
   readonly unpublished: readonly number[]
 }
@@ -84,7 +86,7 @@ export function createAccountant(init: AccountantInit, components: AccountantCom
 }
 
 class Books implements Accountant {
-  private open_: UsageReport
+  private openReport: UsageReport
   private peers = new Map<string, PeerTotals>()
   private tunnelSeconds = 0
   private last: { peers: Map<string, PeerTotals>; router: RouterTotals | undefined } = {
@@ -104,7 +106,11 @@ class Books implements Accountant {
   ) {
     this.log = c.logger.child({ component: 'metering' })
     this.now = c.now ?? Date.now
-    this.open_ = this.blank(periodOf(this.now(), init.period))
+    this.openReport = this.blank(periodOf(this.now(), init.period))
+  }
+
+  get periodEnd(): number {
+    return this.openReport.end
   }
 
   get unpublished(): readonly number[] {
@@ -123,22 +129,22 @@ class Books implements Accountant {
       this.gap({ start: saved.open.createdAt, end: now, cause: 'daemon-down' })
     } else {
       if (saved !== undefined) await this.closeSaved(saved.open)
-      this.open_ = this.blank(periodOf(now, this.init.period))
-      this.gap({ start: this.open_.start, end: now, cause: 'daemon-down' })
+      this.openReport = this.blank(periodOf(now, this.init.period))
+      this.gap({ start: this.openReport.start, end: now, cause: 'daemon-down' })
     }
     this.routerMark = saved?.routerMark
-    this.open_.restarts.daemon++
+    this.openReport.restarts.daemon++
     await this.checkpoint(this.routerMark, { publish: false }) // publishing waits for the first sample
     return this.routerMark
   }
 
   async tick(counters: Counters): Promise<void> {
     this.add(counters)
-    if (counters.at >= this.open_.end) await this.close(counters.at)
+    if (counters.at >= this.openReport.end) await this.close(counters.at)
   }
 
   gap(gap: UsageGap): void {
-    addGap(this.open_.gaps, gap, this.open_)
+    addGap(this.openReport.gaps, gap, this.openReport)
   }
 
   async checkpoint(
@@ -157,14 +163,14 @@ class Books implements Accountant {
       .map(([peer, p]) => ({ peer, ...p }))
       .sort((a, b) => (a.peer < b.peer ? -1 : 1))
     const transit =
-      this.open_.transit === null
+      this.openReport.transit === null
         ? null
-        : { ...this.open_.transit, tunnelSeconds: Math.round(this.tunnelSeconds) }
+        : { ...this.openReport.transit, tunnelSeconds: Math.round(this.tunnelSeconds) }
     return {
-      ...this.open_,
+      ...this.openReport,
       transit,
       peers,
-      gaps: this.open_.gaps.map((g) => ({ ...g })),
+      gaps: this.openReport.gaps.map((g) => ({ ...g })),
       createdAt: this.now(),
     }
   }
@@ -188,23 +194,23 @@ class Books implements Accountant {
     if (now === undefined) return
     const before = this.last.router
     const grown = (k: 'sentBytes' | 'receivedBytes' | 'tunnelSeconds'): number => now[k] - (before?.[k] ?? 0)
-    const router = this.open_.router ?? { bytesSent: 0, bytesReceived: 0 }
+    const router = this.openReport.router ?? { bytesSent: 0, bytesReceived: 0 }
     router.bytesSent += grown('sentBytes')
     router.bytesReceived += grown('receivedBytes')
-    this.open_.router = router
-    this.open_.restarts.router += now.restarts - (before?.restarts ?? 0)
+    this.openReport.router = router
+    this.openReport.restarts.router += now.restarts - (before?.restarts ?? 0)
     if (now.transitBytes === undefined) return
-    const transit = this.open_.transit ?? { bytes: 0, tunnelSeconds: 0, tunnelsMax: 0 }
+    const transit = this.openReport.transit ?? { bytes: 0, tunnelSeconds: 0, tunnelsMax: 0 }
     transit.bytes += now.transitBytes - (before?.transitBytes ?? 0)
     transit.tunnelsMax = Math.max(transit.tunnelsMax, counters.tunnelsNow ?? 0)
     this.tunnelSeconds += grown('tunnelSeconds')
-    this.open_.transit = transit
+    this.openReport.transit = transit
   }
 
   /** Sign, write and publish the open period's report, and open the period holding `at`. */
   private async close(at: number): Promise<void> {
     const report = { ...this.current(), createdAt: at }
-    this.open_ = this.blank(periodOf(at, this.init.period))
+    this.openReport = this.blank(periodOf(at, this.init.period))
     this.peers = new Map()
     this.tunnelSeconds = 0
     await this.finish(report)
@@ -261,7 +267,7 @@ class Books implements Accountant {
   }
 
   private resume(saved: UsageReport): void {
-    this.open_ = { ...saved, gaps: [...saved.gaps] }
+    this.openReport = { ...saved, gaps: [...saved.gaps] }
     this.peers = new Map(saved.peers.map(({ peer, ...p }) => [peer, p]))
     this.tunnelSeconds = saved.transit?.tunnelSeconds ?? 0
   }

@@ -17,7 +17,7 @@
  */
 import { PRouterError } from '../errors.js'
 import { DEFAULT_CROSS_CHECK_TOLERANCE_BYTES, DEFAULT_CROSS_CHECK_TOLERANCE_RELATIVE } from '../constants.js'
-import { reportSigningMessage, type PeerUsage, type UsageReport } from './report.js'
+import { canonicalReport, isNamedPeer, type PeerUsage, type UsageReport } from './report.js'
 
 export interface CrossCheckTolerance {
   /** Share of the larger figure, 0..1. */
@@ -96,8 +96,6 @@ export interface ReportIndex {
   duplicates: number
 }
 
-const WORKER_KEY = /^0x[0-9a-f]{64}$/
-
 /** Group reports by worker and period start: identical duplicates merged, equivocations set apart. */
 export function indexReports(reports: readonly UsageReport[]): ReportIndex {
   const groups = new Map<string, Map<number, Map<string, UsageReport>>>()
@@ -105,7 +103,7 @@ export function indexReports(reports: readonly UsageReport[]): ReportIndex {
   for (const report of reports) {
     const byStart = getOrSet(groups, report.workerKey, () => new Map<number, Map<string, UsageReport>>())
     const versions = getOrSet(byStart, report.start, () => new Map<string, UsageReport>())
-    const identity = new TextDecoder().decode(reportSigningMessage(report))
+    const identity = canonicalReport(report)
     if (versions.has(identity)) duplicates++
     else versions.set(identity, report)
   }
@@ -185,7 +183,7 @@ function directedPairs(index: ReportIndex): Array<[IndexedReport, IndexedReport]
   for (const [worker, byStart] of index.byWorker) {
     for (const [start, mine] of byStart) {
       for (const peer of mine.peers.keys()) {
-        const theirs = WORKER_KEY.test(peer) ? index.byWorker.get(peer)?.get(start) : undefined
+        const theirs = isNamedPeer(peer) ? index.byWorker.get(peer)?.get(start) : undefined
         const pair = worker < peer ? `${worker}${peer}${start}` : `${peer}${worker}${start}`
         if (theirs === undefined || seen.has(pair)) continue
         seen.add(pair)

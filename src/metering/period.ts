@@ -12,3 +12,14 @@ export function periodOf(at: number, length: number): Period {
   const start = Math.floor(at / length) * length
   return { start, end: start + length }
 }
+
+/** A span of ms, either side open when undefined. */
+export interface Window {
+  from?: number
+  to?: number
+}
+
+/** Whether `period` has an instant in `window` ([from, to)). */
+export function overlaps(period: Period, window: Window): boolean {
+  return period.start < (window.to ?? Infinity) && period.end > (window.from ?? -Infinity)
+}

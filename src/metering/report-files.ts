@@ -21,6 +21,8 @@ import {
   type UsageReport,
 } from './report.js'
 import type { RouterReading } from './router-meter.js'
+import { overlaps } from './period.js'
+import { DAY } from '../constants.js'
 
 export interface Checkpoint {
   /** The open period's counts so far, as a report (createdAt: when it was saved). */
@@ -72,8 +74,9 @@ export function reportFiles(dataDir: string, workerKey: string): ReportFiles {
       return text === undefined ? undefined : parseOrSetAside(file, () => parseSignedUsageReport(text))
     },
     async listReports(query = {}) {
-      const names = (await readdir(reportsDir).catch(() => [] as string[])).filter((n) =>
-        /^\d+-0x[0-9a-f]{64}\.json$/.test(n),
+      // a period is at most a day long: files whose name's start rules them out are not read
+      const names = (await readdir(reportsDir).catch(() => [] as string[])).filter(
+        (n) => REPORT_NAME.test(n) && overlaps({ start: startOf(n), end: startOf(n) + DAY }, query),
       )
       const out: SignedUsageReport[] = []
       for (const name of names.sort(byStart)) {
@@ -125,10 +128,12 @@ async function parseOrSetAside<T>(file: string, parse: () => T): Promise<T> {
   }
 }
 
-function overlaps(r: UsageReport, q: { from?: number; to?: number }): boolean {
-  return r.start < (q.to ?? Infinity) && r.end > (q.from ?? -Infinity)
+const REPORT_NAME = /^\d+-0x[0-9a-f]{64}\.json$/
+
+function startOf(name: string): number {
+  return Number(name.split('-')[0])
 }
 
 function byStart(a: string, b: string): number {
-  return Number(a.split('-')[0]) - Number(b.split('-')[0])
+  return startOf(a) - startOf(b)
 }

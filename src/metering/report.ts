@@ -84,9 +84,19 @@ const MAX_DATE = 8.64e15
 const WORKER_KEY = /^0x[0-9a-f]{64}$/
 const SIGNATURE = /^0x[0-9a-f]{128}$/
 
+/** The report's canonical JSON: what is signed, and what tells two reports apart whatever their signatures. */
+export function canonicalReport(report: UsageReport): string {
+  return JSON.stringify(normalize(report))
+}
+
 /** The bytes the worker key signs. */
 export function reportSigningMessage(report: UsageReport): Uint8Array {
-  return new TextEncoder().encode(`${REPORT_SIGNING_PREFIX}${JSON.stringify(normalize(report))}`)
+  return new TextEncoder().encode(`${REPORT_SIGNING_PREFIX}${canonicalReport(report)}`)
+}
+
+/** A peer entry naming a worker (not `anonymous` or `other`): the only kind another report can confirm. */
+export function isNamedPeer(peer: string): boolean {
+  return WORKER_KEY.test(peer)
 }
 
 /** A report as JSON (text or parsed), checked field by field; throws ERR_REPORT_MALFORMED. */

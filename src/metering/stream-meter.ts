@@ -52,16 +52,14 @@ export function createStreamMeter(components: StreamMeterComponents): StreamMete
       if (t.peer !== undefined) streams.delete(socket)
     })
     if (typeof peer === 'string') return
-    void peer
-      .then(
-        (named) => named,
-        () => undefined,
-      )
-      .then((named) => {
-        t.peer ??= named ?? ANONYMOUS_PEER // a reassign meanwhile is newer
-        settle(socket, t)
-        if (closed) streams.delete(socket)
-      })
+    const attribute = (named: string | undefined): void => {
+      t.peer ??= named ?? ANONYMOUS_PEER // a reassign meanwhile is newer
+      settle(socket, t)
+      if (closed) streams.delete(socket)
+    }
+    peer.then(attribute, () => {
+      attribute(undefined) // a failed lookup: anonymous
+    })
   }
   return {
     track,

@@ -21,7 +21,8 @@
 import { PRouterError } from '../errors.js'
 import { DEFAULT_VALUATION_PEER_WEIGHT, DEFAULT_VALUATION_TRANSIT_WEIGHT } from '../constants.js'
 import { indexReports, type IndexedReport } from './cross-check.js'
-import type { UsageReport } from './report.js'
+import { isNamedPeer, type UsageReport } from './report.js'
+import { countedMs } from './gaps.js'
 
 export interface ValuationOptions {
   /** Window start (inclusive) and end (exclusive), ms. */
@@ -59,8 +60,6 @@ export interface Valuation {
   equivocations: Array<{ worker: string; start: number; versions: number }>
 }
 
-const WORKER_KEY = /^0x[0-9a-f]{64}$/
-
 /** See the file comment for the formula. */
 export function valueReports(reports: readonly UsageReport[], options: ValuationOptions): Valuation {
   const { from, to } = options
@@ -81,7 +80,7 @@ export function valueReports(reports: readonly UsageReport[], options: Valuation
       worker,
       reports: own.length,
       excluded: excluded.get(worker) ?? 0,
-      coveredMs: sum(own.map(({ report }) => coveredMs(report))),
+      coveredMs: sum(own.map(({ report }) => countedMs(report, report.gaps))),
       transitBytes,
       peerBytesConfirmed,
       peerBytesClaimed: sum(own.map(claimedOf)),
@@ -115,7 +114,7 @@ function confirmedBytes(
   for (const [worker, byStart] of byWorker) {
     for (const [start, { peers }] of byStart) {
       for (const p of peers.values()) {
-        if (!WORKER_KEY.test(p.peer) || byWorker.get(p.peer)?.get(start) === undefined) continue
+        if (!isNamedPeer(p.peer) || byWorker.get(p.peer)?.get(start) === undefined) continue
         const out = flow(worker, p.peer)
         out.sent = add(out.sent, p.bytesOut)
         const into = flow(p.peer, worker)
@@ -140,12 +139,8 @@ function transitOf(report: UsageReport): number {
     : Math.min(report.transit.bytes, report.router.bytesSent)
 }
 
-function coveredMs(report: UsageReport): number {
-  return report.gaps.reduce((ms, g) => ms - (g.end - g.start), report.end - report.start)
-}
-
 function claimedOf({ report }: IndexedReport): number {
-  return sum(report.peers.filter((p) => WORKER_KEY.test(p.peer)).map((p) => add(p.bytesIn, p.bytesOut)))
+  return sum(report.peers.filter((p) => isNamedPeer(p.peer)).map((p) => add(p.bytesIn, p.bytesOut)))
 }
 
 function sum(values: readonly number[]): number {

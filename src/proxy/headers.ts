@@ -4,6 +4,7 @@
  * prefix is dropped, and only the receiving daemon sets them — so the service can trust them.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import { ANONYMOUS_PEER } from '../metering/report.js'
 
 /** The calling worker's key (`0x…`), or `anonymous` when its destination has no valid binding. */
 export const CALLER_HEADER = 'x-prouter-caller'
@@ -11,7 +12,8 @@ export const CALLER_HEADER = 'x-prouter-caller'
 export const CALLER_ADDRESS_HEADER = 'x-prouter-caller-address'
 /** The local API's token may also come in this header (it is never forwarded). */
 export const TOKEN_HEADER = 'x-prouter-token'
-export const ANONYMOUS = 'anonymous'
+/** The caller header's value for a caller without a valid binding: also its row in the meters and reports. */
+export const ANONYMOUS = ANONYMOUS_PEER
 
 const HOP_BY_HOP = new Set([
   'connection',

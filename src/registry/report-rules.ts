@@ -6,13 +6,13 @@
  *     (end <= now + maxSkewMs)
  *   - its period ended at most maxAgeMs ago (end >= now - maxAgeMs)  ERR_REPORT_EXPIRED
  *   - the store holds no other report of that worker for that start  ERR_REPORT_CONFLICT
- *     (a report, once published, is final; the same report again — compared by its signed bytes, so even
+ *     (a report, once published, is final; the same report again — compared by its canonical form, so even
  *     with another signature, sr25519 signing being randomized — is accepted and changes nothing)
  *   - a new report fits under maxReports (after expired ones go)     ERR_REGISTRY_FULL
  */
 import { invalidOption, PRouterError } from '../errors.js'
 import { DEFAULT_MAX_REPORTS, DEFAULT_REPORT_RETENTION, DEFAULT_ROUTER_INFO_MAX_SKEW } from '../constants.js'
-import { reportSigningMessage } from '../metering/report.js'
+import { canonicalReport } from '../metering/report.js'
 import type { UsageReport } from '../metering/report.js'
 
 export interface ReportRules {
@@ -58,7 +58,7 @@ export function checkReport(
 ): ReportVerdict {
   checkTime(report, now, rules)
   if (held === undefined) return 'store'
-  if (Buffer.from(reportSigningMessage(held)).equals(reportSigningMessage(report))) return 'unchanged'
+  if (canonicalReport(held) === canonicalReport(report)) return 'unchanged'
   throw new PRouterError(
     'ERR_REPORT_CONFLICT',
     `the registry holds another report of ${report.workerKey} for the period starting ${iso(report.start)}`,

@@ -24,6 +24,16 @@ export async function devKeys(): Promise<DevKeys> {
   return { alice, bob, charlie }
 }
 
+/** The dev keys' worker keys (`0x…`), by name. */
+export function workerKeysOf(keys: DevKeys): { alice: string; bob: string; charlie: string } {
+  return { alice: keys.alice.workerKey, bob: keys.bob.workerKey, charlie: keys.charlie.workerKey }
+}
+
+/** The dev keys' worker keys, by name. */
+export async function devWorkerKeys(): Promise<{ alice: string; bob: string; charlie: string }> {
+  return workerKeysOf(await devKeys())
+}
+
 export interface ReportSpec {
   /** Period index: start = T0 + i × PERIOD. */
   period: number

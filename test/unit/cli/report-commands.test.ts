@@ -20,7 +20,14 @@ import { openLocalStore } from '../../../src/registry/local/store.js'
 import { parseInstant, parsePeriod } from '../../../src/cli/report-commands.js'
 import { checkReports, reportsFromBackend } from '../../../src/cli/report-input.js'
 import { tempDir } from '../../helpers/i2pd.js'
-import { devKeys, exampleReports, PERIOD, T0, type DevKeys } from '../../helpers/usage-reports.js'
+import {
+  devKeys,
+  exampleReports,
+  PERIOD,
+  T0,
+  workerKeysOf,
+  type DevKeys,
+} from '../../helpers/usage-reports.js'
 
 const run = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -54,7 +61,7 @@ async function prouter(args: string[]): Promise<Result> {
 /** The worked example, signed by each worker's dev key. */
 function signedExample(keys: DevKeys): SignedUsageReport[] {
   const pairs = [keys.alice, keys.bob, keys.charlie]
-  const k = { alice: keys.alice.workerKey, bob: keys.bob.workerKey, charlie: keys.charlie.workerKey }
+  const k = workerKeysOf(keys)
   return exampleReports(k).map((r) => {
     const pair = pairs.find((p) => p.workerKey === r.workerKey)
     if (pair === undefined) throw new Error('no key')
@@ -87,11 +94,7 @@ async function tamperCharlie(dir: string, charlie: string): Promise<string> {
 test('report value: the CSV of the worked example, for the hour, the interval and the day', async (t) => {
   const keys = await devKeys()
   const [dir] = await reportsDir(await tempDir(t, 'prouter-report-'), signedExample(keys))
-  const { alice, bob, charlie } = {
-    alice: keys.alice.workerKey,
-    bob: keys.bob.workerKey,
-    charlie: keys.charlie.workerKey,
-  }
+  const { alice, bob, charlie } = workerKeysOf(keys)
   // shares by hand in test/unit/metering/valuation.test.ts: 77/134, 21/67, 15/134
   const hour = [
     HEADER,
@@ -159,11 +162,7 @@ test('report value --format json with weights', async (t) => {
 test('a report with one digit changed: verify exits 1 with ERR_REPORT_SIGNATURE, value skips it', async (t) => {
   const keys = await devKeys()
   const [dir] = await reportsDir(await tempDir(t, 'prouter-report-'), signedExample(keys))
-  const { alice, bob, charlie } = {
-    alice: keys.alice.workerKey,
-    bob: keys.bob.workerKey,
-    charlie: keys.charlie.workerKey,
-  }
+  const { alice, bob, charlie } = workerKeysOf(keys)
   const tampered = await tamperCharlie(dir, charlie)
 
   const verify = await prouter([
@@ -205,7 +204,7 @@ test('a report with one digit changed: verify exits 1 with ERR_REPORT_SIGNATURE,
 test('report verify: a consistent set exits 0; the example flags Charlie over-claiming (--json)', async (t) => {
   const keys = await devKeys()
   const [dir, files] = await reportsDir(await tempDir(t, 'prouter-report-'), signedExample(keys))
-  const { alice, charlie } = { alice: keys.alice.workerKey, charlie: keys.charlie.workerKey }
+  const { alice, charlie } = workerKeysOf(keys)
   const aliceAndBob = files.filter((f) => !f.includes(charlie)).flatMap((f) => ['--file', f])
   const ok = await prouter(['report', 'verify', ...aliceAndBob])
   assert.equal(ok.code, 0, ok.stderr)

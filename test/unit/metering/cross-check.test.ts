@@ -7,14 +7,16 @@ import assert from 'node:assert/strict'
 import { isPRouterError } from '../../../src/errors.js'
 import { crossCheck, type MismatchFinding } from '../../../src/metering/cross-check.js'
 import { signUsageReport, verifyUsageReport } from '../../../src/registry/usage-reports.js'
-import { devKeys, exampleReports, PERIOD, T0, usageReport } from '../../helpers/usage-reports.js'
+import {
+  devKeys,
+  devWorkerKeys,
+  exampleReports,
+  PERIOD,
+  T0,
+  usageReport,
+} from '../../helpers/usage-reports.js'
 
 const code = (c: string) => (err: unknown) => isPRouterError(err) && err.code === c
-
-async function keys(): Promise<{ alice: string; bob: string; charlie: string }> {
-  const k = await devKeys()
-  return { alice: k.alice.workerKey, bob: k.bob.workerKey, charlie: k.charlie.workerKey }
-}
 
 function mismatch(
   from: string,
@@ -40,7 +42,7 @@ function mismatch(
 }
 
 test('within tolerance, at its boundary, and over it', async () => {
-  const k = await keys()
+  const k = await devWorkerKeys()
   const reports = [
     // Alice → Bob: 10 000 000 sent, 9 800 000 read: difference 200 000 = 2 % of 10 000 000: within
     // Bob → Alice: 1 000 000 sent, 900 000 read: difference 100 000 > max(20 000, 65 536): flagged
@@ -95,7 +97,7 @@ test('within tolerance, at its boundary, and over it', async () => {
 })
 
 test('a peer that does not name the worker back counts 0; a peer without a report is not checked', async () => {
-  const k = await keys()
+  const k = await devWorkerKeys()
   const reports = [
     // Alice says she wrote 500 000 bytes to Bob and 1 000 to Charlie, and 900 000 to Charlie in P2
     usageReport(k.alice, {
@@ -157,7 +159,7 @@ test('two different reports of one period are equivocation and take no part; ide
 })
 
 test('the worked example: Charlie over-claims what he sent Alice', async () => {
-  const k = await keys()
+  const k = await devWorkerKeys()
   const result = crossCheck(exampleReports(k))
   // P1: Alice→Bob 300 000 vs 290 000 (within), Bob→Alice 100 000 vs 100 000, Alice→Charlie 50 000 vs 50 000,
   // Charlie→Alice 900 000 vs 200 000 (flagged), Bob→Charlie 10 000 vs 0 (within), Charlie→Bob 0 vs 0;

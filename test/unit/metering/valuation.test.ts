@@ -8,15 +8,10 @@ import assert from 'node:assert/strict'
 import { isPRouterError } from '../../../src/errors.js'
 import { valueReports, type ValuationRow } from '../../../src/metering/valuation.js'
 import { valuationCsv } from '../../../src/metering/valuation-format.js'
-import { devKeys, exampleReports, PERIOD, T0, usageReport } from '../../helpers/usage-reports.js'
+import { devWorkerKeys, exampleReports, PERIOD, T0, usageReport } from '../../helpers/usage-reports.js'
 
 const code = (c: string) => (err: unknown) => isPRouterError(err) && err.code === c
 const HOUR_WINDOW = { from: T0, to: T0 + 6 * PERIOD }
-
-async function keys(): Promise<{ alice: string; bob: string; charlie: string }> {
-  const k = await devKeys()
-  return { alice: k.alice.workerKey, bob: k.bob.workerKey, charlie: k.charlie.workerKey }
-}
 
 type Figures = Omit<ValuationRow, 'worker'>
 
@@ -65,7 +60,7 @@ function rowsOf(rows: readonly ValuationRow[]): Array<[string, Figures]> {
  * covered: Alice 600 000 − 60 000 + 600 000 = 1 140 000 ms; Bob 1 200 000 ms; Charlie 600 000 ms
  */
 test('the worked example: shares as computed by hand', async () => {
-  const k = await keys()
+  const k = await devWorkerKeys()
   const v = valueReports(exampleReports(k), HOUR_WINDOW)
   assert.deepEqual(rowsOf(v.rows), [
     [
@@ -124,7 +119,7 @@ test('the worked example: shares as computed by hand', async () => {
  * Σ = 3 400 000; shares 1/2, 12/34 = 6/17, 5/34.
  */
 test('weights: transit 0, peer 2', async () => {
-  const k = await keys()
+  const k = await devWorkerKeys()
   const v = valueReports(exampleReports(k), { ...HOUR_WINDOW, transitWeight: 0, peerWeight: 2 })
   assert.deepEqual(
     v.rows.map((r) => [r.worker, r.score, r.share]),
@@ -143,7 +138,7 @@ test('weights: transit 0, peer 2', async () => {
  * Alice 36/57 = 12/19, Bob 21/57 = 7/19, Charlie 0. Alice's claims are unchanged (920 000).
  */
 test('a worker that equivocates loses both reports of that period', async () => {
-  const k = await keys()
+  const k = await devWorkerKeys()
   const reports = exampleReports(k)
   const second = usageReport(k.charlie, {
     period: 0,
@@ -172,7 +167,7 @@ test('a worker that equivocates loses both reports of that period', async () => 
 })
 
 test('identical duplicates count once; reports outside the window or straddling its end are left out', async () => {
-  const k = await keys()
+  const k = await devWorkerKeys()
   const reports = exampleReports(k)
   const once = valueReports(reports, HOUR_WINDOW)
   assert.deepEqual(valueReports([...reports, ...structuredClone(reports)], HOUR_WINDOW), once)
@@ -191,7 +186,7 @@ test('identical duplicates count once; reports outside the window or straddling 
 })
 
 test('no work at all: every share is 0; no report: no row', async () => {
-  const k = await keys()
+  const k = await devWorkerKeys()
   const idle = [usageReport(k.alice, { period: 0, transit: null, routerSent: null })]
   assert.deepEqual(
     valueReports(idle, HOUR_WINDOW).rows.map((r) => [r.score, r.share]),
@@ -201,7 +196,7 @@ test('no work at all: every share is 0; no report: no row', async () => {
 })
 
 test('byte sums past 2^53 and bad options are ERR_INVALID_ARGUMENT', async () => {
-  const k = await keys()
+  const k = await devWorkerKeys()
   const big = Number.MAX_SAFE_INTEGER - 10
   const huge = [0, 1].map((period) => usageReport(k.alice, { period, transit: big, routerSent: null }))
   assert.throws(() => valueReports(huge, HOUR_WINDOW), code('ERR_INVALID_ARGUMENT'))

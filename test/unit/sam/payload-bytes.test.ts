@@ -3,15 +3,12 @@
  * arrive in the same chunk as STREAM STATUS (and the ACCEPT peer line) are payload, the SAM lines are not;
  * bytes written after the hand-off count as written, HELLO and STREAM commands do not.
  */
-import { describe, test, type TestContext } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import { once } from 'node:events'
-import { silentLogger } from '../../../src/logger.js'
 import { payloadBytes } from '../../../src/sam/payload-bytes.js'
-import { createSamSession, type SamSession } from '../../../src/sam/session.js'
 import {
-  startFakeSamBridge,
   steps,
   type BridgeScript,
   type BridgeStep,
@@ -19,39 +16,17 @@ import {
 } from '../../helpers/fake-sam-bridge.js'
 import { readBytes } from '../../helpers/read-bytes.js'
 import { fakeKeys } from '../../helpers/sam-keys.js'
+import { echoes, sessionOnFakeBridge } from '../../helpers/sam-session.js'
 
-const own = fakeKeys(1)
 const peer = fakeKeys(2)
 const PAYLOAD = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nhi')
 const HELLO_REPLY = 'HELLO REPLY RESULT=OK VERSION=3.3\n'
 const STATUS_OK = 'STREAM STATUS RESULT=OK\n'
 const PEER_LINE = `${peer.destination} FROM_PORT=0 TO_PORT=0`
 
-async function setup(
-  t: TestContext,
-  stream: BridgeScript,
-): Promise<{ bridge: FakeSamBridge; session: SamSession }> {
-  const bridge = await startFakeSamBridge((i) =>
-    i === 0
-      ? [
-          steps.hello(),
-          steps.reply(/^SESSION CREATE /, `SESSION STATUS RESULT=OK DESTINATION=${own.privateKey}`),
-        ]
-      : stream,
-  )
-  t.after(() => bridge.close())
-  const session = await createSamSession({ sam: bridge.address, id: 'test' }, { logger: silentLogger() })
-  t.after(() => {
-    session.destroy()
-  })
-  return { bridge, session }
-}
-
 /** Write `text` and wait for the bridge's echo of it. */
 async function echo(socket: net.Socket, text: string): Promise<void> {
-  const back = readBytes(socket, Buffer.byteLength(text))
-  socket.write(text)
-  assert.equal((await back).toString(), text)
+  assert.equal(await echoes(socket, text), text)
 }
 
 /** The bytes the client wrote on the stream's connection before the hand-off (HELLO and the STREAM line). */
@@ -67,7 +42,7 @@ describe('payload bytes after STREAM CONNECT', () => {
   ]
 
   test('payload in the same chunk as the reply is read payload; the SAM lines are not', async (t) => {
-    const { bridge, session } = await setup(t, connect())
+    const { bridge, session } = await sessionOnFakeBridge(t, () => connect())
     const socket = await session.connect(peer.destination, { retry: false })
     assert.deepEqual(await readBytes(socket, PAYLOAD.length), PAYLOAD)
     socket.removeAllListeners('data')
@@ -79,7 +54,7 @@ describe('payload bytes after STREAM CONNECT', () => {
   })
 
   test('bytes written after the hand-off count as written (and their echo as read)', async (t) => {
-    const { session } = await setup(t, connect())
+    const { session } = await sessionOnFakeBridge(t, () => connect())
     const socket = await session.connect(peer.destination, { retry: false })
     await readBytes(socket, PAYLOAD.length)
     socket.removeAllListeners('data')
@@ -91,7 +66,7 @@ describe('payload bytes after STREAM CONNECT', () => {
   })
 
   test('a reply and payload dribbled in 3-byte chunks: exactly the payload is counted', async (t) => {
-    const { session } = await setup(t, connect({ chunkSize: 3, chunkDelay: 1 }))
+    const { session } = await sessionOnFakeBridge(t, () => connect({ chunkSize: 3, chunkDelay: 1 }))
     const socket = await session.connect(peer.destination, { retry: false })
     assert.deepEqual(await readBytes(socket, PAYLOAD.length), PAYLOAD)
     socket.removeAllListeners('data')
@@ -111,7 +86,7 @@ describe('payload bytes after STREAM ACCEPT', () => {
   ]
 
   test('status, peer line and payload in one chunk: only the payload is read payload', async (t) => {
-    const { bridge, session } = await setup(t, accept())
+    const { bridge, session } = await sessionOnFakeBridge(t, () => accept())
     const { stream, peerDestination } = await session.accept()
     assert.equal(peerDestination, peer.destination)
     assert.deepEqual(await readBytes(stream, PAYLOAD.length), PAYLOAD)
@@ -127,7 +102,7 @@ describe('payload bytes after STREAM ACCEPT', () => {
   })
 
   test('the peer line arriving after the status, payload with it', async (t) => {
-    const { session } = await setup(t, [
+    const { session } = await sessionOnFakeBridge(t, () => [
       steps.hello(),
       { expect: /^STREAM ACCEPT ID=test /, send: ['STREAM STATUS RESULT=OK'] },
       { delay: 10, send: [PEER_LINE, PAYLOAD], echo: true },

@@ -1,55 +1,19 @@
 import assert from 'node:assert/strict'
-import type net from 'node:net'
-import { describe, test, type TestContext } from 'node:test'
+import { describe, test } from 'node:test'
 import { isPRouterError } from '../../../src/errors.js'
 import { silentLogger } from '../../../src/logger.js'
-import { createSamSession, type SamSession } from '../../../src/sam/session.js'
+import { createSamSession } from '../../../src/sam/session.js'
 import type { SamSessionInit } from '../../../src/sam/session-options.js'
 import { captureLogger, serializeLogs } from '../../helpers/capture-logger.js'
-import {
-  startFakeSamBridge,
-  steps,
-  type BridgeScript,
-  type BridgeStep,
-  type FakeSamBridge,
-} from '../../helpers/fake-sam-bridge.js'
+import { startFakeSamBridge, steps, type BridgeScript } from '../../helpers/fake-sam-bridge.js'
 import { fakeKeys } from '../../helpers/sam-keys.js'
 import { readBytes } from '../../helpers/read-bytes.js'
+import { echoes, sessionOnFakeBridge, sessionScript } from '../../helpers/sam-session.js'
 
 const logger = silentLogger()
 const code = (expected: string) => (err: unknown) => isPRouterError(err) && err.code === expected
 const own = fakeKeys(1)
 const peer = fakeKeys(2)
-
-const sessionScript = (id = 'test', extra: BridgeStep[] = []): BridgeScript => [
-  steps.hello(),
-  steps.reply(
-    new RegExp(`^SESSION CREATE STYLE=STREAM ID=${id} `),
-    `SESSION STATUS RESULT=OK DESTINATION=${own.privateKey}`,
-  ),
-  ...extra,
-]
-
-async function setup(
-  t: TestContext,
-  streams: BridgeScript[] | ((index: number) => BridgeScript),
-  init: Partial<SamSessionInit> = {},
-): Promise<{ bridge: FakeSamBridge; session: SamSession }> {
-  const byIndex = typeof streams === 'function' ? streams : (i: number): BridgeScript => streams[i] ?? []
-  const bridge = await startFakeSamBridge((i) => (i === 0 ? sessionScript() : byIndex(i - 1)))
-  t.after(() => bridge.close())
-  const session = await createSamSession({ sam: bridge.address, id: 'test', ...init }, { logger })
-  t.after(() => {
-    session.destroy()
-  })
-  return { bridge, session }
-}
-
-async function echoes(socket: net.Socket, text: string): Promise<string> {
-  const received = readBytes(socket, Buffer.byteLength(text))
-  socket.write(text)
-  return (await received).toString()
-}
 
 const connectOk = (...after: (string | Buffer)[]): BridgeScript => [
   steps.hello(),
@@ -58,7 +22,7 @@ const connectOk = (...after: (string | Buffer)[]): BridgeScript => [
 
 describe('SAM session: create', () => {
   test('SESSION CREATE carries the pinned defaults; the session knows its keys', async (t) => {
-    const { bridge, session } = await setup(t, [])
+    const { bridge, session } = await sessionOnFakeBridge(t, [])
     const line = bridge.received[0]?.[1] ?? ''
     assert.equal(
       line,
@@ -174,7 +138,7 @@ describe('SAM session: create', () => {
 
 describe('SAM session: streams', () => {
   test('connect opens a fresh connection and returns a raw socket; same-chunk bytes are not lost', async (t) => {
-    const { bridge, session } = await setup(t, [connectOk(Buffer.from('hello from peer\n'))])
+    const { bridge, session } = await sessionOnFakeBridge(t, [connectOk(Buffer.from('hello from peer\n'))])
     const socket = await session.connect(peer.destination)
     assert.deepEqual(bridge.received[1], [
       'HELLO VERSION MIN=3.1 MAX=3.3',
@@ -186,14 +150,14 @@ describe('SAM session: streams', () => {
   })
 
   test('connect to a destination carrying a command is refused before any I/O', async (t) => {
-    const { bridge, session } = await setup(t, [])
+    const { bridge, session } = await sessionOnFakeBridge(t, [])
     await assert.rejects(session.connect(`${peer.destination}\nSESSION CREATE`), code('ERR_INVALID_ARGUMENT'))
     await assert.rejects(session.connect(`${peer.destination} ID=x`), code('ERR_INVALID_ARGUMENT'))
     assert.equal(bridge.connections, 1)
   })
 
   test('accept parses the peer line and keeps the bytes after it', async (t) => {
-    const { session } = await setup(t, [
+    const { session } = await sessionOnFakeBridge(t, [
       [
         steps.hello(),
         {
@@ -216,7 +180,7 @@ describe('SAM session: streams', () => {
   })
 
   test('accept with the status, the peer line and the payload in tiny chunks', async (t) => {
-    const { session } = await setup(t, [
+    const { session } = await sessionOnFakeBridge(t, [
       [
         steps.hello(),
         { expect: /^STREAM ACCEPT/, send: ['STREAM STATUS RESULT=OK'], chunkSize: 2, chunkDelay: 1 },
@@ -230,7 +194,7 @@ describe('SAM session: streams', () => {
   })
 
   test('a peer line without a valid destination -> ERR_SAM_PROTOCOL', async (t) => {
-    const { session } = await setup(t, [
+    const { session } = await sessionOnFakeBridge(t, [
       [steps.hello(), { expect: /^STREAM ACCEPT/, send: ['STREAM STATUS RESULT=OK', 'not-a-destination'] }],
     ])
     await assert.rejects(session.accept(), code('ERR_SAM_PROTOCOL'))
@@ -241,7 +205,7 @@ describe('SAM session: streams', () => {
       steps.hello(),
       steps.reply(/^STREAM CONNECT/, 'STREAM STATUS RESULT=CANT_REACH_PEER MESSAGE="LeaseSet not found"'),
     ]
-    const { bridge, session } = await setup(t, [cantReach, cantReach, connectOk()])
+    const { bridge, session } = await sessionOnFakeBridge(t, [cantReach, cantReach, connectOk()])
     const socket = await session.connect(peer.destination, { retry: { delay: 5, maxDelay: 20 } })
     assert.equal(await echoes(socket, 'after retry'), 'after retry')
     assert.equal(bridge.connections, 4, 'one session connection and three attempts')
@@ -252,7 +216,7 @@ describe('SAM session: streams', () => {
       steps.hello(),
       steps.reply(/^STREAM CONNECT/, `STREAM STATUS RESULT=${result}`),
     ]
-    const { bridge, session } = await setup(t, [reply('INVALID_KEY'), reply('CANT_REACH_PEER')])
+    const { bridge, session } = await sessionOnFakeBridge(t, [reply('INVALID_KEY'), reply('CANT_REACH_PEER')])
     await assert.rejects(
       session.connect(peer.destination, { retry: { delay: 1 } }),
       code('ERR_SAM_INVALID_KEY'),
@@ -262,7 +226,7 @@ describe('SAM session: streams', () => {
   })
 
   test('many concurrent connects on one session', async (t) => {
-    const { session } = await setup(t, () => connectOk())
+    const { session } = await sessionOnFakeBridge(t, () => connectOk())
     const sockets = await Promise.all(Array.from({ length: 25 }, () => session.connect(peer.destination)))
     const replies = await Promise.all(sockets.map((socket, i) => echoes(socket, `stream ${i}`)))
     assert.deepEqual(
@@ -290,7 +254,7 @@ describe('SAM session: streams', () => {
 
 describe('SAM session: lifecycle', () => {
   test('destroy() destroys handed-out streams and pending accepts; later calls are refused', async (t) => {
-    const { session } = await setup(t, [
+    const { session } = await sessionOnFakeBridge(t, [
       connectOk(),
       [steps.hello(), { expect: /^STREAM ACCEPT/, send: ['STREAM STATUS RESULT=OK'] }],
     ])
@@ -324,7 +288,7 @@ describe('SAM session: lifecycle', () => {
   })
 
   test('close() ends the session and its streams gracefully', async (t) => {
-    const { session } = await setup(t, [connectOk()])
+    const { session } = await sessionOnFakeBridge(t, [connectOk()])
     const socket = await session.connect(peer.destination)
     const socketClosed = new Promise((resolve) => socket.once('close', resolve))
     await session.close()
@@ -334,7 +298,10 @@ describe('SAM session: lifecycle', () => {
   })
 
   test('an aborted connect rejects with the caller reason', async (t) => {
-    const { session } = await setup(t, () => [steps.hello(), { expect: /^STREAM CONNECT/, send: [] }])
+    const { session } = await sessionOnFakeBridge(t, () => [
+      steps.hello(),
+      { expect: /^STREAM CONNECT/, send: [] },
+    ])
     const reason = new Error('request cancelled')
     const controller = new AbortController()
     const connecting = session.connect(peer.destination, { signal: controller.signal })
