@@ -7,7 +7,7 @@ import { MINUTE, SECOND } from '../constants.js'
 import type { Logger } from '../logger.js'
 import { i2pEndpoint, signBinding, type WorkerKeyPair } from '../identity/index.js'
 import type { PublishedBinding, Registry } from '../registry/index.js'
-import { backoffDelay } from '../router/backoff.js'
+import { backoffDelay } from '../backoff.js'
 import { isAborted, sleep } from '../signals.js'
 
 export interface PublisherStatus {

@@ -9,7 +9,7 @@ import { PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { createSamSession, type SamSession, type SamSessionInit } from '../sam/index.js'
 import type { StreamSource } from '../proxy/stream-source.js'
-import { backoffDelay } from '../router/backoff.js'
+import { backoffDelay } from '../backoff.js'
 import { isAborted, sleep } from '../signals.js'
 
 export type SessionState = 'idle' | 'opening' | 'up' | 'down' | 'stopped'

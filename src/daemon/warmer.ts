@@ -8,7 +8,7 @@ import type { Registry } from '../registry/index.js'
 import type { Outbound } from '../proxy/outbound.js'
 import { sleep } from '../signals.js'
 import { SECOND } from '../constants.js'
-import { backoffDelay } from '../router/backoff.js'
+import { backoffDelay } from '../backoff.js'
 
 export interface WarmPeer {
   workerKey: string

@@ -30,7 +30,7 @@ import { certPath, confPath, prepareDataDir } from './data-dir.js'
 import type { I2pControlClient, RouterStats } from './i2pcontrol.js'
 import { createI2pControlClient } from './i2pcontrol.js'
 import { deadlineSignal, isTimeoutReason, sleep } from '../signals.js'
-import { backoffDelay } from './backoff.js'
+import { backoffDelay } from '../backoff.js'
 import { parseLogLine } from './log-line.js'
 
 export type RouterState = 'idle' | 'starting' | 'ready' | 'restarting' | 'stopping' | 'stopped'

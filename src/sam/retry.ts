@@ -5,6 +5,7 @@ import {
 } from '../constants.js'
 import { invalidOption, isPRouterError } from '../errors.js'
 import { sleep } from '../signals.js'
+import { backoffDelay } from '../backoff.js'
 
 /**
  * Retry of STREAM CONNECT. Right after a peer's session appears its LeaseSet may not be published yet:
@@ -48,7 +49,7 @@ export function isRetryableConnectError(err: unknown): boolean {
 
 /** Wait after failed attempt `attempt` (1-based): delay, 2 x delay, 4 x delay, … capped at maxDelay. */
 export function retryDelay(policy: RetryPolicy, attempt: number): number {
-  return Math.min(policy.maxDelay, policy.delay * 2 ** (attempt - 1))
+  return backoffDelay(attempt - 1, policy.delay, policy.maxDelay)
 }
 
 export interface RetryOptions {

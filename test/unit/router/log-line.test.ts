@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseLogLine } from '../../../src/router/log-line.js'
-import { backoffDelay } from '../../../src/router/backoff.js'
+import { backoffDelay } from '../../../src/backoff.js'
 
 test('i2pd log lines lose their colour codes and keep their level', () => {
   const line = "06:52:35@127/\u001b[1;31merror\u001b[0m - Tunnels: Can't create inbound tunnel"
