@@ -96,6 +96,14 @@ export const DEFAULT_OUTBOUND_MAX_STREAMS_PER_PEER = 32
 /** Requests waiting for a free outbound stream before new ones are refused (ERR_TOO_MANY_STREAMS). */
 export const DEFAULT_OUTBOUND_MAX_PENDING = 1024
 export const DEFAULT_OUTBOUND_CONNECT_TIMEOUT = 30 * SECOND
+/** A request without the first byte of its answer this long has its worker pinged on a fresh stream. */
+export const DEFAULT_OUTBOUND_PROBE_AFTER = 5 * SECOND
+/** No answer to that ping within this: the worker is lost, its waiting requests fail (ERR_PEER_LOST). */
+export const DEFAULT_OUTBOUND_PROBE_TIMEOUT = 10 * SECOND
+/** Inbound streams one caller address (source b32) may hold; as many as a peer's outbound pool by default. */
+export const DEFAULT_INBOUND_MAX_STREAMS_PER_CALLER = 32
+/** An anonymous caller's stream with no request in progress is closed after this (registered: 5 min). */
+export const DEFAULT_INBOUND_ANONYMOUS_IDLE_TIMEOUT = 15 * SECOND
 export const DEFAULT_RATE_LIMIT_PER_SECOND = 100
 export const DEFAULT_RATE_LIMIT_BURST = 200
 export const DEFAULT_MAX_HEADER_BYTES = 16 * KIB

@@ -113,6 +113,10 @@ export const ERROR_CODES = {
   ERR_IDLE_TIMEOUT: 'No byte moved on the request for limits.idleTimeout.',
   ERR_SERVICE_UNREACHABLE: "The worker's local service (service.url) could not be reached or failed.",
   ERR_NO_SERVICE: 'This worker has no local service configured (service.url): it serves no inbound requests.',
+  ERR_PATH_AMBIGUOUS:
+    'With inbound.allowPaths, the target holds an ambiguous encoding (%2f, %5c, %2e%2e, //, NUL, %25).',
+  ERR_ROUTER_UNRESPONSIVE: 'The local router does not answer its liveness probe: not sent; retry.',
+  ERR_PEER_LOST: 'The worker stopped answering (its ping failed) before the answer came.',
 
   ERR_SU3_MALFORMED:
     'An SU3 file does not parse as a PRouter reseed bundle: magic, a header field, lengths, or signer ID (field in the message).',

@@ -12,13 +12,17 @@ import {
   DEFAULT_DAEMON_TUNNEL_QUANTITY,
   DEFAULT_DATA_DIR,
   DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_INBOUND_ANONYMOUS_IDLE_TIMEOUT,
   DEFAULT_INBOUND_MAX_STREAMS,
+  DEFAULT_INBOUND_MAX_STREAMS_PER_CALLER,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_HEADER_BYTES,
   DEFAULT_OUTBOUND_CONNECT_TIMEOUT,
   DEFAULT_OUTBOUND_MAX_PENDING,
   DEFAULT_OUTBOUND_MAX_STREAMS,
   DEFAULT_OUTBOUND_MAX_STREAMS_PER_PEER,
+  DEFAULT_OUTBOUND_PROBE_AFTER,
+  DEFAULT_OUTBOUND_PROBE_TIMEOUT,
   DEFAULT_PUBLISH_REFRESH_INTERVAL,
   DEFAULT_RATE_LIMIT_BURST,
   DEFAULT_RATE_LIMIT_PER_SECOND,
@@ -166,6 +170,8 @@ const configSchema = z.strictObject({
       allowAnonymous: flag.default(true),
       allowPaths: z.array(allowedPath, { error: must('a list of paths') }).optional(),
       maxStreams: count.default(DEFAULT_INBOUND_MAX_STREAMS),
+      maxStreamsPerCaller: count.default(DEFAULT_INBOUND_MAX_STREAMS_PER_CALLER),
+      anonymousIdleTimeout: duration.default(DEFAULT_INBOUND_ANONYMOUS_IDLE_TIMEOUT),
       rateLimit: z
         .strictObject({
           perSecond: count.default(DEFAULT_RATE_LIMIT_PER_SECOND),
@@ -180,6 +186,8 @@ const configSchema = z.strictObject({
       maxStreamsPerPeer: count.default(DEFAULT_OUTBOUND_MAX_STREAMS_PER_PEER),
       maxPending: count.default(DEFAULT_OUTBOUND_MAX_PENDING),
       connectTimeout: duration.default(DEFAULT_OUTBOUND_CONNECT_TIMEOUT),
+      probeAfter: duration.default(DEFAULT_OUTBOUND_PROBE_AFTER),
+      probeTimeout: duration.default(DEFAULT_OUTBOUND_PROBE_TIMEOUT),
     })
     .prefault({}),
   limits: z

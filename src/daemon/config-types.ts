@@ -88,10 +88,23 @@ export interface DaemonConfig {
     /** Exact paths, or prefixes ending in `*`; undefined = every path. */
     allowPaths: string[] | undefined
     maxStreams: number
+    /** Streams one caller address (source b32) may hold at once; more are refused (ERR_TOO_MANY_STREAMS). */
+    maxStreamsPerCaller: number
+    /** An anonymous caller's stream with no request in progress is closed after this (ms). */
+    anonymousIdleTimeout: number
     /** Per calling worker (anonymous callers share one bucket). */
     rateLimit: { perSecond: number; burst: number }
   }
-  outbound: { maxStreams: number; maxStreamsPerPeer: number; maxPending: number; connectTimeout: number }
+  outbound: {
+    maxStreams: number
+    maxStreamsPerPeer: number
+    maxPending: number
+    connectTimeout: number
+    /** A request without its answer's first byte this long has its worker pinged on a fresh stream (ms). */
+    probeAfter: number
+    /** No answer to that ping within this fails the worker's waiting requests with ERR_PEER_LOST (ms). */
+    probeTimeout: number
+  }
   limits: { maxHeaderBytes: number; maxBodyBytes: number; idleTimeout: number; requestTimeout: number }
   /** Keep streams to these peers open and their LeaseSets fresh: 'all' registry peers, none, or a list of keys. */
   warm: { peers: 'all' | 'none' | string[]; interval: number; max: number }

@@ -20,10 +20,11 @@ import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
 import type { AcceptedStream } from '../sam/index.js'
 import { isAborted, isTimeoutReason, sleep } from '../signals.js'
-import { createPathFilter, normalizeTarget, type PathFilter } from './allow-paths.js'
+import { createPathFilter, normalizeTarget, refuseAmbiguous, type PathFilter } from './allow-paths.js'
 import { ANONYMOUS, CALLER_ADDRESS_HEADER, CALLER_HEADER, forwardableHeaders } from './headers.js'
 import { sendError, writeRawError } from './http-error.js'
-import { createGauge, createRateLimiter, type Gauge, type RateLimiter } from './limits.js'
+import { createRateLimiter, type RateLimiter } from './limits.js'
+import { createStreamTable, type StreamTable } from './stream-table.js'
 import { PING_PATH } from './handshake.js'
 import type { PeerMeter } from '../metering/peer-meter.js'
 import type { StreamMeter } from '../metering/stream-meter.js'
@@ -39,6 +40,10 @@ export interface InboundInit extends RelayLimits {
   allowAnonymous: boolean
   allowPaths: readonly string[] | undefined
   maxStreams: number
+  /** Streams one caller address (source b32) may hold at once. */
+  maxStreamsPerCaller: number
+  /** An anonymous caller's stream with no request in progress is closed after this. */
+  anonymousIdleTimeout: number
   rateLimit: { perSecond: number; burst: number }
   maxHeaderBytes: number
   /** This worker, as the ping answers it. */
@@ -77,7 +82,7 @@ class InboundServer implements Inbound {
   private readonly server: Server
   private readonly streams = new Set<net.Socket>()
   private readonly callers = new WeakMap<net.Socket, { b32: string; verdict: Promise<Caller>; at: number }>()
-  private readonly gauge: Gauge
+  private readonly table: StreamTable<net.Socket>
   private readonly limiter: RateLimiter
   private readonly allowed: PathFilter
   private readonly service: URL | undefined
@@ -90,7 +95,11 @@ class InboundServer implements Inbound {
     private readonly components: InboundComponents,
   ) {
     this.log = components.logger.child({ component: 'inbound' })
-    this.gauge = createGauge(init.maxStreams)
+    this.table = createStreamTable({
+      maxStreams: init.maxStreams,
+      maxPerCaller: init.maxStreamsPerCaller,
+      anonymousIdleTimeout: init.anonymousIdleTimeout,
+    })
     this.limiter = createRateLimiter(init.rateLimit.perSecond, init.rateLimit.burst)
     this.allowed = createPathFilter(init.allowPaths)
     this.service = init.serviceUrl === undefined ? undefined : new URL(init.serviceUrl)
@@ -98,7 +107,7 @@ class InboundServer implements Inbound {
   }
 
   get open(): number {
-    return this.gauge.value
+    return this.table.size
   }
 
   start(): void {
@@ -107,6 +116,7 @@ class InboundServer implements Inbound {
 
   async stop(): Promise<void> {
     this.lifetime.abort(new PRouterError('ERR_SAM_SESSION_CLOSED', 'inbound stopped'))
+    this.table.clear()
     for (const s of this.streams) s.destroy()
     this.server.closeAllConnections()
     this.serviceAgent.destroy()
@@ -121,6 +131,11 @@ class InboundServer implements Inbound {
       keepAliveTimeout: INBOUND_KEEP_ALIVE_TIMEOUT,
     })
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const stream = req.socket
+      this.table.requestStarted(stream)
+      res.once('close', () => {
+        this.table.requestEnded(stream)
+      })
       void this.handle(req, res)
     })
     server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
@@ -151,21 +166,22 @@ class InboundServer implements Inbound {
 
   private onStream(accepted: AcceptedStream): void {
     const { stream, peerB32 } = accepted
-    this.log.debug({ peerB32, open: this.gauge.value }, 'stream accepted')
+    this.log.debug({ peerB32, open: this.table.size }, 'stream accepted')
     stream.on('error', () => undefined) // a peer vanishing is not our error; the HTTP server sees the close
-    if (!this.gauge.tryAcquire()) {
-      writeRawError(
-        stream,
-        new PRouterError('ERR_TOO_MANY_STREAMS', `${this.init.maxStreams} inbound streams are open`),
-      )
+    const refused = this.table.admit(stream, peerB32)
+    if (refused !== undefined) {
+      writeRawError(stream, refused)
       return
     }
     this.streams.add(stream)
     stream.once('close', () => {
       this.streams.delete(stream)
-      this.gauge.release()
+      this.table.remove(stream)
     })
     const verdict = this.identify(peerB32)
+    void verdict.then((c) => {
+      this.table.identified(stream, c.workerKey === undefined)
+    })
     this.callers.set(stream, { b32: peerB32, verdict, at: Date.now() })
     this.components.meter.track(
       stream,
@@ -187,6 +203,7 @@ class InboundServer implements Inbound {
     this.callers.set(socket, fresh)
     void fresh.verdict.then((c) => {
       this.components.meter.reassign(socket, c.workerKey ?? ANONYMOUS) // a caller that moved or registered
+      this.table.identified(socket, c.workerKey === undefined)
     })
     return fresh.verdict
   }
@@ -239,6 +256,7 @@ class InboundServer implements Inbound {
     if (caller.workerKey === undefined && !this.init.allowAnonymous) {
       throw new PRouterError('ERR_ANONYMOUS_REFUSED', 'this worker serves registered workers only')
     }
+    if (this.init.allowPaths !== undefined) refuseAmbiguous(req.url ?? '/')
     const { pathname, search } = normalizeTarget(req.url ?? '/')
     if (!this.allowed(pathname)) {
       throw new PRouterError('ERR_PATH_NOT_ALLOWED', `${pathname} is not served to other workers`)

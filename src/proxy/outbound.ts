@@ -15,13 +15,14 @@ import { parseI2pEndpoint } from '../identity/index.js'
 import { deadlineSignal, isTimeoutReason } from '../signals.js'
 import { forwardableHeaders } from './headers.js'
 import { createGauge } from './limits.js'
-import { sendError, toPRouterError, writeRawError } from './http-error.js'
+import { httpStatusOf, sendError, toPRouterError, writeRawError } from './http-error.js'
 import { relay, type RelayLimits } from './relay.js'
 import type { StreamSource } from './stream-source.js'
 import type { PeerMeter } from '../metering/peer-meter.js'
 import type { StreamMeter } from '../metering/stream-meter.js'
 import { workerHost } from './worker-name.js'
 import { handshake, PING_PATH } from './handshake.js'
+import { createPeerWatch } from './peer-watch.js'
 import type { IncomingMessage as Req, ServerResponse } from 'node:http'
 
 export interface OutboundInit extends RelayLimits {
@@ -29,6 +30,10 @@ export interface OutboundInit extends RelayLimits {
   maxStreamsPerPeer: number
   maxPending: number
   connectTimeout: number
+  /** A request without its answer's first byte for this long probes the worker (see peer-watch.ts). */
+  probeAfter: number
+  /** Deadline of that probe: no answer within it fails the worker's waiting requests (ERR_PEER_LOST). */
+  probeTimeout: number
 }
 
 export interface OutboundComponents {
@@ -39,6 +44,8 @@ export interface OutboundComponents {
   peers: PeerMeter
   /** Bytes at the stream boundary: every stream opened is tracked until it closes. */
   meter: StreamMeter
+  /** false while the local router does not answer its liveness probe: new requests fail at once. */
+  routerHealthy?: () => boolean
 }
 
 export interface Outbound {
@@ -62,6 +69,26 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
   const agent = new I2pAgent(init, dial)
   const pending = createGauge(init.maxStreams + init.maxPending)
   const classify = (err: unknown): Promise<PRouterError> => classifyError(err, components.streams)
+  const watch = createPeerWatch(init, {
+    logger: log,
+    probe: async (workerKey, signal) => {
+      const stream = await dial(workerKey, { signal, timeout: init.probeTimeout })
+      stream.destroy()
+    },
+    onLost: (workerKey) => {
+      agent.forget(workerKey)
+    },
+  })
+  /** Why a new request is refused at once (the router is down or hung) rather than left to a deadline. */
+  const routerRefusal = (): PRouterError | undefined => {
+    if (components.routerHealthy?.() === false) return routerUnresponsive()
+    try {
+      components.streams.session() // ERR_ROUTER_UNAVAILABLE when the router or its session is down
+      return undefined
+    } catch (err) {
+      return toPRouterError(err)
+    }
+  }
 
   const forward = async (
     req: Req,
@@ -70,18 +97,31 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
     target: string,
     drop: string[] = [],
   ) => {
+    const refusal = routerRefusal()
+    if (refusal !== undefined) {
+      sendError(res, refusal)
+      return
+    }
     if (!pending.tryAcquire()) {
       sendError(res, tooMany(init.maxStreams + init.maxPending))
       return
     }
     const started = performance.now()
+    const lost = new AbortController()
+    const unwatch = watch.add(workerKey, lost)
     try {
-      components.streams.session() // fail fast (503) when the router is down
       await relay({
         req,
         res,
         limits: init,
         classify,
+        signal: lost.signal,
+        stall: {
+          after: init.probeAfter,
+          onStall: () => {
+            watch.stalled(workerKey)
+          },
+        },
         open: () =>
           openRequest(agent, workerKey, req.method ?? 'GET', target, forwardableHeaders(req.headers, drop)),
         onEnd: ({ status, error }) => {
@@ -92,30 +132,47 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
     } catch (err) {
       sendError(res, await classify(err))
     } finally {
+      unwatch()
       pending.release()
     }
   }
 
   const tunnel = async (client: Duplex, head: Buffer, workerKey: string): Promise<void> => {
+    const refusal = routerRefusal()
+    if (refusal !== undefined) {
+      writeRawError(client, refusal)
+      return
+    }
     if (!pending.tryAcquire()) {
       writeRawError(client, tooMany(init.maxStreams + init.maxPending))
       return
     }
+    const started = performance.now()
+    const record = (status: number, error?: PRouterError): void => {
+      if (error?.code === 'ERR_REGISTRY_NOT_FOUND') return // not a peer, as in forward
+      peers.record(workerKey, { out: true, status, ms: performance.now() - started, error: error?.code })
+    }
     try {
       const stream = await dial(workerKey)
+      record(200) // one request out, as the peer counts the first request it reads from the tunnel
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
       if (head.length > 0) stream.write(head)
       stream.setTimeout(init.idleTimeout, () => stream.destroy())
       await splice(client, stream)
     } catch (err) {
-      writeRawError(client, await classify(err))
+      const e = await classify(err)
+      record(httpStatusOf(e.code), e)
+      writeRawError(client, e)
     } finally {
       pending.release()
     }
   }
 
-  const ping = (workerKey: string, options: { signal?: AbortSignal } = {}): Promise<number> =>
-    pingOnce(agent, workerKey, init, options.signal)
+  const ping = async (workerKey: string, options: { signal?: AbortSignal } = {}): Promise<number> => {
+    const refusal = routerRefusal()
+    if (refusal !== undefined) throw refusal
+    return pingOnce(agent, workerKey, init, options.signal)
+  }
 
   log.debug({ maxStreams: init.maxStreams, perPeer: init.maxStreamsPerPeer }, 'outbound ready')
   return {
@@ -127,6 +184,7 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
       agent.forget(workerKey)
     },
     close: () => {
+      watch.close()
       agent.destroy()
     },
   }
@@ -141,9 +199,14 @@ const LEASESET_RETRY = { delay: 250, maxDelay: 1 * SECOND }
 
 /** Resolve the worker's binding, then open a SAM stream to the b32 it names, under the connect deadline. */
 function dialer(init: OutboundInit, components: OutboundComponents, log: Logger) {
-  return async (workerKey: string): Promise<net.Socket> => {
+  return async (
+    workerKey: string,
+    options: { signal?: AbortSignal; timeout?: number } = {},
+  ): Promise<net.Socket> => {
+    options.signal?.throwIfAborted()
     const session = components.streams.session()
-    const deadline = deadlineSignal(init.connectTimeout)
+    const timeout = options.timeout ?? init.connectTimeout
+    const deadline = deadlineSignal(timeout, options.signal)
     try {
       const binding = await components.registry.resolve(workerKey, { signal: deadline.signal })
       const b32 = binding.endpoints.map(parseI2pEndpoint).find((a) => a !== undefined)
@@ -152,11 +215,7 @@ function dialer(init: OutboundInit, components: OutboundComponents, log: Logger)
       }
       const retry = { attempts: Number.MAX_SAFE_INTEGER, ...LEASESET_RETRY } // bounded by the deadline
       const t0 = performance.now()
-      const stream = await session.connect(b32, {
-        signal: deadline.signal,
-        timeout: init.connectTimeout,
-        retry,
-      })
+      const stream = await session.connect(b32, { signal: deadline.signal, timeout, retry })
       const t1 = performance.now()
       components.meter.track(stream, workerKey) // the handshake's ping is traffic with the peer too
       await handshake(stream, workerKey, workerHost(workerKey), deadline.signal).catch((err: unknown) => {
@@ -168,7 +227,7 @@ function dialer(init: OutboundInit, components: OutboundComponents, log: Logger)
       return stream
     } catch (err) {
       if (isTimeoutReason(err) || isTimeoutReason(deadline.signal.reason)) {
-        throw unreachable(workerKey, `no stream within ${init.connectTimeout} ms`, err)
+        throw unreachable(workerKey, `no stream within ${timeout} ms`, err)
       }
       throw err
     } finally {
@@ -313,6 +372,13 @@ function mapSamError(err: PRouterError): PRouterError {
 
 function unreachable(workerKey: string, why: string, cause?: unknown): PRouterError {
   return new PRouterError('ERR_PEER_UNREACHABLE', `worker ${workerKey}: ${why}`, { cause })
+}
+
+function routerUnresponsive(): PRouterError {
+  return new PRouterError(
+    'ERR_ROUTER_UNRESPONSIVE',
+    'the local router does not answer its liveness probe: request not sent',
+  )
 }
 
 function tooMany(max: number): PRouterError {

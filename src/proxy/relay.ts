@@ -29,6 +29,10 @@ export interface RelaySpec {
   responseHeaders?: OutgoingHttpHeaders
   /** Called once when the exchange ends: the status sent, or the error. */
   onEnd?: (outcome: { status: number; error?: PRouterError }) => void
+  /** Aborting it fails the exchange with `signal.reason` (e.g. the stream is known dead). */
+  signal?: AbortSignal
+  /** `onStall()` every `after` ms while the answer's first byte has not come (e.g. to probe the peer). */
+  stall?: { after: number; onStall: () => void }
 }
 
 /** Relay one exchange; resolves when it has ended (never rejects). */
@@ -52,6 +56,10 @@ class Exchange {
   private failing = false
   private retried = false
   private readonly total: NodeJS.Timeout
+  private readonly stall: NodeJS.Timeout | undefined
+  private readonly onAbort = (): void => {
+    this.fail(this.spec.signal?.reason)
+  }
 
   constructor(
     private readonly spec: RelaySpec,
@@ -61,13 +69,24 @@ class Exchange {
       const ms = spec.limits.requestTimeout
       this.fail(new PRouterError('ERR_REQUEST_TIMEOUT', `no complete answer within ${ms} ms`))
     }, spec.limits.requestTimeout)
+    const { stall } = spec
+    if (stall !== undefined) {
+      this.stall = setInterval(() => {
+        if (!this.responded && !this.ended && !this.failing) stall.onStall()
+      }, stall.after)
+    }
+    spec.signal?.addEventListener('abort', this.onAbort, { once: true })
     spec.res.once('close', () => {
       if (!spec.res.writableFinished && !this.failing) this.end(499) // the client went away
     })
   }
 
   start(): void {
-    const { req, limits } = this.spec
+    const { req, limits, signal } = this.spec
+    if (signal?.aborted === true) {
+      this.onAbort()
+      return
+    }
     const declared = Number(req.headers['content-length'] ?? 0)
     if (declared > limits.maxBodyBytes) {
       this.refuseBody(bodyTooLarge(limits.maxBodyBytes, 'request'))
@@ -119,6 +138,7 @@ class Exchange {
   private onResponse(response: IncomingMessage): void {
     const { res, limits } = this.spec
     this.responded = true
+    clearInterval(this.stall)
     const headers = { ...forwardableHeaders(response.headers), ...this.spec.responseHeaders }
     res.writeHead(response.statusCode ?? 502, headers)
     pipeline(response, byteLimit(limits.maxBodyBytes, 'response'), res, (err) => {
@@ -155,6 +175,8 @@ class Exchange {
     if (this.ended) return
     this.ended = true
     clearTimeout(this.total)
+    clearInterval(this.stall)
+    this.spec.signal?.removeEventListener('abort', this.onAbort)
     if (status === 499) this.upstream?.destroy()
     this.spec.onEnd?.(error === undefined ? { status } : { status, error })
     this.done()

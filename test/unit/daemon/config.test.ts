@@ -5,9 +5,13 @@ import { describe, test } from 'node:test'
 import {
   DEFAULT_API_PORT,
   DEFAULT_DAEMON_TUNNEL_QUANTITY,
+  DEFAULT_INBOUND_ANONYMOUS_IDLE_TIMEOUT,
   DEFAULT_INBOUND_MAX_STREAMS,
+  DEFAULT_INBOUND_MAX_STREAMS_PER_CALLER,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_OUTBOUND_CONNECT_TIMEOUT,
+  DEFAULT_OUTBOUND_PROBE_AFTER,
+  DEFAULT_OUTBOUND_PROBE_TIMEOUT,
   DEFAULT_PUBLISH_REFRESH_INTERVAL,
   DEFAULT_RATE_LIMIT_BURST,
   DEFAULT_RATE_LIMIT_PER_SECOND,
@@ -74,9 +78,13 @@ describe('loadDaemonConfig: defaults', () => {
       allowAnonymous: true,
       allowPaths: undefined,
       maxStreams: DEFAULT_INBOUND_MAX_STREAMS,
+      maxStreamsPerCaller: DEFAULT_INBOUND_MAX_STREAMS_PER_CALLER,
+      anonymousIdleTimeout: DEFAULT_INBOUND_ANONYMOUS_IDLE_TIMEOUT,
       rateLimit: { perSecond: DEFAULT_RATE_LIMIT_PER_SECOND, burst: DEFAULT_RATE_LIMIT_BURST },
     })
     assert.equal(c.outbound.connectTimeout, DEFAULT_OUTBOUND_CONNECT_TIMEOUT)
+    assert.equal(c.outbound.probeAfter, DEFAULT_OUTBOUND_PROBE_AFTER)
+    assert.equal(c.outbound.probeTimeout, DEFAULT_OUTBOUND_PROBE_TIMEOUT)
     assert.equal(c.limits.maxBodyBytes, DEFAULT_MAX_BODY_BYTES)
     assert.deepEqual(c.warm, { peers: 'all', interval: DEFAULT_WARM_INTERVAL, max: 64 })
     assert.deepEqual(c.publish, { enabled: true, refreshInterval: DEFAULT_PUBLISH_REFRESH_INTERVAL })
