@@ -11,6 +11,9 @@ import type { Logger } from '../logger.js'
 import { deadlineSignal, isTimeoutReason } from '../signals.js'
 
 export interface PeerWatchInit {
+  /** How long an answer may be late before the worker is probed; a worker that answered is not probed
+   * again for three times this. */
+  probeAfter: number
   /** Deadline of one probe. */
   probeTimeout: number
 }
@@ -35,6 +38,9 @@ export function createPeerWatch(init: PeerWatchInit, components: PeerWatchCompon
   const log = components.logger.child({ component: 'peer-watch' })
   const waiting = new Map<string, Set<AbortController>>()
   const probing = new Set<string>()
+  /** When each worker last answered a probe: it is not probed again for `quietAfterAnswer`. */
+  const answered = new Map<string, number>()
+  const quietAfterAnswer = 3 * init.probeAfter
   const lifetime = new AbortController()
 
   const lose = (workerKey: string, cause: unknown, ms: number): void => {
@@ -51,6 +57,7 @@ export function createPeerWatch(init: PeerWatchInit, components: PeerWatchCompon
     const deadline = deadlineSignal(init.probeTimeout, lifetime.signal)
     try {
       await components.probe(workerKey, deadline.signal)
+      answered.set(workerKey, performance.now())
       log.debug({ workerKey, ms: Math.round(performance.now() - started) }, 'probe answered')
     } catch (err) {
       if (!lifetime.signal.aborted && isGone(err)) lose(workerKey, err, init.probeTimeout)
@@ -71,6 +78,9 @@ export function createPeerWatch(init: PeerWatchInit, components: PeerWatchCompon
     },
     stalled(workerKey) {
       if (probing.has(workerKey) || lifetime.signal.aborted) return
+      const last = answered.get(workerKey)
+      if (last !== undefined && performance.now() - last < quietAfterAnswer) return
+      answered.delete(workerKey)
       probing.add(workerKey)
       void probe(workerKey)
     },

@@ -31,7 +31,7 @@ export interface RelaySpec {
   onEnd?: (outcome: { status: number; error?: PRouterError }) => void
   /** Aborting it fails the exchange with `signal.reason` (e.g. the stream is known dead). */
   signal?: AbortSignal
-  /** `onStall()` every `after` ms while the answer's first byte has not come (e.g. to probe the peer). */
+  /** `onStall()` every `after` ms, once the request has its stream, until the answer's first byte comes. */
   stall?: { after: number; onStall: () => void }
 }
 
@@ -56,7 +56,7 @@ class Exchange {
   private failing = false
   private retried = false
   private readonly total: NodeJS.Timeout
-  private readonly stall: NodeJS.Timeout | undefined
+  private stall: NodeJS.Timeout | undefined
   private readonly onAbort = (): void => {
     this.fail(this.spec.signal?.reason)
   }
@@ -69,12 +69,6 @@ class Exchange {
       const ms = spec.limits.requestTimeout
       this.fail(new PRouterError('ERR_REQUEST_TIMEOUT', `no complete answer within ${ms} ms`))
     }, spec.limits.requestTimeout)
-    const { stall } = spec
-    if (stall !== undefined) {
-      this.stall = setInterval(() => {
-        if (!this.responded && !this.ended && !this.failing) stall.onStall()
-      }, stall.after)
-    }
     spec.signal?.addEventListener('abort', this.onAbort, { once: true })
     spec.res.once('close', () => {
       if (!spec.res.writableFinished && !this.failing) this.end(499) // the client went away
@@ -108,7 +102,19 @@ class Exchange {
     upstream.on('response', (response) => {
       this.onResponse(response)
     })
+    upstream.once('socket', () => {
+      this.watchStall()
+    })
     this.sendBody(upstream)
+  }
+
+  /** Once the request has its stream, report each `stall.after` ms that pass without an answer. */
+  private watchStall(): void {
+    const { stall } = this.spec
+    if (stall === undefined || this.stall !== undefined) return
+    this.stall = setInterval(() => {
+      if (!this.responded && !this.ended && !this.failing) stall.onStall()
+    }, stall.after)
   }
 
   private sendBody(upstream: ClientRequest): void {

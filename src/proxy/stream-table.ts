@@ -2,8 +2,8 @@
  * The inbound streams held open, and who holds them. Three bounds keep anonymous callers from crowding out
  * registered ones: at most `maxPerCaller` streams per caller address (source b32), an anonymous stream with no
  * request in progress is closed after `anonymousIdleTimeout`, and when all `maxStreams` are taken a new stream
- * evicts the idlest one (anonymous first, then the longest idle) instead of being refused. Only when every
- * stream is busy with a request is a new one refused.
+ * evicts another (an idle one, anonymous first, the longest idle first; else a busy anonymous one) instead of
+ * being refused. Only when every stream is busy with a registered caller is a new one refused.
  */
 import { PRouterError } from '../errors.js'
 
@@ -72,21 +72,22 @@ export function createStreamTable<S extends Closable>(init: StreamTableInit): St
     }, init.anonymousIdleTimeout)
     e.timer.unref()
   }
-  /** The idle stream to give up first: anonymous (or not yet identified) before registered, then oldest idle. */
-  const idlest = (): S | undefined => {
-    let best: [S, Entry] | undefined
-    const rank = (e: Entry): number => (e.anonymous === false ? 1 : 0)
+  /**
+   * The stream to give up for a newcomer: an idle anonymous (or not yet identified) one, the longest idle
+   * first; else an idle registered one; else the oldest busy anonymous one (its request is cut short).
+   * Busy registered streams are never given up.
+   */
+  const victim = (): S | undefined => {
+    let best: { stream: S; rank: number; since: number } | undefined
     for (const [stream, e] of entries) {
-      if (e.requests > 0) continue
-      if (
-        best === undefined ||
-        rank(e) < rank(best[1]) ||
-        (rank(e) === rank(best[1]) && e.idleSince < best[1].idleSince)
-      ) {
-        best = [stream, e]
+      const anonymous = e.anonymous !== false
+      const rank = e.requests === 0 ? (anonymous ? 0 : 1) : anonymous ? 2 : undefined
+      if (rank === undefined) continue
+      if (best === undefined || rank < best.rank || (rank === best.rank && e.idleSince < best.since)) {
+        best = { stream, rank, since: e.idleSince }
       }
     }
-    return best?.[0]
+    return best?.stream
   }
 
   return {
@@ -98,9 +99,10 @@ export function createStreamTable<S extends Closable>(init: StreamTableInit): St
         return tooMany(`${init.maxPerCaller} inbound streams from ${caller} are open`)
       }
       if (entries.size >= init.maxStreams) {
-        const victim = idlest()
-        if (victim === undefined) return tooMany(`${init.maxStreams} inbound streams are open and busy`)
-        evict(victim)
+        const given = victim()
+        if (given === undefined)
+          return tooMany(`${init.maxStreams} inbound streams are busy with registered callers`)
+        evict(given)
       }
       const e: Entry = {
         caller,
