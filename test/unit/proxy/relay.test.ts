@@ -55,6 +55,8 @@ interface FrontOptions {
   limits?: Partial<RelayLimits>
   classify?: RelaySpec['classify']
   agent?: Agent
+  signal?: AbortSignal
+  stall?: RelaySpec['stall']
 }
 
 /** A server whose every request is relayed to 127.0.0.1:`upstreamPort`; records each outcome. */
@@ -81,6 +83,8 @@ async function startFront(t: TestContext, upstreamPort: number, options: FrontOp
         return (options.classify ?? passOrWrap)(err)
       },
       onEnd: (outcome) => outcomes.push(outcome),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.stall === undefined ? {} : { stall: options.stall }),
     })
   })
   return { port, outcomes, classified }
@@ -342,3 +346,34 @@ function rejectAfter(ms: number): Promise<never> {
     }, ms).unref()
   })
 }
+
+test('an aborted signal fails the exchange at once with its reason', async (t) => {
+  const upstream = await startUpstream(t, () => undefined) // never answers
+  const lost = new AbortController()
+  const front = await startFront(t, upstream.port, { signal: lost.signal })
+  const started = performance.now()
+  const pending = call(front.port)
+  await sleep(100)
+  lost.abort(new PRouterError('ERR_PEER_LOST', 'gone'))
+  const reply = await pending
+  assert.deepEqual([reply.status, code(reply)], [504, 'ERR_PEER_LOST'])
+  assert.ok(performance.now() - started < LIMITS.idleTimeout)
+  assert.deepEqual(
+    front.outcomes.map((o) => o.error?.code),
+    ['ERR_PEER_LOST'],
+  )
+})
+
+test('stall: reported every `after` ms until the first byte of the answer, then never again', async (t) => {
+  const upstream = await startUpstream(t, (_req, res) => {
+    setTimeout(() => {
+      res.write('x')
+      setTimeout(() => res.end('y'), 400)
+    }, 350)
+  })
+  let stalls = 0
+  const front = await startFront(t, upstream.port, { stall: { after: 100, onStall: () => stalls++ } })
+  const reply = await call(front.port)
+  assert.equal(reply.body.toString(), 'xy')
+  assert.ok(stalls >= 2 && stalls <= 3, `${stalls} stalls reported before the answer at 350 ms`)
+})
