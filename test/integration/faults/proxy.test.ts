@@ -182,13 +182,15 @@ describe('proxy faults on a private network', { timeout: 20 * 60_000 }, () => {
     const idle = flood.filter((h) => !h.busy)
     await until(() => Promise.resolve(idle.every((h) => h.closedAt !== undefined)), 6 * ANONYMOUS_IDLE)
     const refused = flood.filter((h) => h.answer.includes('ERR_TOO_MANY_STREAMS')).length
-    const closed = flood.filter((h) => h.closedAt !== undefined).length
+    const stillOpen = flood.filter((h) => h.closedAt === undefined)
     const lastIdle = Math.max(...idle.map((h) => (h.closedAt ?? 0) - opened))
-    assert.ok(refused >= flood.length - 2 * PER_CALLER, `${refused} refused past the per-caller cap`)
+    assert.ok(stillOpen.length <= PER_CALLER, `${stillOpen.length} anonymous streams still held`)
+    assert.ok(refused > 0, 'streams past the per-caller cap were refused')
     diag(
       `flood: ${flood.length} anonymous streams from 2 destinations; carol held at most ${most} ` +
-        `(maxStreams ${CAROL_MAX_STREAMS}); ${refused} refused (ERR_TOO_MANY_STREAMS), ${closed} closed in all; ` +
-        `alice 6/6 200; last idle anonymous stream closed ${lastIdle} ms after the flood began`,
+        `(maxStreams ${CAROL_MAX_STREAMS}); ${refused} refused (ERR_TOO_MANY_STREAMS), ` +
+        `${flood.length - refused - stillOpen.length} closed by carol (idle or evicted), ${stillOpen.length} busy ` +
+        `still held; alice 6/6 200; last idle anonymous stream closed ${lastIdle} ms after the flood began`,
     )
     for (const h of flood) h.stream.destroy()
   })
