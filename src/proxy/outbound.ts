@@ -72,7 +72,9 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
   const watch = createPeerWatch(init, {
     logger: log,
     probe: async (workerKey, signal) => {
-      const stream = await dial(workerKey, { signal, timeout: init.probeTimeout })
+      const stream = await dial(workerKey, { signal, timeout: init.probeTimeout }).catch((err: unknown) => {
+        throw isPRouterError(err) ? mapSamError(err) : err // e.g. ERR_SAM_TIMEOUT: no answer, unreachable
+      })
       stream.destroy()
     },
     onLost: (workerKey) => {

@@ -60,7 +60,9 @@ export function createPeerWatch(init: PeerWatchInit, components: PeerWatchCompon
       answered.set(workerKey, performance.now())
       log.debug({ workerKey, ms: Math.round(performance.now() - started) }, 'probe answered')
     } catch (err) {
-      if (!lifetime.signal.aborted && isGone(err)) lose(workerKey, err, init.probeTimeout)
+      if (lifetime.signal.aborted) return
+      if (isGone(err)) lose(workerKey, err, init.probeTimeout)
+      else log.debug({ workerKey, err }, 'probe failed, but not for want of an answer: requests keep waiting')
     } finally {
       deadline.dispose()
       probing.delete(workerKey)

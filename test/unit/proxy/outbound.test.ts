@@ -37,6 +37,8 @@ const INIT: OutboundInit = {
 interface Peer {
   port: number
   dials: number
+  /** When set, a new stream fails with it (as the SAM bridge answers) instead of connecting. */
+  refuse?: PRouterError
   /** Go silent: every stream, open or new, takes bytes and never answers. */
   stop(): void
 }
@@ -100,6 +102,7 @@ function harness(
     connect: async (_b32: string, options: { signal?: AbortSignal } = {}) => {
       options.signal?.throwIfAborted()
       peer.dials++
+      if (peer.refuse !== undefined) throw peer.refuse
       const socket = connect(peer.port, '127.0.0.1')
       await once(socket, 'connect')
       return socket
@@ -238,6 +241,18 @@ test('a worker that goes silent: requests on its pooled streams fail with ERR_PE
   assert.equal(peer.dials - dialsBefore, 1, 'one probe for both requests')
   await sleep(50) // the pool forgets a socket on its close event
   assert.equal(outbound.openStreams().get(KEY) ?? 0, 0, 'the dead pooled streams were dropped')
+})
+
+test('a probe the SAM bridge times out (ERR_SAM_TIMEOUT) also finds the worker lost', async (t) => {
+  const peer = await startPeer(t)
+  const { outbound } = harness(t, peer)
+  const port = await front(t, outbound)
+  assert.equal((await get(port, '/hello')).status, 200) // a stream in the pool
+  peer.stop()
+  peer.refuse = new PRouterError('ERR_SAM_TIMEOUT', 'STREAM CONNECT: no reply within the deadline')
+  const res = await get(port, '/hello')
+  assert.deepEqual([res.status, res.body.code], [504, 'ERR_PEER_LOST'])
+  assert.ok(res.ms < INIT.probeAfter * 2 + 300, `failed in ${Math.round(res.ms)} ms`)
 })
 
 test('a slow service is not a lost worker: the probe is answered and the request completes', async (t) => {
