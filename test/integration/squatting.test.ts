@@ -40,9 +40,10 @@ import { apiOf, call, rawHttp } from '../helpers/daemon-client.js'
 
 const logger = testLogger()
 const NO_WARMING = { warm: { peers: 'none' as const } }
+const BACKENDS = ['local registry', 'EVM registry'] as const
 
 interface Side {
-  name: string
+  name: (typeof BACKENDS)[number]
   alice: Daemon
   bob: Daemon
   /** Mallory's (and the test's) way into this side's registry. */
@@ -58,6 +59,11 @@ describe('address squatting: the caller is proven on the stream', { timeout: 15 
   let dave: WorkerKeyPair
   const sides: Side[] = []
   const cleanup: Array<() => Promise<void>> = []
+  const sideOf = (name: Side['name']): Side => {
+    const side = sides.find((x) => x.name === name)
+    assert.ok(side, `${name} was set up`)
+    return side
+  }
   const stopAnvil: Array<() => Promise<void>> = []
 
   before(async () => {
@@ -139,7 +145,7 @@ describe('address squatting: the caller is proven on the stream', { timeout: 15 
       assert.equal(daemon.b32, aliceB32)
       const bob = net.worker(name.replace('alice', 'bob')).daemon
       assert.ok(bob)
-      sides.push({ name: name === 'alice' ? 'local registry' : 'EVM registry', alice: daemon, bob, registry })
+      sides.push({ name: name === 'alice' ? BACKENDS[0] : BACKENDS[1], alice: daemon, bob, registry })
     }
     raw = await createSamSession(
       { sam: net.testnet.state.routers[2]?.sam ?? { host: '', port: 0 }, tunnels: hops(1) },
@@ -157,18 +163,20 @@ describe('address squatting: the caller is proven on the stream', { timeout: 15 
     await rm(dir, { recursive: true, force: true })
   })
 
-  test('the squat is in both registries: a valid binding of mallory naming alice’s address', async () => {
-    for (const side of sides) {
+  for (const backend of BACKENDS) {
+    test(`${backend}: the squat is in the registry, a valid binding of mallory naming alice’s address`, async () => {
+      const side = sideOf(backend)
       const registry = createRegistry({ backend: side.registry, cacheTtlMs: 0 }, { logger })
       const claim = await registry.resolve(mallory.workerKey)
       assert.deepEqual(claim.endpoints, [i2pEndpoint(side.alice.b32)], side.name)
       const own = await registry.resolve(alice.workerKey)
       assert.deepEqual(own.endpoints, [i2pEndpoint(side.alice.b32)], side.name)
-    }
-  })
+    })
+  }
 
-  test('alice calls bob: bob’s service sees alice, never mallory; mallory gets no credit', async () => {
-    for (const side of sides) {
+  for (const backend of BACKENDS) {
+    test(`${backend}: alice calls bob: bob’s service sees alice, never mallory; mallory gets no credit`, async () => {
+      const side = sideOf(backend)
       const bobKey = side.bob.workerKey
       for (let i = 0; i < 3; i++) {
         const res = await call(apiOf(side.alice), 'GET', `/v1/workers/${bobKey}/hello`, { timeout: 90_000 })
@@ -182,11 +190,12 @@ describe('address squatting: the caller is proven on the stream', { timeout: 15 
       assert.ok(ofAlice !== undefined && ofAlice.requestsIn >= 3, `${side.name}: alice's requests counted`)
       assert.ok(ofAlice.bytesIn > 0 && ofAlice.bytesOut > 0, `${side.name}: alice's bytes counted`)
       assert.equal(traffic.get(mallory.workerKey), undefined, `${side.name}: nothing credited to mallory`)
-    }
-  })
+    })
+  }
 
-  test('a raw SAM client without a proof is anonymous, ping or not', async () => {
-    for (const side of sides) {
+  for (const backend of BACKENDS) {
+    test(`${backend}: a raw SAM client without a proof is anonymous, ping or not`, async () => {
+      const side = sideOf(backend)
       const bare = await rawHttp(await connect(raw, side.bob.b32), 'GET /hello HTTP/1.1\r\nhost: bob')
       assert.equal(bare.status, 200)
       const seen = JSON.parse(bare.text) as { caller: string; callerAddress: string }
@@ -194,11 +203,12 @@ describe('address squatting: the caller is proven on the stream', { timeout: 15 
       const pinged = await pingThenHello(await connect(raw, side.bob.b32), undefined)
       assert.equal(pinged.pong.proof, 'none', side.name)
       assert.equal(pinged.seen.caller, 'anonymous', side.name)
-    }
-  })
+    })
+  }
 
-  test('a proof replayed from another destination is refused; a proof for a key bound elsewhere names nobody', async () => {
-    for (const side of sides) {
+  for (const backend of BACKENDS) {
+    test(`${backend}: a proof replayed from another destination is refused; a proof for a key bound elsewhere names nobody`, async () => {
+      const side = sideOf(backend)
       // what alice's daemon sends bob, captured and replayed from the raw session's destination
       const captured = signCallerProof(alice, { caller: side.alice.b32, callee: side.bob.b32 })
       const replayed = await pingThenHello(await connect(raw, side.bob.b32), captured)
@@ -221,18 +231,19 @@ describe('address squatting: the caller is proven on the stream', { timeout: 15 
         (traffic.get('anonymous')?.requestsIn ?? 0) >= 5,
         `${side.name}: the raw streams are anonymous`,
       )
-    }
-  })
+    })
+  }
 
-  test('control: a key whose binding names the raw destination, with its proof, is named', async () => {
-    for (const side of sides) {
+  for (const backend of BACKENDS) {
+    test(`${backend}: control: a key whose binding names the raw destination, with its proof, is named`, async () => {
+      const side = sideOf(backend)
       await side.registry.publish(signBinding(dave, [i2pEndpoint(raw.b32)], Date.now() - 2_000))
       const proof = signCallerProof(dave, { caller: raw.b32, callee: side.bob.b32 })
       const named = await pingThenHello(await connect(raw, side.bob.b32), proof)
       assert.equal(named.pong.proof, 'ok', side.name)
       assert.deepEqual([named.seen.caller, named.seen.callerAddress], [dave.workerKey, raw.b32], side.name)
-    }
-  })
+    })
+  }
 })
 
 function hops(n: number) {
