@@ -7,7 +7,7 @@ const GROUPS: Array<[string, RegExp]> = [
   ['SAM client (src/sam)', /^ERR_SAM_/],
   ['Router (src/router)', /^ERR_(ROUTER_(?!UNAVAILABLE|INFO_)|I2PCONTROL)/],
   ['I2P structures (src/i2p)', /^ERR_ROUTER_INFO_(MALFORMED|SIGNATURE|UNSUPPORTED)$/],
-  ['Identity (src/identity)', /^ERR_(BINDING_(MALFORMED|SIGNATURE)|INVALID_WORKER_KEY|KEY_|I2P_)/],
+  ['Identity (src/identity)', /^ERR_(BINDING_(MALFORMED|SIGNATURE)|INVALID_WORKER_KEY|KEY_|I2P_|CALLER_)/],
   ['Registry (src/registry)', /^ERR_(REGISTRY|BINDING|EVM|ROUTER_INFO)_/],
   ['Metering and usage reports (src/metering, src/registry/usage-reports.ts)', /^ERR_(REPORT|METERING)_/],
   ['Reseed bundles (src/reseed, src/daemon/registry-reseed.ts)', /^ERR_(SU3|RESEED)_/],

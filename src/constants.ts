@@ -167,3 +167,5 @@ export const DEFAULT_CROSS_CHECK_TOLERANCE_BYTES = 64 * KIB
 /** Valuation of usage reports: score = transit weight × transit bytes + peer weight × confirmed peer bytes. */
 export const DEFAULT_VALUATION_TRANSIT_WEIGHT = 1
 export const DEFAULT_VALUATION_PEER_WEIGHT = 1
+/** A caller proof (src/identity/caller-proof.ts) is believed if signed within this much of the callee's clock. */
+export const CALLER_PROOF_WINDOW = 5 * MINUTE

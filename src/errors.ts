@@ -141,6 +141,17 @@ export const ERROR_CODES = {
     'The registry holds no usable RouterInfo (verified, same network, floodfill or reachable) to build a reseed bundle from.',
   ERR_NETNS:
     'Building the NAT test network failed (not root, `ip`/`nft` missing, a namespace in use); the message names the command.',
+  ERR_CALLER_PROOF_MALFORMED:
+    'A caller proof (x-prouter-proof) is not 496 hex digits of the v1 layout (domain, b32 addresses, lengths).',
+  ERR_CALLER_PROOF_SIGNATURE:
+    'A caller proof is not signed (sr25519) by the worker key it names: the caller stays anonymous.',
+  ERR_CALLER_PROOF_CALLEE:
+    'A caller proof names another destination as its callee: it was made for another worker.',
+  ERR_CALLER_PROOF_SOURCE:
+    "A caller proof names a caller address other than the stream's source destination (a replayed proof).",
+  ERR_CALLER_PROOF_TIME: 'A caller proof was signed outside the window around the callee clock (±5 min).',
+  ERR_CALLER_NOT_BOUND:
+    "The proven caller key's newest valid binding does not name the stream's source destination.",
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -114,7 +114,8 @@ class PRouterDaemon implements Daemon {
       peers: this.metering.peers,
       meter: this.metering.streams,
     }
-    this.outbound = createOutbound({ ...config.outbound, ...config.limits }, shared)
+    const self = { worker: keys.worker, b32: this.b32 } // signs the caller proof of each outbound stream
+    this.outbound = createOutbound({ ...config.outbound, ...config.limits, self }, shared)
     this.inbound = createInbound(this.inboundInit(), shared)
     this.publisher = createPublisher(
       { worker: keys.worker, b32: this.b32, refreshInterval: config.publish.refreshInterval },

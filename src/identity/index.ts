@@ -33,3 +33,12 @@ export {
   type InitKeyStoreOptions,
   type KeyStore,
 } from './keystore.js'
+export {
+  CALLER_PROOF_BYTES,
+  CALLER_PROOF_DOMAIN,
+  decodeCallerProof,
+  signCallerProof,
+  verifyCallerProof,
+  type CallerProof,
+  type ProofExpectation,
+} from './caller-proof.js'

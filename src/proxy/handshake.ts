@@ -2,35 +2,57 @@
  * A stream is handed to the pool only once the peer's PRouter has answered on it. i2pd answers
  * `STREAM CONNECT` with `RESULT=OK` before the peer is known to be there (it has only sent the SYN), so a
  * stream to a worker that went away would otherwise take a request and never answer. The handshake is the
- * ping every inbound side answers itself:
+ * ping every inbound side answers itself, and it carries the caller's proof of identity for the stream:
  *
- *   -> GET /.prouter/ping HTTP/1.1\r\nhost: <worker>\r\n\r\n
- *   <- HTTP/1.1 200 OK\r\n…content-length: N\r\n\r\n{"workerKey":"0x…","b32":"…"}
+ *   -> GET /.prouter/ping HTTP/1.1\r\nhost: <worker>\r\nx-prouter-proof: <496 hex digits>\r\n\r\n
+ *   <- HTTP/1.1 200 OK\r\n…content-length: N\r\n\r\n{"workerKey":"0x…","b32":"…","proof":"ok"}
  *
- * It costs one round trip per new stream (the SYN's, which the first request would wait for anyway) and
- * checks that the stream reached the worker asked for.
+ * The proof (src/identity/caller-proof.ts) is signed by the caller's worker key for its own b32 and the
+ * callee's; the callee believes it for this stream only, and only if the stream's source is that b32 and the
+ * key's newest binding names it (docs/registry.md, "The caller proof"). `proof` in the answer is the callee's
+ * verdict on the proof's bytes (`ok` or the refusal's code; absent from older peers); a refused proof leaves
+ * the stream usable, its caller `anonymous`.
+ *
+ * It costs one round trip per new stream (the SYN's, which the first request would wait for anyway), one
+ * sr25519 signature here and one verification there, and checks that the stream reached the worker asked for.
  */
 import type { Duplex } from 'node:stream'
 import { ERROR_CODES, PRouterError, type ErrorCode } from '../errors.js'
 
 export const PING_PATH = '/.prouter/ping'
+/** The ping's header carrying the caller proof (hex); never forwarded to a service (`x-prouter-*`). */
+export const PROOF_HEADER = 'x-prouter-proof'
 const MAX_ANSWER_BYTES = 4096
+
+export interface HandshakeInit {
+  /** The worker the stream should reach. */
+  workerKey: string
+  /** The ping's `host`. */
+  host: string
+  /** The caller proof for this stream (signCallerProof); undefined: the caller stays anonymous. */
+  proof: string | undefined
+}
+
+export interface HandshakeAnswer {
+  /** The callee's verdict on the proof: `ok` or a refusal code; undefined if it said nothing (older peer). */
+  proof: string | undefined
+}
 
 /** Ping on a fresh stream; resolves once the answer names `workerKey`, rejects otherwise (or on abort). */
 export function handshake(
   stream: Duplex,
-  workerKey: string,
-  host: string,
+  init: HandshakeInit,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<HandshakeAnswer> {
+  const { workerKey } = init
   return new Promise((resolve, reject) => {
     let buffered = Buffer.alloc(0)
-    const done = (err?: unknown): void => {
+    const done = (outcome: HandshakeAnswer | Error): void => {
       stream.off('data', onData)
       stream.off('close', onClose)
       signal.removeEventListener('abort', onAbort)
-      if (err === undefined) resolve()
-      else reject(err instanceof Error ? err : new PRouterError('ERR_PEER_CLOSED', 'handshake failed'))
+      if (outcome instanceof Error) reject(outcome)
+      else resolve(outcome)
     }
     const onData = (chunk: Buffer): void => {
       buffered = Buffer.concat([buffered, chunk])
@@ -38,7 +60,7 @@ export function handshake(
       try {
         answer = parseAnswer(buffered)
       } catch (err) {
-        done(err)
+        done(err as Error) // parseAnswer throws PRouterErrors only
         return
       }
       if (answer === 'incomplete') return
@@ -50,13 +72,20 @@ export function handshake(
       done(new PRouterError('ERR_PEER_CLOSED', `worker ${workerKey} closed the stream before answering`))
     }
     const onAbort = (): void => {
-      done(signal.reason)
+      const reason: unknown = signal.reason
+      done(reason instanceof Error ? reason : new PRouterError('ERR_PEER_CLOSED', 'handshake aborted'))
     }
     signal.addEventListener('abort', onAbort, { once: true })
     stream.on('data', onData)
     stream.once('close', onClose)
-    stream.write(`GET ${PING_PATH} HTTP/1.1\r\nhost: ${host}\r\n\r\n`)
+    stream.write(pingRequest(init))
   })
+}
+
+/** The ping's bytes. Host and proof come from this daemon (a worker name, hex), never from a client. */
+export function pingRequest(init: Pick<HandshakeInit, 'host' | 'proof'>): string {
+  const proof = init.proof === undefined ? '' : `${PROOF_HEADER}: ${init.proof}\r\n`
+  return `GET ${PING_PATH} HTTP/1.1\r\nhost: ${init.host}\r\n${proof}\r\n`
 }
 
 interface Answer {
@@ -81,21 +110,22 @@ export function parseAnswer(bytes: Buffer): Answer | 'incomplete' {
   return { status: Number(status), body: bytes.subarray(end + 4, bodyEnd), rest: bytes.subarray(bodyEnd) }
 }
 
-function checkAnswer(answer: Answer, workerKey: string): PRouterError | undefined {
+function checkAnswer(answer: Answer, workerKey: string): HandshakeAnswer | PRouterError {
   if (answer.status !== 200) return refusal(answer, workerKey)
-  let said: unknown
+  let said: { workerKey?: unknown; proof?: unknown }
   try {
-    said = (JSON.parse(answer.body.toString('utf8')) as { workerKey?: unknown }).workerKey
+    said = JSON.parse(answer.body.toString('utf8')) as typeof said
   } catch {
     return malformed('ping body is not JSON')
   }
-  if (said !== workerKey) {
+  if (said.workerKey !== workerKey) {
     return new PRouterError(
       'ERR_PEER_CLOSED',
-      `the stream to ${workerKey} reached ${String(said).slice(0, 80)}`,
+      `the stream to ${workerKey} reached ${String(said.workerKey).slice(0, 80)}`,
     )
   }
-  return undefined
+  const proof = said.proof === 'ok' || isErrorCode(said.proof) ? said.proof : undefined
+  return { proof }
 }
 
 /** The peer's own refusal (e.g. its stream limit: 503 ERR_TOO_MANY_STREAMS) passed on with its code. */
@@ -106,11 +136,14 @@ function refusal(answer: Answer, workerKey: string): PRouterError {
   } catch {
     // not a PRouter error answer: reported below as a failed ping
   }
-  const code =
-    typeof body.code === 'string' && body.code in ERROR_CODES ? (body.code as ErrorCode) : undefined
+  const code = isErrorCode(body.code) ? body.code : undefined
   const message = `worker ${workerKey} answered the ping with ${answer.status}`
   if (code === undefined) return new PRouterError('ERR_PEER_CLOSED', message)
   return new PRouterError(code, `${message}: ${typeof body.message === 'string' ? body.message : code}`)
+}
+
+function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value)
 }
 
 function malformed(why: string): PRouterError {

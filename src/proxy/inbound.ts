@@ -2,8 +2,11 @@
  * Inbound: streams other workers open to this one. Each accepted stream is an HTTP/1.1 connection (kept
  * alive for many requests) fed to a local HTTP server; each request is checked — caller identity, anonymous
  * policy, allowed paths, per-caller rate limit, sizes — and relayed to the worker's own service with headers
- * saying who called. The caller is the worker whose newest valid binding names the stream's source
- * destination (I2P authenticates it); any other caller is `anonymous`.
+ * saying who called. The caller is proven on the stream itself: its handshake ping carries a caller proof
+ * (src/identity/caller-proof.ts) signed by a worker key for the stream's source destination (which I2P
+ * authenticates) and this worker's; the key is the caller if its newest valid binding names that source too (a
+ * forward lookup). No proof, a refused one or a binding elsewhere: `anonymous`. No reverse lookup: anyone may
+ * publish a binding naming someone else's address (docs/registry.md, "The caller proof").
  */
 import {
   createServer,
@@ -15,7 +18,8 @@ import {
 } from 'node:http'
 import type net from 'node:net'
 import { DEFAULT_RESOLVE_CACHE_TTL, INBOUND_KEEP_ALIVE_TIMEOUT } from '../constants.js'
-import { PRouterError } from '../errors.js'
+import { isPRouterError, PRouterError } from '../errors.js'
+import { parseI2pEndpoint, verifyCallerProof } from '../identity/index.js'
 import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
 import type { AcceptedStream } from '../sam/index.js'
@@ -25,7 +29,7 @@ import { ANONYMOUS, CALLER_ADDRESS_HEADER, CALLER_HEADER, forwardableHeaders } f
 import { sendError, writeRawError } from './http-error.js'
 import { createRateLimiter, type RateLimiter } from './limits.js'
 import { createStreamTable, type StreamTable } from './stream-table.js'
-import { PING_PATH } from './handshake.js'
+import { PING_PATH, PROOF_HEADER } from './handshake.js'
 import type { PeerMeter } from '../metering/peer-meter.js'
 import type { StreamMeter } from '../metering/stream-meter.js'
 import { relay, type RelayLimits } from './relay.js'
@@ -61,9 +65,21 @@ export interface InboundComponents {
 }
 
 export interface Caller {
-  /** `0x…` when the source destination has a valid binding, else undefined (anonymous). */
+  /** `0x…` when the stream's proof and the key's binding both name its source, else undefined (anonymous). */
   workerKey: string | undefined
   b32: string
+}
+
+/** What one stream is known by: its source, the key its handshake proved (if any) and the current verdict. */
+interface StreamCaller {
+  b32: string
+  /** Settled by the stream's first request: a ping with a valid proof, or anything else (anonymous). */
+  settled: boolean
+  proven: string | undefined
+  verdict: Promise<Caller>
+  at: number
+  /** Resolves the verdict the meter waits for (once: at the first request, or at close). */
+  settle: (verdict: Promise<Caller>) => void
 }
 
 export interface Inbound {
@@ -81,7 +97,7 @@ class InboundServer implements Inbound {
   private readonly log: Logger
   private readonly server: Server
   private readonly streams = new Set<net.Socket>()
-  private readonly callers = new WeakMap<net.Socket, { b32: string; verdict: Promise<Caller>; at: number }>()
+  private readonly callers = new WeakMap<net.Socket, StreamCaller>()
   private readonly table: StreamTable<net.Socket>
   private readonly limiter: RateLimiter
   private readonly allowed: PathFilter
@@ -178,51 +194,100 @@ class InboundServer implements Inbound {
       this.streams.delete(stream)
       this.table.remove(stream)
     })
-    const verdict = this.identify(peerB32)
-    void verdict.then((c) => {
+    const caller = this.newStreamCaller(peerB32)
+    this.callers.set(stream, caller)
+    stream.once('close', () => {
+      caller.settle(Promise.resolve({ workerKey: undefined, b32: peerB32 })) // closed before any request
+    })
+    void caller.verdict.then((c) => {
       this.table.identified(stream, c.workerKey === undefined)
     })
-    this.callers.set(stream, { b32: peerB32, verdict, at: Date.now() })
     this.components.meter.track(
       stream,
-      verdict.then((c) => c.workerKey ?? ANONYMOUS),
+      caller.verdict.then((c) => c.workerKey ?? ANONYMOUS),
     )
     this.server.emit('connection', stream)
   }
 
+  private newStreamCaller(b32: string): StreamCaller {
+    let settle: (verdict: Promise<Caller>) => void = () => undefined
+    const verdict = new Promise<Caller>((resolve) => {
+      settle = resolve // a second call (the close after the first request) changes nothing
+    })
+    return { b32, settled: false, proven: undefined, verdict, at: Date.now(), settle }
+  }
+
   /**
-   * Who is on this stream: looked up when it is accepted and again on a request once the verdict is older than
-   * the registry's cache TTL, so a kept-alive stream follows the caller's bindings (a worker that moved away
-   * from this destination, or one that registered it meanwhile).
+   * The stream's first request decides who is on it: a ping whose proof holds names the key to look up;
+   * anything else leaves the stream anonymous for good. Returns the proof's verdict for the pong (`ok` or the
+   * refusal's code), undefined after the first request.
+   */
+  private settleCaller(req: IncomingMessage): string | undefined {
+    const held = this.callers.get(req.socket)
+    if (held === undefined || held.settled) return undefined
+    held.settled = true
+    let outcome = 'none'
+    if (req.url === PING_PATH && req.headers[PROOF_HEADER] !== undefined) {
+      try {
+        const expected = { source: held.b32, self: this.init.self.b32, now: Date.now() }
+        held.proven = verifyCallerProof(req.headers[PROOF_HEADER], expected).workerKey
+        outcome = 'ok'
+      } catch (err) {
+        if (!isPRouterError(err)) throw err
+        outcome = err.code
+        this.log.debug({ b32: held.b32, code: err.code }, 'caller proof refused: anonymous')
+      }
+    }
+    held.at = Date.now()
+    held.verdict = this.identify(held.b32, held.proven)
+    held.settle(held.verdict)
+    return outcome
+  }
+
+  /**
+   * Who is on this stream: decided at its first request and, for a proven key, looked up again on a request
+   * once the verdict is older than the registry's cache TTL, so a kept-alive stream follows the caller's
+   * binding (a worker that moved away from this destination, or whose binding showed up meanwhile).
    */
   private callerOf(socket: net.Socket): Promise<Caller> {
     const held = this.callers.get(socket)
     if (held === undefined) return Promise.resolve({ workerKey: undefined, b32: 'unknown' })
-    if (Date.now() - held.at < CALLER_RECHECK_INTERVAL) return held.verdict
-    const fresh = { b32: held.b32, verdict: this.identify(held.b32), at: Date.now() }
-    this.callers.set(socket, fresh)
-    void fresh.verdict.then((c) => {
+    if (held.proven === undefined || Date.now() - held.at < CALLER_RECHECK_INTERVAL) return held.verdict
+    held.at = Date.now()
+    held.verdict = this.identify(held.b32, held.proven)
+    void held.verdict.then((c) => {
       this.components.meter.reassign(socket, c.workerKey ?? ANONYMOUS) // a caller that moved or registered
       this.table.identified(socket, c.workerKey === undefined)
     })
-    return fresh.verdict
+    return held.verdict
   }
 
-  private identify(b32: string): Promise<Caller> {
-    return this.components.registry.reverse(b32).then(
-      (workerKey) => ({ workerKey, b32 }),
-      (err: unknown) => {
-        if (!(err instanceof PRouterError) || err.code !== 'ERR_REGISTRY_NOT_FOUND') {
-          this.log.warn({ err, b32 }, 'caller lookup failed: treated as anonymous')
-        }
-        return { workerKey: undefined, b32 }
-      },
-    )
+  /** `proven` is the caller if its newest valid binding names `b32` (a forward lookup); else anonymous. */
+  private async identify(b32: string, proven: string | undefined): Promise<Caller> {
+    const anonymous = { workerKey: undefined, b32 }
+    if (proven === undefined) return anonymous
+    try {
+      const binding = await this.components.registry.resolve(proven)
+      if (binding.endpoints.map(parseI2pEndpoint).includes(b32)) return { workerKey: proven, b32 }
+      this.log.debug(
+        { b32, proven, code: 'ERR_CALLER_NOT_BOUND' },
+        'caller binding names elsewhere: anonymous',
+      )
+    } catch (err) {
+      if (!isPRouterError(err, 'ERR_REGISTRY_NOT_FOUND')) {
+        // code and message only: an error's cause may hold the registry's URL, with its API key
+        const code = isPRouterError(err) ? err.code : 'ERR_INTERNAL'
+        const message = err instanceof Error ? err.message : String(err)
+        this.log.warn({ b32, code, message }, 'caller lookup failed: anonymous')
+      }
+    }
+    return anonymous
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const proof = this.settleCaller(req)
     if (req.url === PING_PATH) {
-      this.pong(res) // passes no policy, so it does not wait for the caller lookup (the handshake's path)
+      this.pong(res, proof) // passes no policy, so it does not wait for the caller lookup (the handshake's path)
       return
     }
     const caller = await this.callerOf(req.socket)
@@ -288,8 +353,10 @@ class InboundServer implements Inbound {
     })
   }
 
-  private pong(res: ServerResponse): void {
-    const body = JSON.stringify({ workerKey: this.init.self.workerKey, b32: this.init.self.b32 })
+  /** `proof`: the verdict on this stream's proof when this ping settled it (handshake.ts), else absent. */
+  private pong(res: ServerResponse, proof: string | undefined): void {
+    const { workerKey, b32 } = this.init.self
+    const body = JSON.stringify(proof === undefined ? { workerKey, b32 } : { workerKey, b32, proof })
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
     res.end(body)
   }

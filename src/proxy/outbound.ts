@@ -11,7 +11,7 @@ import { INBOUND_KEEP_ALIVE_TIMEOUT, SECOND } from '../constants.js'
 import { isPRouterError, PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
-import { parseI2pEndpoint } from '../identity/index.js'
+import { parseI2pEndpoint, signCallerProof, type WorkerKeyPair } from '../identity/index.js'
 import { deadlineSignal, isTimeoutReason } from '../signals.js'
 import { forwardableHeaders } from './headers.js'
 import { createGauge } from './limits.js'
@@ -34,6 +34,8 @@ export interface OutboundInit extends RelayLimits {
   probeAfter: number
   /** Deadline of that probe: no answer within it fails the worker's waiting requests (ERR_PEER_LOST). */
   probeTimeout: number
+  /** This worker: its key signs the caller proof of every new stream, from its own b32 (handshake.ts). */
+  self: { worker: WorkerKeyPair; b32: string }
 }
 
 export interface OutboundComponents {
@@ -220,10 +222,20 @@ function dialer(init: OutboundInit, components: OutboundComponents, log: Logger)
       const stream = await session.connect(b32, { signal: deadline.signal, timeout, retry })
       const t1 = performance.now()
       components.meter.track(stream, workerKey) // the handshake's ping is traffic with the peer too
-      await handshake(stream, workerKey, workerHost(workerKey), deadline.signal).catch((err: unknown) => {
-        stream.destroy()
-        throw err
-      })
+      const proof = signCallerProof(init.self.worker, { caller: init.self.b32, callee: b32 })
+      const host = workerHost(workerKey)
+      const answer = await handshake(stream, { workerKey, host, proof }, deadline.signal).catch(
+        (err: unknown) => {
+          stream.destroy()
+          throw err
+        },
+      )
+      if (answer.proof !== undefined && answer.proof !== 'ok') {
+        log.warn(
+          { workerKey, refused: answer.proof },
+          'the worker refused our caller proof: we are anonymous there',
+        )
+      }
       const ms = (t: number): number => Math.round(t * 10) / 10
       log.debug({ workerKey, connectMs: ms(t1 - t0), answerMs: ms(performance.now() - t1) }, 'new stream')
       return stream

@@ -2,10 +2,12 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
-import { handshake, parseAnswer } from '../../../src/proxy/handshake.js'
+import { handshake, parseAnswer, pingRequest, type HandshakeInit } from '../../../src/proxy/handshake.js'
 import { isPRouterError } from '../../../src/errors.js'
 
 const KEY = `0x${'ab'.repeat(32)}`
+const PROOF = 'ab'.repeat(248)
+const to = (host = 'w', proof: string | undefined = PROOF): HandshakeInit => ({ workerKey: KEY, host, proof })
 
 /** A loopback server that answers the first bytes it gets with `answer` (or stays silent). */
 async function peer(
@@ -34,10 +36,33 @@ async function peer(
 const ok = (body: string) =>
   `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`
 
-test('the ping is sent and an answer naming the worker resolves', async (t) => {
-  const { socket, got } = await peer(t, ok(JSON.stringify({ workerKey: KEY, b32: 'x' })))
-  await handshake(socket, KEY, 'w.prouter', new AbortController().signal)
-  assert.match(await got, /^GET \/\.prouter\/ping HTTP\/1\.1\r\nhost: w\.prouter\r\n\r\n$/)
+test('the ping carries the proof; an answer naming the worker resolves with its verdict on the proof', async (t) => {
+  const { socket, got } = await peer(t, ok(JSON.stringify({ workerKey: KEY, b32: 'x', proof: 'ok' })))
+  const answer = await handshake(socket, to('w.prouter'), new AbortController().signal)
+  assert.deepEqual(answer, { proof: 'ok' })
+  assert.equal(
+    await got,
+    `GET /.prouter/ping HTTP/1.1\r\nhost: w.prouter\r\nx-prouter-proof: ${PROOF}\r\n\r\n`,
+  )
+})
+
+test('a refused proof is passed on by its code; an older peer that says nothing, or anything else: undefined', async (t) => {
+  const said = [
+    ['ERR_CALLER_PROOF_TIME', 'ERR_CALLER_PROOF_TIME'],
+    [undefined, undefined],
+    ['ERR_NOT_A_CODE', undefined],
+    ['toString', undefined],
+    [42, undefined],
+  ] as const
+  for (const [proof, expected] of said) {
+    const { socket } = await peer(t, ok(JSON.stringify({ workerKey: KEY, proof })))
+    const answer = await handshake(socket, to(), new AbortController().signal)
+    assert.equal(answer.proof, expected, String(proof))
+  }
+})
+
+test('without a proof the ping is the bare request', () => {
+  assert.equal(pingRequest({ host: 'w', proof: undefined }), 'GET /.prouter/ping HTTP/1.1\r\nhost: w\r\n\r\n')
 })
 
 test('an answer naming another worker, a non-200, garbage or trailing bytes are refused', async (t) => {
@@ -50,7 +75,7 @@ test('an answer naming another worker, a non-200, garbage or trailing bytes are 
   ]
   for (const answer of answers) {
     const { socket } = await peer(t, answer)
-    await assert.rejects(handshake(socket, KEY, 'w', new AbortController().signal), (err) =>
+    await assert.rejects(handshake(socket, to(), new AbortController().signal), (err) =>
       isPRouterError(err, 'ERR_PEER_CLOSED'),
     )
   }
@@ -62,7 +87,7 @@ test("the peer's own refusal keeps its code (its stream limit is not a dead peer
     t,
     `HTTP/1.1 503 Service Unavailable\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
   )
-  await assert.rejects(handshake(socket, KEY, 'w', new AbortController().signal), (err) =>
+  await assert.rejects(handshake(socket, to(), new AbortController().signal), (err) =>
     isPRouterError(err, 'ERR_TOO_MANY_STREAMS'),
   )
 })
@@ -70,7 +95,7 @@ test("the peer's own refusal keeps its code (its stream limit is not a dead peer
 test('a silent peer: the handshake ends with the caller signal, never by itself', async (t) => {
   const { socket } = await peer(t, undefined)
   const controller = new AbortController()
-  const pending = handshake(socket, KEY, 'w', controller.signal)
+  const pending = handshake(socket, to(), controller.signal)
   setTimeout(() => {
     controller.abort(new Error('deadline'))
   }, 100)
@@ -79,7 +104,7 @@ test('a silent peer: the handshake ends with the caller signal, never by itself'
 
 test('a peer that closes: ERR_PEER_CLOSED', async (t) => {
   const { socket } = await peer(t, undefined)
-  const pending = handshake(socket, KEY, 'w', new AbortController().signal)
+  const pending = handshake(socket, to(), new AbortController().signal)
   socket.destroy()
   await assert.rejects(pending, (err) => isPRouterError(err, 'ERR_PEER_CLOSED'))
 })

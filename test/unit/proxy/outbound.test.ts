@@ -18,6 +18,7 @@ import { PING_PATH } from '../../../src/proxy/handshake.js'
 import type { StreamSource } from '../../../src/proxy/stream-source.js'
 import type { Registry } from '../../../src/registry/index.js'
 import type { SamSession } from '../../../src/sam/index.js'
+import { workerKeyFromSuri } from '../../../src/identity/index.js'
 
 const KEY = `0x${'ab'.repeat(32)}`
 const B32 = `${'a'.repeat(52)}.b32.i2p`
@@ -32,6 +33,7 @@ const INIT: OutboundInit = {
   maxBodyBytes: 1024 * 1024,
   idleTimeout: 30_000,
   requestTimeout: 60_000,
+  self: { worker: await workerKeyFromSuri('//Alice'), b32: `${'c'.repeat(51)}q.b32.i2p` },
 }
 
 interface Peer {
