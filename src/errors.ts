@@ -38,6 +38,10 @@ export const ERROR_CODES = {
   ERR_ROUTER_START_TIMEOUT: 'i2pd did not become ready (SAM HELLO and I2PControl) before the deadline.',
   ERR_ROUTER_EXITED: 'i2pd exited (code or signal in the message).',
   ERR_ROUTER_NOT_RUNNING: 'The operation needs a running router and there is none.',
+  ERR_ROUTER_STATE:
+    'The router supervisor was asked for a state change its transition table does not allow (a bug: the message names both states).',
+  ERR_ROUTER_UNRESPONSIVE:
+    'The router runs but did not answer a SAM HELLO within its deadline (hung, stopped or overloaded); /healthz answers 503.',
   ERR_I2PCONTROL: 'The I2PControl JSON-RPC call failed or returned an error.',
   ERR_I2PCONTROL_AUTH: 'I2PControl refused the password or the token.',
 
