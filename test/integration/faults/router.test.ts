@@ -67,6 +67,19 @@ describe('router faults', { timeout: 10 * 60_000 }, () => {
   }
   const charlieKey = (): string => net.worker('charlie').workerKey
 
+  /** alice's counters for charlie (the period's books), as /v1/peers shows them. */
+  async function countersForCharlie(): Promise<{ requestsOut: number; bytesOut: number; bytesIn: number }> {
+    const { peers } = (await call(apiOf(daemon('alice')), 'GET', '/v1/peers')).json() as {
+      peers: Array<{
+        workerKey: string
+        traffic?: { requestsOut: number; bytesOut: number; bytesIn: number }
+      }>
+    }
+    const traffic = peers.find((p) => p.workerKey === charlieKey())?.traffic
+    assert.ok(traffic, 'alice counts her traffic with charlie')
+    return traffic
+  }
+
   /** alice -> charlie, one request; any failure is an attempt with its code. */
   async function attempt(timeout = 15_000): Promise<Attempt> {
     const at = Date.now()
@@ -189,6 +202,7 @@ describe('router faults', { timeout: 10 * 60_000 }, () => {
     const b32 = daemon('alice').b32
     const before = (await call(apiOf(daemon('alice')), 'GET', '/v1/status')).json()
     assert.equal(before.b32, b32)
+    const counted = await countersForCharlie()
     const pid = router.pid ?? 0
     const ready = once(router, 'ready').then(() => Date.now())
     const sessionUp = once(daemon('alice').session, 'up').then(() => Date.now())
@@ -213,6 +227,12 @@ describe('router faults', { timeout: 10 * 60_000 }, () => {
     )
     assert.equal(back.status, 200)
     const failed = attempts.filter((a) => a.status !== 200)
+    const now = await countersForCharlie()
+    assert.ok(
+      now.requestsOut >= counted.requestsOut + 1,
+      'the counters kept across the restart, and counting',
+    )
+    assert.ok(now.bytesOut > counted.bytesOut && now.bytesIn > counted.bytesIn)
     for (const a of failed) {
       const coded = a.code?.startsWith('ERR_') === true || a.code === NO_ANSWER
       assert.ok(coded, `a failed request: ${JSON.stringify(a)}`)
