@@ -34,6 +34,13 @@ export const DEFAULT_RESTART_BACKOFF_MIN = 1 * SECOND
 export const DEFAULT_RESTART_BACKOFF_MAX = 30 * SECOND
 export const DEFAULT_I2PCONTROL_TIMEOUT = 5 * SECOND
 export const READINESS_POLL_INTERVAL = 200
+/** How often the router link checks that the router answers (a SAM HELLO), and that HELLO's deadline. */
+export const ROUTER_PROBE_INTERVAL = 1 * SECOND
+export const ROUTER_PROBE_TIMEOUT = 1.5 * SECOND
+/** i2pd's last error/critical lines kept for the ERR_ROUTER_EXITED of a failed start. */
+export const ROUTER_START_ERROR_LINES = 5
+/** A restarted router that stays ready this long earns its restart backoff back. */
+export const ROUTER_BACKOFF_RESET_AFTER = 1 * MINUTE
 
 // Tunnels
 export const MAX_TUNNEL_LENGTH = 7

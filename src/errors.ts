@@ -38,6 +38,10 @@ export const ERROR_CODES = {
   ERR_ROUTER_START_TIMEOUT: 'i2pd did not become ready (SAM HELLO and I2PControl) before the deadline.',
   ERR_ROUTER_EXITED: 'i2pd exited (code or signal in the message).',
   ERR_ROUTER_NOT_RUNNING: 'The operation needs a running router and there is none.',
+  ERR_ROUTER_STATE:
+    'The router supervisor was asked for a state change its transition table does not allow (a bug: the message names both states).',
+  ERR_ROUTER_UNRESPONSIVE:
+    'The router runs but did not answer a SAM HELLO within its deadline (hung, stopped or overloaded); /healthz answers 503.',
   ERR_I2PCONTROL: 'The I2PControl JSON-RPC call failed or returned an error.',
   ERR_I2PCONTROL_AUTH: 'I2PControl refused the password or the token.',
 
@@ -115,7 +119,6 @@ export const ERROR_CODES = {
   ERR_NO_SERVICE: 'This worker has no local service configured (service.url): it serves no inbound requests.',
   ERR_PATH_AMBIGUOUS:
     'With inbound.allowPaths, the target holds an ambiguous encoding (%2f, %5c, %2e%2e, //, NUL, %25).',
-  ERR_ROUTER_UNRESPONSIVE: 'The local router does not answer its liveness probe: not sent; retry.',
   ERR_PEER_LOST: 'The worker stopped answering (its ping failed) before the answer came.',
 
   ERR_SU3_MALFORMED:

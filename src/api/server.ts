@@ -1,7 +1,7 @@
 /**
  * The local API on loopback, for pRuntime and operators (docs/api.md):
  *
- *   GET  /healthz                          200 when the SAM session is up, else 503 (no token)
+ *   GET  /healthz                          200 when the router answers and the SAM session is up, else 503 (no token)
  *   GET  /v1/status                        identity, router, session, tunnels, peers
  *   GET  /v1/peers                         known, warm and recently seen peers
  *   GET  /v1/metering/history              traffic per step over the last hour (the status page's plots)

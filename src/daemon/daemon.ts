@@ -13,7 +13,7 @@ import { createInbound, type Inbound } from '../proxy/inbound.js'
 import { createApiServer, type ApiServer } from '../api/server.js'
 import type { SamSessionInit } from '../sam/index.js'
 import type { DaemonConfig } from './config-types.js'
-import { createRouterLink, type RouterLink } from './router-link.js'
+import { createRouterLink, type RouterHealth, type RouterLink } from './router-link.js'
 import { createSessionKeeper, type SessionKeeper } from './session-keeper.js'
 import { createPublisher, type Publisher } from './publisher.js'
 import { createWarmer, type Warmer } from './warmer.js'
@@ -249,13 +249,20 @@ class PRouterDaemon implements Daemon {
         outbound: this.outbound,
         status: () => this.status(),
         peers: () => this.peers(),
-        health: () => ({ ok: this.session.isUp, state: this.session.state }),
+        health: () => this.health(),
         history: () => this.metering.history(),
         reports: (query) => this.metering.reports(query),
         metrics: () => this.metering.metrics(),
         web: createWebPages(),
       },
     )
+  }
+
+  /** /healthz: a router that does not answer is named first (its SAM session may still look up). */
+  private health(): { ok: boolean; state: string; router: RouterHealth } {
+    const router = this.router.health()
+    if (!router.responsive) return { ok: false, state: 'router-unresponsive', router }
+    return { ok: this.session.isUp, state: this.session.state, router }
   }
 
   private statusSources() {

@@ -1,11 +1,12 @@
 /**
  * The daemon's router: one it supervises (managed: i2pd found or provisioned, its config written from the
  * daemon's, started, restarted after a crash), or one someone else runs (attach: SAM address, and I2PControl
- * for stats if given). Either way the daemon sees a SAM address, a state and router stats.
+ * for stats if given). Either way the daemon sees a SAM address, a state, router stats, and whether the
+ * router answers (a liveness probe, router-liveness.ts, started and stopped with the link).
  */
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { ROUTER_STATS_TTL } from '../constants.js'
+import { ROUTER_PROBE_INTERVAL, ROUTER_PROBE_TIMEOUT, ROUTER_STATS_TTL } from '../constants.js'
 import type { Logger } from '../logger.js'
 import { resolveI2pd, type I2pdBinary } from '../router/binary.js'
 import type { RouterConfig } from '../router/config.js'
@@ -19,6 +20,9 @@ import { freePort } from '../router/free-port.js'
 import { routerInfoPath } from '../router/data-dir.js'
 import type { AttachedRouterConfig, ManagedRouterConfig } from './config-types.js'
 import { registryReseedFiles } from './registry-reseed.js'
+import { createRouterLiveness, type RouterHealth, type RouterLiveness } from './router-liveness.js'
+
+export type { RouterHealth } from './router-liveness.js'
 
 export interface RouterLinkStatus {
   mode: 'managed' | 'attach'
@@ -28,6 +32,8 @@ export interface RouterLinkStatus {
   sam: SamAddress
   stats: RouterStats | undefined
   statsError: string | undefined
+  /** Whether the router answers its liveness probe (a SAM HELLO with a deadline). */
+  health: RouterHealth
 }
 
 export interface RouterLink {
@@ -39,6 +45,10 @@ export interface RouterLink {
   start(signal?: AbortSignal): Promise<void>
   stop(): Promise<void>
   status(): Promise<RouterLinkStatus>
+  /** The liveness probe's last verdict. */
+  health(): RouterHealth
+  /** Emits `change` with the new RouterHealth when the router stops or starts answering. */
+  readonly liveness: RouterLiveness
   /**
    * The router's traffic counters now (I2PControl, and the console's transit total for a managed router);
    * rejects when the router cannot tell (down, no I2PControl configured).
@@ -52,6 +62,8 @@ export interface RouterLinkComponents {
   logger: Logger
   /** Where provisioned i2pd lives. */
   cacheDir: string
+  /** The liveness probe's period and deadline (default ROUTER_PROBE_INTERVAL, ROUTER_PROBE_TIMEOUT). */
+  probeTiming?: { interval: number; timeout: number }
 }
 
 export async function createRouterLink(
@@ -59,13 +71,19 @@ export async function createRouterLink(
   components: RouterLinkComponents,
   options: { signal?: AbortSignal } = {},
 ): Promise<RouterLink> {
-  if (config.mode === 'attach') return attached(config)
+  if (config.mode === 'attach') return attached(config, livenessOf(config.sam, components))
   const binary = await resolveI2pd(
     { cacheDir: components.cacheDir, ...(config.i2pd === undefined ? {} : { explicitPath: config.i2pd }) },
     components,
     options,
   )
-  return managed(config, binary, await routerConfigOf(config, binary), components.logger)
+  const rc = await routerConfigOf(config, binary)
+  return managed(config, binary, rc, components.logger, livenessOf(rc.sam, components))
+}
+
+function livenessOf(sam: SamAddress, c: RouterLinkComponents): RouterLiveness {
+  const timing = c.probeTiming ?? { interval: ROUTER_PROBE_INTERVAL, timeout: ROUTER_PROBE_TIMEOUT }
+  return createRouterLiveness({ sam, ...timing }, { logger: c.logger })
 }
 
 async function routerConfigOf(c: ManagedRouterConfig, binary: I2pdBinary): Promise<RouterConfig> {
@@ -106,7 +124,13 @@ function publicDefaults(c: ManagedRouterConfig): boolean {
   return c.netId === 2 && r.urls.length === 0 && r.zipFile === undefined && r.su3File === undefined
 }
 
-function managed(c: ManagedRouterConfig, binary: I2pdBinary, rc: RouterConfig, logger: Logger): RouterLink {
+function managed(
+  c: ManagedRouterConfig,
+  binary: I2pdBinary,
+  rc: RouterConfig,
+  logger: Logger,
+  liveness: RouterLiveness,
+): RouterLink {
   const probe = async (signal: AbortSignal): Promise<void> => {
     await samHello(rc.sam, { signal })
   }
@@ -124,8 +148,16 @@ function managed(c: ManagedRouterConfig, binary: I2pdBinary, rc: RouterConfig, l
       const [stats, console] = await Promise.all([router.stats(), consoleTraffic(rc.console)])
       return readingOf(stats, console.transitBytes)
     },
-    start: (signal) => router.start(signal === undefined ? {} : { signal }),
-    stop: () => router.stop(),
+    liveness,
+    health: () => liveness.health(),
+    start: async (signal) => {
+      await router.start(signal === undefined ? {} : { signal })
+      liveness.start()
+    },
+    stop: async () => {
+      liveness.stop()
+      await router.stop()
+    },
     status: async () => ({
       mode: c.mode,
       state: router.state,
@@ -133,11 +165,12 @@ function managed(c: ManagedRouterConfig, binary: I2pdBinary, rc: RouterConfig, l
       pid: router.pid,
       sam: rc.sam,
       ...(await stats()),
+      health: liveness.health(),
     }),
   }
 }
 
-function attached(c: AttachedRouterConfig): RouterLink {
+function attached(c: AttachedRouterConfig, liveness: RouterLiveness): RouterLink {
   let client: I2pControlClient | undefined
   const getClient = async (): Promise<I2pControlClient | undefined> => {
     if (c.i2pcontrol === undefined) return undefined
@@ -148,7 +181,7 @@ function attached(c: AttachedRouterConfig): RouterLink {
   }
   const stats = cachedStats(async () => {
     const cl = await getClient()
-    if (cl === undefined) throw new Error('no i2pcontrol configured')
+    if (cl === undefined) throw noI2pControl()
     return cl.routerInfo()
   })
   return {
@@ -158,15 +191,19 @@ function attached(c: AttachedRouterConfig): RouterLink {
     tunnels: () => Promise.resolve(undefined), // someone else's router: its console is not ours to read
     traffic: async () => {
       const cl = await getClient()
-      if (cl === undefined) {
-        throw new PRouterError('ERR_I2PCONTROL', 'no router.i2pcontrol configured: no router counters')
-      }
+      if (cl === undefined) throw noI2pControl()
       return readingOf(await cl.routerInfo(), undefined) // no console: no transit total
     },
+    liveness,
+    health: () => liveness.health(),
     start: async (signal) => {
       await samHello(c.sam, signal === undefined ? {} : { signal })
+      liveness.start()
     },
-    stop: () => Promise.resolve(),
+    stop: () => {
+      liveness.stop()
+      return Promise.resolve()
+    },
     status: async () => {
       const s = await stats()
       return {
@@ -176,9 +213,14 @@ function attached(c: AttachedRouterConfig): RouterLink {
         pid: undefined,
         sam: c.sam,
         ...s,
+        health: liveness.health(),
       }
     },
   }
+}
+
+function noI2pControl(): PRouterError {
+  return new PRouterError('ERR_I2PCONTROL', 'no router.i2pcontrol configured: no router stats or counters')
 }
 
 function readingOf(stats: RouterStats, transitBytes: number | undefined): RouterReading {

@@ -11,8 +11,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { I2pdBinary } from './binary.js'
-import { i2pdVersion } from './binary.js'
+import { i2pdVersion, type I2pdBinary } from './i2pd-binary.js'
 
 const execFileAsync = promisify(execFile)
 

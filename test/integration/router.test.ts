@@ -1,14 +1,23 @@
-/** Supervising one real i2pd: readiness, I2PControl, restart after a crash, stop, start-up deadline. */
+/**
+ * Supervising one real i2pd: readiness, I2PControl, restart after a crash (also when restarts fail), stop,
+ * start-up deadline, a stale i2pd of the same data folder, i2pd's start-up errors, the modes of its files.
+ */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { stat } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { chmod, readdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { ReadinessProbe, Router } from '../../src/router/router.js'
-import { confPath } from '../../src/router/data-dir.js'
-import { isRouterPid } from '../../src/router/pid.js'
-import { isPRouterError } from '../../src/errors.js'
+import { createRouter } from '../../src/router/router.js'
+import { confPath, prepareDataDir } from '../../src/router/data-dir.js'
+import { i2pdCommand } from '../../src/router/command.js'
+import { isRouterPid, readPidFile, stopPid } from '../../src/router/pid.js'
+import { planRouters, routerConfig } from '../../src/testnet/plan.js'
+import { samHello } from '../../src/sam/index.js'
+import { isPRouterError, type PRouterError } from '../../src/errors.js'
 import type { TestContext } from 'node:test'
-import { loneRouter } from '../helpers/i2pd.js'
+import { loneRouter, tempDir, testBinary, testLogger } from '../helpers/i2pd.js'
 
 async function oneRouter(t: TestContext, probes?: ReadinessProbe[], readyTimeout?: number): Promise<Router> {
   const { router } = await loneRouter(t, {
@@ -71,4 +80,146 @@ test('a router that never becomes ready fails with ERR_ROUTER_START_TIMEOUT and 
   const router = await oneRouter(t, [never], 3000)
   await assert.rejects(router.start(), (err: unknown) => isPRouterError(err, 'ERR_ROUTER_START_TIMEOUT'))
   assert.equal(router.state, 'stopped')
+})
+
+/**
+ * A lone router whose "binary" is a wrapper around the real i2pd: while `<dir>/fail-budget` holds n > 0, a
+ * run writes n-1 there, prints an error to stderr and exits 1 at once; else it execs the real i2pd.
+ */
+async function flakyRouter(
+  t: TestContext,
+): Promise<{ router: Router; failNext: (n: number) => Promise<void> }> {
+  const dir = await tempDir(t, 'prouter-flaky-')
+  const real = await testBinary()
+  const budget = join(dir, 'fail-budget')
+  const wrapper = join(dir, 'flaky-i2pd')
+  const quoted = [real.command, ...real.args].map((a) => `'${a}'`).join(' ')
+  await writeFile(
+    wrapper,
+    [
+      '#!/bin/sh',
+      `n=$(cat '${budget}' 2>/dev/null || echo 0)`,
+      `if [ "$n" -gt 0 ]; then echo $((n - 1)) > '${budget}'; echo "i2pd: injected failure, $n left" >&2; exit 1; fi`,
+      `exec ${quoted} "$@"`,
+      '',
+    ].join('\n'),
+  )
+  await chmod(wrapper, 0o755)
+  const [rec] = await planRouters({ dir, routers: 1, floodfills: 1, unreachable: 0 })
+  assert.ok(rec)
+  const probe: ReadinessProbe = async (signal) => {
+    await samHello(rec.sam, { signal })
+  }
+  const router = createRouter(
+    {
+      binary: { ...real, command: wrapper, args: [] },
+      config: routerConfig(rec, 77, { urls: [], verify: false, threshold: 0 }, real.certsDir),
+      restartBackoff: { min: 200, max: 1000 },
+    },
+    { logger: testLogger(), probes: [probe] },
+  )
+  t.after(() => router.stop())
+  return { router, failNext: (n) => writeFile(budget, String(n)) }
+}
+
+test('a router whose restarts fail is restarted again, with capped backoff, until it is ready', async (t) => {
+  const { router, failNext } = await flakyRouter(t)
+  await router.start()
+  const first = router.pid ?? 0
+  const restarts: Array<{ attempt: number; delayMs: number }> = []
+  const failures: PRouterError[] = []
+  router.on('restart', (r) => restarts.push(r))
+  router.on('restartFailed', (err) => failures.push(err))
+  await failNext(4)
+  const readyAgain = once(router, 'ready')
+  process.kill(first, 'SIGKILL')
+  await readyAgain
+  assert.equal(router.state, 'ready')
+  assert.notEqual(router.pid, first)
+  assert.deepEqual(
+    restarts.map((r) => r.delayMs),
+    [200, 400, 800, 1000, 1000],
+    'one restart after the exit, one after each of the 4 failed attempts; capped at 1000',
+  )
+  assert.equal(failures.length, 4)
+  for (const err of failures) {
+    assert.ok(isPRouterError(err, 'ERR_ROUTER_EXITED'))
+    assert.match(err.message, /injected failure/, "i2pd's stderr is in the error")
+  }
+  assert.equal((await router.stats()).version, router.binary.version)
+})
+
+test('stop() ends a router that keeps failing its restarts: no attempt after it', async (t) => {
+  const { router, failNext } = await flakyRouter(t)
+  await router.start()
+  await failNext(1000)
+  let failures = 0
+  router.on('restartFailed', () => failures++)
+  const twoFailures = new Promise<void>((resolve) => {
+    router.on('restartFailed', () => {
+      if (failures >= 2) resolve()
+    })
+  })
+  process.kill(router.pid ?? 0, 'SIGKILL')
+  await twoFailures
+  await router.stop()
+  assert.equal(router.state, 'stopped')
+  const seen = failures
+  await new Promise((resolve) => setTimeout(resolve, 2500))
+  assert.equal(failures, seen, 'no restart after stop()')
+  assert.equal(router.state, 'stopped')
+})
+
+/** An i2pd of `router`'s data folder started by hand (as an orphan of a killed daemon would be). */
+async function orphanOf(t: TestContext, router: Router, dataDirArg = router.config.dataDir): Promise<number> {
+  await prepareDataDir(router.config)
+  const { command, args } = i2pdCommand({ binary: router.binary, dataDir: dataDirArg, dieWithParent: true })
+  const child = spawn(command, args, { stdio: 'ignore' })
+  const pid = child.pid ?? 0
+  t.after(() => stopPid(pid, 'i2pd'))
+  const deadline = Date.now() + 20_000
+  while ((await readPidFile(router.config.dataDir)) !== pid) {
+    assert.ok(Date.now() < deadline, 'the orphan wrote its pid file')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return pid
+}
+
+test('a stale i2pd of the same data folder (named by its pid file) is stopped, and the router starts', async (t) => {
+  const router = await oneRouter(t)
+  const orphan = await orphanOf(t, router)
+  const stale = once(router, 'stale')
+  await router.start()
+  assert.deepEqual(await stale, [{ pid: orphan }])
+  assert.ok(await gone(orphan, router.config.dataDir))
+  assert.notEqual(router.pid, orphan)
+  assert.equal(router.state, 'ready')
+})
+
+test("an i2pd that is not ours holds the pid file: the start fails with i2pd's own reason", async (t) => {
+  const router = await oneRouter(t)
+  // the same folder by another spelling: not recognised as this router's (exact --datadir match), so kept
+  const stranger = await orphanOf(t, router, `${router.config.dataDir}/`)
+  await assert.rejects(router.start(), (err: unknown) => {
+    assert.ok(isPRouterError(err, 'ERR_ROUTER_EXITED'))
+    assert.match(err.message, /Could not lock pid file/)
+    return true
+  })
+  assert.ok(!(await gone(stranger, 'i2pd')), 'a process not known to be ours is left alone')
+  assert.equal(router.state, 'stopped')
+})
+
+test('i2pd runs with umask 077: the files and folders it writes are private', async (t) => {
+  const router = await oneRouter(t)
+  await router.start()
+  const dir = router.config.dataDir
+  const entries = await readdir(dir, { withFileTypes: true })
+  const names = entries.map((e) => e.name)
+  for (const written of ['router.keys', 'router.info', 'i2pcontrol.key.pem', 'i2pd.pid']) {
+    assert.ok(names.includes(written), `${written} written by i2pd`)
+  }
+  for (const e of entries) {
+    const mode = (await stat(join(dir, e.name))).mode & 0o777
+    assert.equal(mode & 0o077, 0, `${e.name} is ${mode.toString(8)}`)
+  }
 })
