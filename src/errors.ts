@@ -137,6 +137,11 @@ export const ERROR_CODES = {
     'The registry holds no usable RouterInfo (verified, same network, floodfill or reachable) to build a reseed bundle from.',
   ERR_NETNS:
     'Building the NAT test network failed (not root, `ip`/`nft` missing, a namespace in use); the message names the command.',
+
+  ERR_DAEMON_STOPPED:
+    'The daemon (or the part of it that was asked) was stopped: the operation did not complete; a stopped daemon does not start again, create a new one.',
+  ERR_SESSION_START_TIMEOUT:
+    "The daemon's SAM session was not up before the start deadline (the router runs, but its tunnels were not built in time).",
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

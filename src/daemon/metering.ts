@@ -4,6 +4,8 @@
  * last hour for the status page, and /metrics. One sampler runs at a time: it flushes the streams' bytes,
  * reads the router, ticks the books and records a history point; it is due every `sampleInterval` and exactly
  * at each period end, so a period's report holds that period's traffic to within one step of stream flushing.
+ * The books are saved at every sample and at stop, and only once they were loaded (`open()`, the last step of
+ * the daemon's start): a start that fails never writes over the saved period.
  */
 import type { WorkerKeyPair } from '../identity/index.js'
 import type { Logger } from '../logger.js'
@@ -34,17 +36,34 @@ export interface MeteringComponents {
   streams: () => { in: number; out: number }
 }
 
+export interface MeteringStatus {
+  period: { start: string; end: string }
+  transitBytes: number | null
+  peers: number
+  reportsPublished: number
+  reportsUnpublished: number
+  /** 'ok', or why the router's counters could not be read. */
+  routerCounters: string
+  /** Whether the saved books were loaded (false until the daemon's start has got that far). */
+  open: boolean
+}
+
 export interface Metering {
   readonly peers: PeerMeter
   readonly streams: StreamMeter
-  start(): Promise<void>
+  /**
+   * Load the saved books (or open a new period) and start sampling. Until then nothing is saved: a daemon
+   * whose start fails earlier leaves the saved period as it was.
+   */
+  open(): Promise<void>
+  /** If the books were opened: the last sample (the streams' last bytes), then the books are saved. */
   stop(): Promise<void>
-  /** Run one sample now (tests; the status page's freshest point). */
+  /** Run one sample now (tests; the status page's freshest point); nothing before the books are open. */
   sample(): Promise<void>
   history(): object
   reports(query: { from?: number; to?: number }): Promise<object>
   metrics(): Promise<{ contentType: string; body: string }>
-  status(): object
+  status(): MeteringStatus
 }
 
 export function createMetering(init: MeteringInit, components: MeteringComponents): Metering {
@@ -65,8 +84,9 @@ class DaemonMetering implements Metering {
   private readonly log: Logger
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> = Promise.resolve()
-  private lastCheckpoint = 0
+  private lastPublish = 0
   private lastReadingError: string | undefined
+  private opened = false
   private stopped = false
   /** A reading succeeded since this daemon started. */
   private readSince = false
@@ -103,9 +123,11 @@ class DaemonMetering implements Metering {
     })
   }
 
-  async start(): Promise<void> {
+  async open(): Promise<void> {
+    if (this.opened || this.stopped) return
     this.router = createRouterMeter(await this.books.open())
-    this.lastCheckpoint = Date.now()
+    this.opened = true
+    this.lastPublish = Date.now()
     this.schedule()
   }
 
@@ -114,6 +136,7 @@ class DaemonMetering implements Metering {
     this.stopped = true
     clearTimeout(this.timer)
     await this.running
+    if (!this.opened) return // never loaded: the saved books are not ours to overwrite
     await this.runSample() // the last bytes, then the books are saved
     await this.books.checkpoint(this.router.last, { publish: false }).catch((err: unknown) => {
       this.log.warn({ err }, 'metering checkpoint at stop failed')
@@ -143,9 +166,10 @@ class DaemonMetering implements Metering {
     return this.promMetrics.render()
   }
 
-  status(): object {
+  status(): MeteringStatus {
     const open = this.books.current()
     return {
+      open: this.opened,
       period: { start: new Date(open.start).toISOString(), end: new Date(open.end).toISOString() },
       transitBytes: open.transit?.bytes ?? null,
       peers: open.peers.length,
@@ -168,7 +192,12 @@ class DaemonMetering implements Metering {
     this.timer.unref()
   }
 
+  /**
+   * Flush, read, tick, and save the books every sample: a crash (kill -9) loses at most what was counted
+   * since the last sample. Unpublished reports are retried every checkpointInterval.
+   */
   private async runSample(): Promise<void> {
+    if (!this.opened) return
     try {
       this.streams.flush()
       const reading = await this.read()
@@ -181,10 +210,9 @@ class DaemonMetering implements Metering {
         tunnelsNow: reading?.participatingTunnels,
       })
       this.recordHistory(at)
-      if (at - this.lastCheckpoint >= this.init.config.checkpointInterval) {
-        this.lastCheckpoint = at
-        await this.books.checkpoint(this.router.last)
-      }
+      const publish = !this.stopped && at - this.lastPublish >= this.init.config.checkpointInterval
+      if (publish) this.lastPublish = at
+      await this.books.checkpoint(this.router.last, { publish })
     } catch (err) {
       this.log.warn({ err }, 'metering sample failed')
     }
