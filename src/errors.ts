@@ -140,6 +140,8 @@ export const ERROR_CODES = {
 
   ERR_DAEMON_STOPPED:
     'The daemon (or the part of it that was asked) was stopped: the operation did not complete; a stopped daemon does not start again, create a new one.',
+  ERR_API_LISTEN:
+    'The local API could not listen on api.host:api.port (in use, or no such local address); the cause has the system error.',
   ERR_SESSION_START_TIMEOUT:
     "The daemon's SAM session was not up before the start deadline (the router runs, but its tunnels were not built in time).",
 } as const

@@ -191,7 +191,17 @@ class PRouterDaemon implements Daemon {
       {
         name: 'api',
         start: async () => {
-          this.apiUrl = await this.api.listen()
+          this.apiUrl = await this.api.listen().catch((cause: unknown) => {
+            const { host, port } = this.config.api
+            const why = (cause as NodeJS.ErrnoException).code ?? String(cause)
+            throw new PRouterError(
+              'ERR_API_LISTEN',
+              `the local API cannot listen on ${host}:${port}: ${why}`,
+              {
+                cause,
+              },
+            )
+          })
         },
         stop: () => this.api.close(),
       },

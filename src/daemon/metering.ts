@@ -7,6 +7,8 @@
  * The books are saved at every sample and at stop, and only once they were loaded (`open()`, the last step of
  * the daemon's start): a start that fails never writes over the saved period.
  */
+import { SECOND } from '../constants.js'
+import { PRouterError } from '../errors.js'
 import type { WorkerKeyPair } from '../identity/index.js'
 import type { Logger } from '../logger.js'
 import { createAccountant, type Accountant } from '../metering/accountant.js'
@@ -72,6 +74,21 @@ export function createMetering(init: MeteringInit, components: MeteringComponent
 
 /** A router silent for this many steps leaves a `router-unreachable` gap when it answers again. */
 const SILENT_STEPS = 3
+/** At stop, the last router reading waits this long at most: a hung router must not hold up the final save. */
+const FINAL_READ_WAIT = 2 * SECOND
+
+function withinFinalWait<T>(reading: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new PRouterError('ERR_I2PCONTROL', `no router reading within ${FINAL_READ_WAIT} ms at stop`))
+    }, FINAL_READ_WAIT)
+  })
+  reading.catch(() => undefined) // the reading may lose the race: its end is of no interest then
+  return Promise.race([reading, late]).finally(() => {
+    clearTimeout(timer)
+  })
+}
 
 class DaemonMetering implements Metering {
   readonly peers: PeerMeter
@@ -222,7 +239,7 @@ class DaemonMetering implements Metering {
     const before = this.router.last
     let reading: RouterReading
     try {
-      reading = await this.c.router.traffic()
+      reading = await (this.stopped ? withinFinalWait(this.c.router.traffic()) : this.c.router.traffic())
       this.lastReadingError = undefined
     } catch (err) {
       this.lastReadingError = err instanceof Error ? err.message : String(err)

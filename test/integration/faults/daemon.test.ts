@@ -12,9 +12,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DAY, KIB, MINUTE } from '../../../src/constants.js'
+import { DAY, DEFAULT_DAEMON_STOP_TIMEOUT, KIB, MINUTE } from '../../../src/constants.js'
 import { loadDaemonConfig, mergeConfigInput, type DaemonConfigInput } from '../../../src/daemon/config.js'
 import { createDaemon, type Daemon } from '../../../src/daemon/daemon.js'
+import { isPRouterError } from '../../../src/errors.js'
 import type { UsageReport } from '../../../src/metering/report.js'
 import { sleep } from '../../../src/signals.js'
 import { createWorkerNet, type WorkerNet } from '../../../src/testnet/workers.js'
@@ -128,10 +129,11 @@ describe('daemon faults', { timeout: 10 * MINUTE }, () => {
     const t0 = Date.now()
     const err = await blocked.start().then(
       () => assert.fail('the start should fail: its API port is taken'),
-      (e: unknown) => e as NodeJS.ErrnoException,
+      (e: unknown) => e,
     )
-    t.diagnostic(`start with the API port taken failed in ${Date.now() - t0} ms: ${err.code} ${err.message}`)
-    assert.equal(err.code, 'EADDRINUSE')
+    t.diagnostic(`start with the API port taken failed in ${Date.now() - t0} ms: ${String(err)}`)
+    assert.ok(isPRouterError(err, 'ERR_API_LISTEN'), String(err))
+    assert.equal((err.cause as NodeJS.ErrnoException).code, 'EADDRINUSE')
     assert.ok((await readFile(periodFile())).equals(saved), 'open-period.json byte for byte as it was')
     assert.equal(blocked.router.router?.state, 'stopped', 'the router it started is stopped again')
 
@@ -221,6 +223,27 @@ describe('daemon faults', { timeout: 10 * MINUTE }, () => {
     assert.ok(gap, 'a daemon-down gap over the kill')
     assert.ok(killedAt - gap.start <= 2 * SAMPLE + 500, `saved ${killedAt - gap.start} ms before the kill`)
     t.diagnostic(`last save ${killedAt - gap.start} ms before the kill; gap ${gap.end - gap.start} ms`)
+  })
+
+  test('stop is bounded: with its router frozen (SIGSTOP) the daemon stops within 15 s, saves the period, kills the router', async (t) => {
+    if (nearPeriodEnd(t)) return
+    const bob = await newBob(t)
+    await bob.start()
+    const pid = bob.router.router?.pid
+    assert.ok(pid !== undefined)
+    t.after(() => {
+      if (alive(pid)) process.kill(pid, 'SIGKILL')
+    })
+    process.kill(pid, 'SIGSTOP') // SIGTERM stays pending; I2PControl, the console and SAM stop answering
+    const stopAt = Date.now()
+    await bob.stop()
+    const ms = Date.now() - stopAt
+    t.diagnostic(`stop with a frozen router: ${ms} ms`)
+    assert.ok(ms <= DEFAULT_DAEMON_STOP_TIMEOUT + 1000, `stop took ${ms} ms`)
+    for (let i = 0; i < 40 && alive(pid); i++) await sleep(50)
+    assert.equal(alive(pid), false, 'the router was killed')
+    const saved = openOf(await readFile(periodFile()))
+    assert.ok(saved.createdAt >= stopAt, 'the period was saved at stop, before the router went')
   })
 })
 
