@@ -178,7 +178,9 @@ describe('daemon faults', { timeout: 10 * MINUTE }, () => {
     const status = (await call(bob, 'GET', '/v1/status')).json() as { router: { pid?: number } }
     const i2pdPid = status.router.pid
     assert.ok(i2pdPid !== undefined, 'a managed router with a pid')
-    await echo(bob, 'alice', 128 * KIB)
+    t.diagnostic(
+      `bob (prouter run) -> alice: first echo through in ${await echo(bob, 'alice', 128 * KIB)} ms`,
+    )
     const counted = await peerTraffic(bob, keyOf('alice'))
     assert.ok(counted.bytesOut > 128 * KIB && counted.bytesIn > 128 * KIB)
     await sleep(2 * SAMPLE) // one sample after the count: it is saved
@@ -202,8 +204,10 @@ describe('daemon faults', { timeout: 10 * MINUTE }, () => {
     const again = await newBob(t)
     assert.equal(again.workerKey, String(ready.workerKey), 'same worker key')
     assert.equal(again.b32, String(ready.b32), 'same b32')
+    const startAt = Date.now()
     await again.start()
     const upAt = Date.now()
+    t.diagnostic(`the new daemon started in ${upAt - startAt} ms`)
     const open = await openPeriod(apiOf(again)) // before any new traffic
     t.diagnostic(
       `after kill -9: restarts ${JSON.stringify(open.restarts)}, gaps ${JSON.stringify(open.gaps)}`,
