@@ -1,8 +1,9 @@
 /**
  * Daemon faults on real i2pd routers (run isolated: scripts/isolated.sh). A 4-router testnet, the registry over
  * HTTP, alice attached to a testnet router (in this process), bob and carol each with a router of their own,
- * started and stopped by the tests. The incentive data under test is their open period (`metering/open-period.json`):
- * a failed start must leave it byte for byte as it was, and a crash (kill -9) may lose at most one sample.
+ * started and stopped by the tests. The incentive data under test is their open period
+ * (`metering/open-period.json`): a failed start must leave it byte for byte as it was, and a crash (kill -9)
+ * may lose at most one sample.
  */
 import { after, before, describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
