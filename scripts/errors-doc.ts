@@ -14,7 +14,7 @@ const GROUPS: Array<[string, RegExp]> = [
   ['Testnet (src/testnet)', /^ERR_(TESTNET_|NETNS$)/],
   [
     'Daemon, relays and local API (src/daemon, src/proxy, src/api; HTTP status in docs/api.md)',
-    /^ERR_(ROUTER_UNAVAILABLE|PEER_|API_|PROXY_|NOT_FOUND|TOO_MANY|RATE|HEADERS|BODY|PATH|ANONYMOUS|REQUEST|IDLE|SERVICE|NO_SERVICE)/,
+    /^ERR_(ROUTER_UNAVAILABLE|DAEMON_|SESSION_|PEER_|API_|PROXY_|NOT_FOUND|TOO_MANY|RATE|HEADERS|BODY|PATH|ANONYMOUS|REQUEST|IDLE|SERVICE|NO_SERVICE)/,
   ],
 ]
 

@@ -176,3 +176,11 @@ export const DEFAULT_VALUATION_TRANSIT_WEIGHT = 1
 export const DEFAULT_VALUATION_PEER_WEIGHT = 1
 /** A caller proof (src/identity/caller-proof.ts) is believed if signed within this much of the callee's clock. */
 export const CALLER_PROOF_WINDOW = 5 * MINUTE
+
+/**
+ * The bound of a daemon's stop, all parts together: each part's stop has its own bound (at most
+ * DEFAULT_PART_STOP_TIMEOUT) within it; a part that overruns is destroyed (a managed router: SIGKILL).
+ */
+export const DEFAULT_DAEMON_STOP_TIMEOUT = 15 * SECOND
+/** The bound of one part's stop in a lifecycle (src/lifecycle.ts), unless the part names its own. */
+export const DEFAULT_PART_STOP_TIMEOUT = 5 * SECOND

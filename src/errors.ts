@@ -155,6 +155,13 @@ export const ERROR_CODES = {
   ERR_CALLER_PROOF_TIME: 'A caller proof was signed outside the window around the callee clock (±5 min).',
   ERR_CALLER_NOT_BOUND:
     "The proven caller key's newest valid binding does not name the stream's source destination.",
+
+  ERR_DAEMON_STOPPED:
+    'The daemon (or the part of it that was asked) was stopped: the operation did not complete; a stopped daemon does not start again, create a new one.',
+  ERR_API_LISTEN:
+    'The local API could not listen on api.host:api.port (in use, or no such local address); the cause has the system error.',
+  ERR_SESSION_START_TIMEOUT:
+    "The daemon's SAM session was not up before the start deadline (the router runs, but its tunnels were not built in time).",
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

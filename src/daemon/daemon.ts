@@ -19,14 +19,17 @@ import { createPublisher, type Publisher } from './publisher.js'
 import { createWarmer, type Warmer } from './warmer.js'
 import { prepareRegistryReseed, type RegistryReseedResult } from './registry-reseed.js'
 import { createRouterInfoPublisher, type RouterInfoPublisher } from './router-info-publisher.js'
-import { daemonStatus, peerList, streamsOpen } from './status.js'
+import { daemonStatus, peerList, streamsOpen, type DaemonStatus, type PeerList } from './status.js'
+import { createLifecycle, type Lifecycle, type Part } from '../lifecycle.js'
 import { createMetering, type Metering } from './metering.js'
 import { createWebPages } from '../web/pages.js'
 import { defaultCacheDir } from '../router/binary.js'
 import { deadlineSignal, sleep } from '../signals.js'
 import {
+  DEFAULT_ROUTER_STOP_TIMEOUT,
   DEFAULT_SESSION_START_TIMEOUT,
   ROUTER_INFO_PUBLISH_INTERVAL,
+  SECOND,
   STREAM_CLOSE_GRACE,
 } from '../constants.js'
 import { join } from 'node:path'
@@ -47,10 +50,14 @@ export interface Daemon {
   readonly session: SessionKeeper
   /** Start everything; resolves when the API listens, the binding is published and the session is up. */
   start(options?: { signal?: AbortSignal; sessionTimeout?: number }): Promise<void>
-  /** Stop everything this daemon started (idempotent). */
+  /**
+   * Stop everything this daemon started, in reverse order (idempotent). Bounded: each part's stop has its own
+   * bound, all of them DEFAULT_DAEMON_STOP_TIMEOUT; a managed router that overruns is killed (SIGKILL).
+   * Stopping while `start()` runs aborts the start (it rejects with ERR_DAEMON_STOPPED).
+   */
   stop(): Promise<void>
-  status(): Promise<object>
-  peers(): Promise<object>
+  status(): Promise<DaemonStatus>
+  peers(): Promise<PeerList>
 }
 
 export async function createDaemon(
@@ -84,8 +91,9 @@ class PRouterDaemon implements Daemon {
   private readonly routerInfo: RouterInfoPublisher | undefined
   private reseed: RegistryReseedResult | undefined
   private readonly startedAt = Date.now()
-  private starting: Promise<void> | undefined
-  private stopping: Promise<void> | undefined
+  private readonly lifecycle: Lifecycle
+  private sessionTimeout = DEFAULT_SESSION_START_TIMEOUT
+  private stopped: Promise<void> | undefined
 
   constructor(
     readonly config: Readonly<DaemonConfig>,
@@ -133,40 +141,133 @@ class PRouterDaemon implements Daemon {
             { file: router.routerInfoFile, interval: ROUTER_INFO_PUBLISH_INTERVAL },
             { logger: log, registry },
           )
+    this.lifecycle = createLifecycle(this.parts(), { logger: log })
   }
 
-  start(options: { signal?: AbortSignal; sessionTimeout?: number } = {}): Promise<void> {
+  async start(options: { signal?: AbortSignal; sessionTimeout?: number } = {}): Promise<void> {
     options.signal?.throwIfAborted()
-    if (this.stopping !== undefined) {
-      return Promise.reject(
-        new PRouterError('ERR_ROUTER_NOT_RUNNING', 'this daemon was stopped: create a new one'),
-      )
-    }
-    this.starting ??= this.startAll(options)
-    return this.starting
+    this.sessionTimeout = options.sessionTimeout ?? this.sessionTimeout
+    await this.lifecycle.start(options.signal)
+    this.log.info({ workerKey: this.workerKey, b32: this.b32, api: this.apiUrl }, 'daemon ready')
   }
 
-  private async startAll(options: { signal?: AbortSignal; sessionTimeout?: number }): Promise<void> {
-    const { signal } = options
+  /**
+   * The daemon's parts in start order; stop goes the other way. Metering's books are opened last, once every
+   * step that can fail is behind: a failed start never touches the saved period. Its final sample and save
+   * come after everything that carries traffic has stopped, and before the session and the router go.
+   */
+  private parts(): Part[] {
+    const noop = (): void => undefined
+    const publish = this.config.publish.enabled
+    return [
+      { name: 'registry', start: noop, stop: () => this.registry.close() },
+      {
+        name: 'router',
+        start: async (signal) => {
+          await this.prepareReseed(signal)
+          await this.router.start(signal)
+        },
+        stop: () => this.router.stop(),
+        stopTimeout: DEFAULT_ROUTER_STOP_TIMEOUT + SECOND, // its own SIGTERM, then SIGKILL after 10 s
+        destroy: () => {
+          this.killRouter()
+        },
+      },
+      ...this.routerInfoPart(),
+      {
+        name: 'session',
+        start: () => {
+          this.session.start()
+        },
+        stop: () => this.closeSession(),
+      },
+      { name: 'metering', start: noop, stop: () => this.metering.stop() },
+      {
+        name: 'outbound',
+        start: noop,
+        stop: () => {
+          this.outbound.close()
+        },
+      },
+      {
+        name: 'api',
+        start: async () => {
+          this.apiUrl = await this.api.listen().catch((cause: unknown) => {
+            const { host, port } = this.config.api
+            const why = (cause as NodeJS.ErrnoException).code ?? String(cause)
+            throw new PRouterError(
+              'ERR_API_LISTEN',
+              `the local API cannot listen on ${host}:${port}: ${why}`,
+              {
+                cause,
+              },
+            )
+          })
+        },
+        stop: () => this.api.close(),
+      },
+      {
+        name: 'publisher',
+        start: async (signal) => {
+          if (!publish) return
+          await this.publisher.publishNow(signal)
+          this.publisher.start()
+        },
+        stop: () => this.publisher.stop(),
+      },
+      {
+        name: 'inbound',
+        start: () => {
+          this.inbound.start()
+        },
+        stop: () => this.inbound.stop(),
+      },
+      { name: 'session up', start: (signal) => this.waitSession(this.sessionTimeout, signal), stop: noop },
+      { name: 'books', start: () => this.metering.open(), stop: noop },
+      {
+        name: 'warmer',
+        start: () => {
+          this.warmer.start()
+          this.session.on('up', this.warmAgain) // peers again after a restart
+        },
+        stop: async () => {
+          this.session.off('up', this.warmAgain)
+          await this.warmer.stop()
+        },
+      },
+    ]
+  }
+
+  /** Publishing the RouterInfo helps others bootstrap; in the background, never fatal. */
+  private routerInfoPart(): Part[] {
+    const publisher = this.routerInfo
+    if (publisher === undefined) return []
+    const start = (): void => {
+      publisher.start()
+    }
+    return [{ name: 'router-info', start, stop: () => publisher.stop() }]
+  }
+
+  private readonly warmAgain = (): void => {
+    void this.warmer.round().catch(() => undefined)
+  }
+
+  /** Let the router send the close of every stream to its peer before the destination goes away; without it
+   * a peer keeps a dead kept-alive stream and its next request waits for its idle timeout. */
+  private async closeSession(): Promise<void> {
+    if (this.session.isUp) await sleep(STREAM_CLOSE_GRACE)
+    await this.session.stop()
+  }
+
+  /** A managed router whose stop overran the daemon's bound. */
+  private killRouter(): void {
+    const pid = this.router.router?.pid
+    if (pid === undefined) return
     try {
-      await this.prepareReseed(signal)
-      await this.router.start(signal)
-      this.routerInfo?.start() // helps others bootstrap; in the background, never fatal
-      this.session.start()
-      this.apiUrl = await this.api.listen()
-      if (this.config.publish.enabled) {
-        await this.publisher.publishNow(signal)
-        this.publisher.start()
-      }
-      this.inbound.start()
-      await this.metering.start()
-      await this.waitSession(options.sessionTimeout ?? DEFAULT_SESSION_START_TIMEOUT, signal)
-      this.warmer.start()
-      this.session.on('up', () => void this.warmer.round().catch(() => undefined)) // peers again after a restart
-      this.log.info({ workerKey: this.workerKey, b32: this.b32, api: this.apiUrl }, 'daemon ready')
-    } catch (err) {
-      await this.stop()
-      throw err
+      process.kill(pid, 'SIGKILL')
+      this.log.warn({ pid }, 'router killed: its stop overran the bound')
+    } catch {
+      // gone already
     }
   }
 
@@ -178,32 +279,19 @@ class PRouterDaemon implements Daemon {
     this.reseed = await prepareRegistryReseed(init, { registry: this.registry, logger: this.log }, { signal })
   }
 
-  stop(): Promise<void> {
-    this.stopping ??= this.stopAll()
-    return this.stopping
+  async stop(): Promise<void> {
+    const first = this.stopped === undefined
+    this.stopped ??= this.lifecycle.stop()
+    await this.stopped
+    if (first) this.log.info('daemon stopped')
   }
 
-  status(): Promise<object> {
+  status(): Promise<DaemonStatus> {
     return daemonStatus(this.statusSources())
   }
 
-  peers(): Promise<object> {
+  peers(): Promise<PeerList> {
     return peerList(this.statusSources())
-  }
-
-  private async stopAll(): Promise<void> {
-    await Promise.all([this.warmer.stop(), this.publisher.stop(), this.routerInfo?.stop()])
-    await this.api.close()
-    await this.inbound.stop()
-    this.outbound.close()
-    await this.metering.stop() // the streams' last bytes, then the open period is saved
-    // let the router send the close of every stream to its peer before the destination goes away; without it
-    // a peer keeps a dead kept-alive stream and its next request waits for its idle timeout
-    if (this.session.isUp) await sleep(STREAM_CLOSE_GRACE)
-    await this.session.stop()
-    await this.router.stop()
-    await this.registry.close()
-    this.log.info('daemon stopped')
   }
 
   private async waitSession(timeout: number, signal?: AbortSignal): Promise<void> {
@@ -212,7 +300,7 @@ class PRouterDaemon implements Daemon {
       await this.session.whenUp(deadline.signal)
     } catch (cause) {
       if (signal?.aborted === true) throw cause
-      throw new PRouterError('ERR_ROUTER_START_TIMEOUT', `no SAM session within ${timeout} ms`, { cause })
+      throw new PRouterError('ERR_SESSION_START_TIMEOUT', `no SAM session within ${timeout} ms`, { cause })
     } finally {
       deadline.dispose()
     }

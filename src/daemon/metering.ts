@@ -4,7 +4,11 @@
  * last hour for the status page, and /metrics. One sampler runs at a time: it flushes the streams' bytes,
  * reads the router, ticks the books and records a history point; it is due every `sampleInterval` and exactly
  * at each period end, so a period's report holds that period's traffic to within one step of stream flushing.
+ * The books are saved at every sample and at stop, and only once they were loaded (`open()`, the last step of
+ * the daemon's start): a start that fails never writes over the saved period.
  */
+import { SECOND } from '../constants.js'
+import { PRouterError } from '../errors.js'
 import type { WorkerKeyPair } from '../identity/index.js'
 import type { Logger } from '../logger.js'
 import { createAccountant, type Accountant } from '../metering/accountant.js'
@@ -34,17 +38,34 @@ export interface MeteringComponents {
   streams: () => { in: number; out: number }
 }
 
+export interface MeteringStatus {
+  period: { start: string; end: string }
+  transitBytes: number | null
+  peers: number
+  reportsPublished: number
+  reportsUnpublished: number
+  /** 'ok', or why the router's counters could not be read. */
+  routerCounters: string
+  /** Whether the saved books were loaded (false until the daemon's start has got that far). */
+  open: boolean
+}
+
 export interface Metering {
   readonly peers: PeerMeter
   readonly streams: StreamMeter
-  start(): Promise<void>
+  /**
+   * Load the saved books (or open a new period) and start sampling. Until then nothing is saved: a daemon
+   * whose start fails earlier leaves the saved period as it was.
+   */
+  open(): Promise<void>
+  /** If the books were opened: the last sample (the streams' last bytes), then the books are saved. */
   stop(): Promise<void>
-  /** Run one sample now (tests; the status page's freshest point). */
+  /** Run one sample now (tests; the status page's freshest point); nothing before the books are open. */
   sample(): Promise<void>
   history(): object
   reports(query: { from?: number; to?: number }): Promise<object>
   metrics(): Promise<{ contentType: string; body: string }>
-  status(): object
+  status(): MeteringStatus
 }
 
 export function createMetering(init: MeteringInit, components: MeteringComponents): Metering {
@@ -53,6 +74,21 @@ export function createMetering(init: MeteringInit, components: MeteringComponent
 
 /** A router silent for this many steps leaves a `router-unreachable` gap when it answers again. */
 const SILENT_STEPS = 3
+/** At stop, the last router reading waits this long at most: a hung router must not hold up the final save. */
+const FINAL_READ_WAIT = 2 * SECOND
+
+function withinFinalWait<T>(reading: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new PRouterError('ERR_I2PCONTROL', `no router reading within ${FINAL_READ_WAIT} ms at stop`))
+    }, FINAL_READ_WAIT)
+  })
+  reading.catch(() => undefined) // the reading may lose the race: its end is of no interest then
+  return Promise.race([reading, late]).finally(() => {
+    clearTimeout(timer)
+  })
+}
 
 class DaemonMetering implements Metering {
   readonly peers: PeerMeter
@@ -65,8 +101,9 @@ class DaemonMetering implements Metering {
   private readonly log: Logger
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> = Promise.resolve()
-  private lastCheckpoint = 0
+  private lastPublish = 0
   private lastReadingError: string | undefined
+  private opened = false
   private stopped = false
   /** A reading succeeded since this daemon started. */
   private readSince = false
@@ -103,9 +140,11 @@ class DaemonMetering implements Metering {
     })
   }
 
-  async start(): Promise<void> {
+  async open(): Promise<void> {
+    if (this.opened || this.stopped) return
     this.router = createRouterMeter(await this.books.open())
-    this.lastCheckpoint = Date.now()
+    this.opened = true
+    this.lastPublish = Date.now()
     this.schedule()
   }
 
@@ -114,6 +153,7 @@ class DaemonMetering implements Metering {
     this.stopped = true
     clearTimeout(this.timer)
     await this.running
+    if (!this.opened) return // never loaded: the saved books are not ours to overwrite
     await this.runSample() // the last bytes, then the books are saved
     await this.books.checkpoint(this.router.last, { publish: false }).catch((err: unknown) => {
       this.log.warn({ err }, 'metering checkpoint at stop failed')
@@ -143,9 +183,10 @@ class DaemonMetering implements Metering {
     return this.promMetrics.render()
   }
 
-  status(): object {
+  status(): MeteringStatus {
     const open = this.books.current()
     return {
+      open: this.opened,
       period: { start: new Date(open.start).toISOString(), end: new Date(open.end).toISOString() },
       transitBytes: open.transit?.bytes ?? null,
       peers: open.peers.length,
@@ -168,7 +209,12 @@ class DaemonMetering implements Metering {
     this.timer.unref()
   }
 
+  /**
+   * Flush, read, tick, and save the books every sample: a crash (kill -9) loses at most what was counted
+   * since the last sample. Unpublished reports are retried every checkpointInterval.
+   */
   private async runSample(): Promise<void> {
+    if (!this.opened) return
     try {
       this.streams.flush()
       const reading = await this.read()
@@ -181,10 +227,9 @@ class DaemonMetering implements Metering {
         tunnelsNow: reading?.participatingTunnels,
       })
       this.recordHistory(at)
-      if (at - this.lastCheckpoint >= this.init.config.checkpointInterval) {
-        this.lastCheckpoint = at
-        await this.books.checkpoint(this.router.last)
-      }
+      const publish = !this.stopped && at - this.lastPublish >= this.init.config.checkpointInterval
+      if (publish) this.lastPublish = at
+      await this.books.checkpoint(this.router.last, { publish })
     } catch (err) {
       this.log.warn({ err }, 'metering sample failed')
     }
@@ -194,7 +239,7 @@ class DaemonMetering implements Metering {
     const before = this.router.last
     let reading: RouterReading
     try {
-      reading = await this.c.router.traffic()
+      reading = await (this.stopped ? withinFinalWait(this.c.router.traffic()) : this.c.router.traffic())
       this.lastReadingError = undefined
     } catch (err) {
       this.lastReadingError = err instanceof Error ? err.message : String(err)

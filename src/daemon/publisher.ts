@@ -7,8 +7,7 @@ import { MINUTE, SECOND } from '../constants.js'
 import type { Logger } from '../logger.js'
 import { i2pEndpoint, signBinding, type WorkerKeyPair } from '../identity/index.js'
 import type { PublishedBinding, Registry } from '../registry/index.js'
-import { backoffDelay } from '../backoff.js'
-import { isAborted, sleep } from '../signals.js'
+import { createLoop } from '../lifecycle.js'
 
 export interface PublisherStatus {
   signingTime: number | undefined
@@ -37,8 +36,6 @@ export function createPublisher(
 ): Publisher {
   const log = components.logger.child({ component: 'publisher' })
   const status: PublisherStatus = { signingTime: undefined, ref: undefined, lastError: undefined }
-  const lifetime = new AbortController()
-  let loop: Promise<void> | undefined
 
   const publishNow = async (signal?: AbortSignal): Promise<PublishedBinding> => {
     const signingTime = Math.max(Date.now(), (status.signingTime ?? 0) + 1)
@@ -49,31 +46,29 @@ export function createPublisher(
     return published
   }
 
-  const refresh = async (signal: AbortSignal): Promise<void> => {
-    for (let failures = 0; !signal.aborted;) {
-      const wait = failures === 0 ? init.refreshInterval : backoffDelay(failures - 1, 5 * SECOND, 5 * MINUTE)
-      await sleep(wait, signal).catch(() => undefined)
-      if (isAborted(signal)) return
-      try {
+  const loop = createLoop(
+    {
+      name: 'binding refresh',
+      run: async (signal) => {
         await publishNow(signal)
-        failures = 0
-      } catch (err) {
-        failures++
+      },
+      every: init.refreshInterval,
+      backoff: { min: 5 * SECOND, max: 5 * MINUTE },
+      delayFirst: true, // the first publish is publishNow, at start
+      onError: (err, failures) => {
         status.lastError = err instanceof Error ? err.message : String(err)
         log.warn({ err, failures }, 'binding refresh failed; retrying')
-      }
-    }
-  }
+      },
+    },
+    { logger: log },
+  )
 
   return {
     status,
     publishNow,
     start: () => {
-      loop ??= refresh(lifetime.signal)
+      loop.start()
     },
-    stop: async () => {
-      lifetime.abort(new Error('publisher stopped'))
-      await loop
-    },
+    stop: () => loop.stop(),
   }
 }

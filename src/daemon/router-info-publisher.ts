@@ -10,6 +10,7 @@ import { isPRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { readRouterInfo } from '../i2p/router-info.js'
 import type { Registry } from '../registry/resolver.js'
+import { createLoop } from '../lifecycle.js'
 
 export interface RouterInfoPublisher {
   /** The outcome of the last attempt (undefined before the first). */
@@ -34,7 +35,6 @@ export function createRouterInfoPublisher(
   const log = components.logger.child({ component: 'router-info-publisher' })
   let last: Buffer | undefined
   let unsupported = false
-  let timer: NodeJS.Timeout | undefined
 
   let outcome: RouterInfoPublication | undefined
   const attempt = async (signal?: AbortSignal): Promise<RouterInfoPublication> => {
@@ -69,27 +69,28 @@ export function createRouterInfoPublisher(
       throw err
     }
   }
-  let inFlight: Promise<unknown> = Promise.resolve()
-  const tick = () => {
-    inFlight = publishNow().catch((err: unknown) => {
-      log.warn({ err }, 'RouterInfo not published; retrying at the next interval')
-    })
-  }
+  const loop = createLoop(
+    {
+      name: 'RouterInfo publication',
+      run: async (signal) => {
+        await publishNow(signal)
+      },
+      every: init.interval,
+      backoff: { min: init.interval, max: init.interval },
+      onError: (err) => {
+        log.warn({ err }, 'RouterInfo not published; retrying at the next interval')
+      },
+    },
+    { logger: log },
+  )
   return {
     get last() {
       return outcome
     },
     publishNow,
     start: () => {
-      if (timer !== undefined) return
-      tick()
-      timer = setInterval(tick, init.interval)
-      timer.unref()
+      loop.start()
     },
-    stop: async () => {
-      clearInterval(timer)
-      timer = undefined
-      await inFlight
-    },
+    stop: () => loop.stop(),
   }
 }

@@ -9,7 +9,7 @@ import { PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { createSamSession, type SamSession, type SamSessionInit } from '../sam/index.js'
 import type { StreamSource } from '../proxy/stream-source.js'
-import { backoffDelay } from '../backoff.js'
+import { createLoop, type Loop } from '../lifecycle.js'
 import { isAborted, sleep } from '../signals.js'
 
 export type SessionState = 'idle' | 'opening' | 'up' | 'down' | 'stopped'
@@ -41,8 +41,7 @@ class Keeper extends EventEmitter<SessionKeeperEvents> implements SessionKeeper 
   since = Date.now()
   generation = 0
   private current: SamSession | undefined
-  private readonly lifetime = new AbortController()
-  private loop: Promise<void> | undefined
+  private readonly loop: Loop
 
   constructor(
     private readonly init: () => SamSessionInit,
@@ -50,6 +49,16 @@ class Keeper extends EventEmitter<SessionKeeperEvents> implements SessionKeeper 
   ) {
     super()
     this.setMaxListeners(0)
+    this.loop = createLoop(
+      {
+        name: 'SAM session',
+        run: (signal) => this.keepOpen(signal),
+        every: 0, // a session that was up and closed is reopened at once
+        backoff: { min: SESSION_RETRY_MIN, max: SESSION_RETRY_MAX },
+        onError: () => undefined, // logged by open()
+      },
+      { logger: log },
+    )
   }
 
   get isUp(): boolean {
@@ -77,42 +86,34 @@ class Keeper extends EventEmitter<SessionKeeperEvents> implements SessionKeeper 
   }
 
   start(): void {
-    this.loop ??= this.keepOpen(this.lifetime.signal)
+    this.loop.start()
   }
 
   async stop(): Promise<void> {
-    this.lifetime.abort(new PRouterError('ERR_SAM_SESSION_CLOSED', 'daemon stopping'))
+    const ended = this.loop.stop() // aborts at once: a session that closes now is not reopened
     const session = this.current
     if (session !== undefined) {
       // i2pd can take seconds to close its side after ours (seen: a 5 s wait on stop): a moment, then cut it
       await Promise.race([session.close(), sleep(SESSION_CLOSE_WAIT)])
       session.destroy()
     }
-    await this.loop
+    await ended
     this.setState('stopped')
   }
 
+  /** One round of the loop: open a session and hold it until it closes; a failed open counts a failure. */
   private async keepOpen(signal: AbortSignal): Promise<void> {
-    for (let attempt = 0; !signal.aborted;) {
-      const session = await this.open(signal, attempt)
-      if (session === undefined) {
-        await sleep(backoffDelay(attempt++, SESSION_RETRY_MIN, SESSION_RETRY_MAX), signal).catch(
-          () => undefined,
-        )
-        continue
-      }
-      attempt = 0
-      const upAt = Date.now()
-      await session.closed
-      this.current = undefined
-      if (isAborted(signal)) return
-      this.setState('down')
-      this.log.warn({ upMs: Date.now() - upAt }, 'SAM session lost: reopening')
-      this.emit('down', { upMs: Date.now() - upAt })
-    }
+    const session = await this.open(signal, this.loop.failures)
+    const upAt = Date.now()
+    await session.closed
+    this.current = undefined
+    if (isAborted(signal)) return
+    this.setState('down')
+    this.log.warn({ upMs: Date.now() - upAt }, 'SAM session lost: reopening')
+    this.emit('down', { upMs: Date.now() - upAt })
   }
 
-  private async open(signal: AbortSignal, attempt: number): Promise<SamSession | undefined> {
+  private async open(signal: AbortSignal, attempt: number): Promise<SamSession> {
     this.setState('opening')
     const started = Date.now()
     try {
@@ -126,7 +127,7 @@ class Keeper extends EventEmitter<SessionKeeperEvents> implements SessionKeeper 
     } catch (err) {
       if (!signal.aborted) this.log.debug({ err, attempt }, 'SAM session not open yet')
       this.setState('down')
-      return undefined
+      throw err
     }
   }
 

@@ -4,12 +4,76 @@ import type { BuiltTunnel, DestinationTunnels } from '../router/console.js'
 import type { Inbound } from '../proxy/inbound.js'
 import type { Outbound } from '../proxy/outbound.js'
 import type { PeerCounters, PeerMeter } from '../metering/peer-meter.js'
-import type { Metering } from './metering.js'
+import type { Metering, MeteringStatus } from './metering.js'
 import type { DaemonConfig } from './config-types.js'
-import type { Publisher } from './publisher.js'
-import type { RouterLink } from './router-link.js'
-import type { SessionKeeper } from './session-keeper.js'
-import type { Warmer } from './warmer.js'
+import type { Publisher, PublisherStatus } from './publisher.js'
+import type { RouterLink, RouterLinkStatus } from './router-link.js'
+import type { SessionKeeper, SessionState } from './session-keeper.js'
+import type { WarmPeer, Warmer } from './warmer.js'
+import type { RegistryReseedResult } from './registry-reseed.js'
+import type { RouterInfoPublication } from './router-info-publisher.js'
+
+/** How the router bootstrapped from the registry, and the last RouterInfo publication. */
+export interface BootstrapStatus {
+  reseed: RegistryReseedResult | undefined
+  routerInfo: RouterInfoPublication | undefined
+}
+
+/** One direction's tunnels: as asked for, and (managed router) as built. */
+export interface TunnelSideStatus {
+  hops: number
+  quantity: number
+  lengthVariance: 0
+  /** Tunnels up now (managed routers). */
+  established?: number
+  /** Hop count of each tunnel up (managed routers). */
+  builtHops?: number[]
+}
+
+/** What GET /v1/status answers. */
+export interface DaemonStatus {
+  workerKey: string
+  b32: string
+  endpoint: string
+  uptimeMs: number
+  router: RouterLinkStatus
+  session: { state: SessionState; since: string; generation: number }
+  tunnels: { inbound: TunnelSideStatus; outbound: TunnelSideStatus }
+  binding: PublisherStatus & { registry: string }
+  bootstrap: BootstrapStatus
+  peers: {
+    /** Other workers in the registry (undefined: the registry did not answer). */
+    known: number | undefined
+    warm: number
+    streamsOut: number
+    streamsIn: number
+  }
+  metering: MeteringStatus
+  /** The local API's URL. */
+  api: string
+}
+
+/** A peer's counters as /v1/peers shows them: no histogram buckets, the mean latency each way instead. */
+export interface PeerTrafficView extends Omit<PeerCounters, 'peer' | 'latencyIn' | 'latencyOut'> {
+  errors: number
+  meanMsIn: number | undefined
+  meanMsOut: number | undefined
+}
+
+/** One peer in GET /v1/peers: known from the registry, from traffic, or both. */
+export interface PeerStatus {
+  workerKey: string
+  endpoints: readonly string[]
+  signingTime: string | undefined
+  warm: WarmPeer | undefined
+  streamsOut: number
+  traffic: PeerTrafficView | undefined
+}
+
+/** What GET /v1/peers answers. */
+export interface PeerList {
+  peers: PeerStatus[]
+}
 
 export interface StatusSources {
   config: Readonly<DaemonConfig>
@@ -27,11 +91,10 @@ export interface StatusSources {
   metering: Metering
   outbound: Outbound
   inbound: Inbound
-  /** How the router bootstrapped from the registry, and the last RouterInfo publication. */
-  bootstrap: { reseed: object | undefined; routerInfo: object | undefined }
+  bootstrap: BootstrapStatus
 }
 
-export async function daemonStatus(s: StatusSources): Promise<object> {
+export async function daemonStatus(s: StatusSources): Promise<DaemonStatus> {
   const router = await s.router.status()
   const built = await s.router.tunnels(s.b32).catch(() => undefined)
   const known = await s.registry.list().then(
@@ -70,8 +133,14 @@ export async function daemonStatus(s: StatusSources): Promise<object> {
  * lengthens nor shortens them), and — for a managed router — the tunnels it has actually built, read from
  * its console: `established` is how many are up, `builtHops` the hop count of each.
  */
-function effectiveTunnels(c: Readonly<DaemonConfig>, built: DestinationTunnels | undefined) {
-  const side = (h: { length: number; quantity: number }, tunnels: BuiltTunnel[] | undefined) => {
+function effectiveTunnels(
+  c: Readonly<DaemonConfig>,
+  built: DestinationTunnels | undefined,
+): DaemonStatus['tunnels'] {
+  const side = (
+    h: { length: number; quantity: number },
+    tunnels: BuiltTunnel[] | undefined,
+  ): TunnelSideStatus => {
     const up = tunnels?.filter((t) => t.state === 'established')
     return {
       hops: h.length,
@@ -86,14 +155,14 @@ function effectiveTunnels(c: Readonly<DaemonConfig>, built: DestinationTunnels |
   }
 }
 
-export async function peerList(s: StatusSources): Promise<object> {
+export async function peerList(s: StatusSources): Promise<PeerList> {
   s.metering.streams.flush() // the bytes of open streams up to now
   const bindings = await s.registry.list().catch(() => [])
   const open = s.outbound.openStreams()
   const keys = new Set([...bindings.map((b) => b.workerKey), ...s.peers.all().map((p) => p.peer)])
   keys.delete(s.workerKey)
   const byKey = new Map(bindings.map((b) => [b.workerKey, b]))
-  const peers = [...keys].map((workerKey) => {
+  const peers = [...keys].map((workerKey): PeerStatus => {
     const b = byKey.get(workerKey)
     return {
       workerKey,
@@ -108,7 +177,7 @@ export async function peerList(s: StatusSources): Promise<object> {
 }
 
 /** A peer's counters without the histograms' buckets: mean latency each way instead. */
-function trafficView(p: PeerCounters | undefined): object | undefined {
+function trafficView(p: PeerCounters | undefined): PeerTrafficView | undefined {
   if (p === undefined) return undefined
   const { latencyIn, latencyOut, peer: _peer, ...counts } = p
   const mean = (h: PeerCounters['latencyIn']) =>

@@ -6,9 +6,8 @@
 import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
 import type { Outbound } from '../proxy/outbound.js'
-import { sleep } from '../signals.js'
 import { SECOND } from '../constants.js'
-import { backoffDelay } from '../backoff.js'
+import { createLoop } from '../lifecycle.js'
 
 export interface WarmPeer {
   workerKey: string
@@ -41,8 +40,6 @@ export function createWarmer(
 ): Warmer {
   const log = components.logger.child({ component: 'warmer' })
   const peers = new Map<string, WarmPeer>()
-  const lifetime = new AbortController()
-  let loop: Promise<void> | undefined
 
   const targets = async (signal?: AbortSignal): Promise<string[]> => {
     if (init.peers === 'none') return []
@@ -86,43 +83,49 @@ export function createWarmer(
     (init.peers === 'all' || (init.peers !== 'none' && init.peers.includes(workerKey)))
 
   /** A peer that publishes (or refreshes) its binding is warmed at once, not at the next round. */
-  const follow = async (signal: AbortSignal): Promise<void> => {
-    for (let failures = 0; !signal.aborted;) {
-      try {
-        await components.registry.watch(
-          (b) => {
-            if (wanted(b.workerKey) && peers.get(b.workerKey)?.ok !== true) void warmOne(b.workerKey, signal)
-          },
-          { signal },
-        )
-        failures = 0
-      } catch (err) {
-        log.debug({ err }, 'registry watch failed; retrying')
-        failures++
-      }
-      await sleep(backoffDelay(failures, SECOND, 30 * SECOND), signal).catch(() => undefined)
-    }
-  }
+  const follow = (signal: AbortSignal): Promise<void> =>
+    components.registry.watch(
+      (b) => {
+        if (wanted(b.workerKey) && peers.get(b.workerKey)?.ok !== true) void warmOne(b.workerKey, signal)
+      },
+      { signal },
+    )
 
-  const run = async (signal: AbortSignal): Promise<void> => {
-    while (!signal.aborted) {
-      await round(signal).catch((err: unknown) => {
-        log.debug({ err }, 'warm round failed')
-      })
-      await sleep(init.interval, signal).catch(() => undefined)
-    }
-  }
+  const loops = [
+    createLoop(
+      {
+        name: 'warm rounds',
+        run: round,
+        every: init.interval,
+        backoff: { min: SECOND, max: init.interval },
+        onError: (err) => {
+          log.debug({ err }, 'warm round failed')
+        },
+      },
+      { logger: log },
+    ),
+    createLoop(
+      {
+        name: 'registry watch',
+        run: follow,
+        every: SECOND,
+        backoff: { min: SECOND, max: 30 * SECOND },
+        onError: (err) => {
+          log.debug({ err }, 'registry watch failed; retrying')
+        },
+      },
+      { logger: log },
+    ),
+  ]
 
   return {
     peers,
     round,
     start: () => {
-      if (init.peers !== 'none')
-        loop ??= Promise.all([run(lifetime.signal), follow(lifetime.signal)]).then(() => undefined)
+      if (init.peers !== 'none') for (const loop of loops) loop.start()
     },
     stop: async () => {
-      lifetime.abort(new Error('warmer stopped'))
-      await loop
+      await Promise.all(loops.map((loop) => loop.stop()))
     },
   }
 }

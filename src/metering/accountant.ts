@@ -2,7 +2,8 @@
  * The open period's books. Every tick adds what the cumulative counters (peer-meter.ts, router-meter.ts) grew
  * by since the last tick; when the period's end has passed it is closed: its report is signed, written and
  * published, and the next period opens. The books are saved at each checkpoint and at stop, so a restart
- * resumes them:
+ * resumes them. Nothing is written before `open()` has loaded what was saved (a failed load throws, and the file
+ * stays as it was), so the books on disk are only ever replaced by books that continue them:
  *
  * - the daemon was down within the period: the period continues; the time from the last save to the restart
  *   is a `daemon-down` gap and `restarts.daemon` counts the start;
@@ -13,7 +14,7 @@
  *
  * Reports the registry has not taken are retried at every checkpoint.
  */
-import { isPRouterError, type ErrorCode } from '../errors.js'
+import { isPRouterError, PRouterError, type ErrorCode } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { addGap } from './gaps.js'
 import { periodOf } from './period.js'
@@ -96,6 +97,7 @@ class Books implements Accountant {
   private routerMark: RouterReading | undefined
   private pending = new Set<number>()
   private unsupported = false
+  private loaded = false
   published = 0
   private readonly log: Logger
   private readonly now: () => number
@@ -120,6 +122,9 @@ class Books implements Accountant {
   async open(): Promise<RouterReading | undefined> {
     const now = this.now()
     const saved = await this.c.files.loadCheckpoint().catch((err: unknown) => {
+      // a file that does not parse was moved aside (kept): the period restarts with a gap; any other failure
+      // (permissions, I/O) fails the start and leaves the file as it is
+      if (!isPRouterError(err, 'ERR_METERING_STATE')) throw err
       this.log.warn({ err }, 'metering checkpoint unreadable: the period shows a gap')
       return undefined
     })
@@ -133,12 +138,14 @@ class Books implements Accountant {
       this.gap({ start: this.openReport.start, end: now, cause: 'daemon-down' })
     }
     this.routerMark = saved?.routerMark
+    this.loaded = true
     this.openReport.restarts.daemon++
     await this.checkpoint(this.routerMark, { publish: false }) // publishing waits for the first sample
     return this.routerMark
   }
 
   async tick(counters: Counters): Promise<void> {
+    this.assertLoaded()
     this.add(counters)
     if (counters.at >= this.openReport.end) await this.close(counters.at)
   }
@@ -151,6 +158,7 @@ class Books implements Accountant {
     routerMark: RouterReading | undefined,
     options: { publish?: boolean } = {},
   ): Promise<void> {
+    this.assertLoaded()
     this.routerMark = routerMark ?? this.routerMark
     const checkpoint = { open: this.current(), routerMark: this.routerMark, unpublished: [...this.pending] }
     await this.c.files.saveCheckpoint(checkpoint)
@@ -263,6 +271,16 @@ class Books implements Accountant {
         this.log.warn({ err, start }, 'usage report not published yet; retrying at the next checkpoint')
         return
       }
+    }
+  }
+
+  /** Books that were never loaded must not replace the saved ones (defect: a failed start wiped the period). */
+  private assertLoaded(): void {
+    if (!this.loaded) {
+      throw new PRouterError(
+        'ERR_INTERNAL',
+        'the metering books were not loaded: not writing over the saved period',
+      )
     }
   }
 

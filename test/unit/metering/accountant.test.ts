@@ -484,3 +484,32 @@ test('without transit bytes (an attached router) the report has router totals an
   assert.equal(report.transit, null)
   assert.deepEqual(report.router, { bytesSent: 9, bytesReceived: 0 })
 })
+
+test('books that were never loaded are never written: tick and checkpoint refuse, the saved period stays', async (t) => {
+  const h = await harness(t, T0 + 1000)
+  const first = h.start()
+  await first.open()
+  const peers = createPeerMeter()
+  peers.addBytes(A, 100, 10)
+  await first.tick(counters(T0 + 2000, peers))
+  await first.checkpoint(mark)
+  const file = join(h.dir, 'metering', 'open-period.json')
+  const before = await readFile(file)
+  // a daemon whose start failed before its books were opened: what its stop would do
+  const unopened = h.start()
+  h.clock.now = T0 + 9000
+  await assert.rejects(unopened.tick(counters(T0 + 9000, createPeerMeter())), /not loaded/)
+  await assert.rejects(unopened.checkpoint(undefined), /not loaded/)
+  assert.ok((await readFile(file)).equals(before), 'open-period.json byte for byte as it was')
+})
+
+test('a checkpoint that cannot be read (not a parse error) fails open, and nothing is written over it', async (t) => {
+  const h = await harness(t, T0 + 1000)
+  const file = join(h.dir, 'metering', 'open-period.json')
+  await mkdir(file, { recursive: true }) // reading it fails with EISDIR, as a disk error would: no parse error
+  await writeFile(join(file, 'kept'), 'x')
+  const books = h.start()
+  await assert.rejects(books.open(), (err: unknown) => (err as NodeJS.ErrnoException).code === 'EISDIR')
+  await assert.rejects(books.checkpoint(undefined), /not loaded/)
+  assert.deepEqual(await readdir(file), ['kept'], 'left as it was')
+})
