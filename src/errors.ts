@@ -128,6 +128,8 @@ export const ERROR_CODES = {
     'The registry holds a different report signed by that worker for the same period: a report, once published, is final.',
   ERR_REPORT_FUTURE: "The report's period ends after the registry clock (beyond the allowed clock skew).",
   ERR_REPORT_EXPIRED: "The report's period ended longer ago than the registry keeps reports.",
+  ERR_REPORT_NONE:
+    'No usage report was found where the command looked (--file, --dir, the registry) in the window asked: nothing was verified or valued.',
   ERR_METERING_STATE:
     'A metering state or report file on disk does not parse: it is moved aside (its new name in the message) and the period shows a gap.',
 
