@@ -159,3 +159,7 @@ export const DEFAULT_CROSS_CHECK_TOLERANCE_BYTES = 64 * KIB
 /** Valuation of usage reports: score = transit weight × transit bytes + peer weight × confirmed peer bytes. */
 export const DEFAULT_VALUATION_TRANSIT_WEIGHT = 1
 export const DEFAULT_VALUATION_PEER_WEIGHT = 1
+
+// CLI
+/** A long-running command's teardown after a stop signal: past this, it kills what it started and exits 1. */
+export const DEFAULT_CLI_TEARDOWN_TIMEOUT = 30 * SECOND

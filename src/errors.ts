@@ -139,6 +139,8 @@ export const ERROR_CODES = {
     'The registry holds no usable RouterInfo (verified, same network, floodfill or reachable) to build a reseed bundle from.',
   ERR_NETNS:
     'Building the NAT test network failed (not root, `ip`/`nft` missing, a namespace in use); the message names the command.',
+  ERR_TEARDOWN_TIMEOUT:
+    'A command did not finish tearing down within --teardown-timeout of its stop signal: it killed the processes and deleted the namespaces it started, and exited 1.',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
