@@ -11,13 +11,15 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { join } from 'node:path'
 import { descendants } from '../../../src/cli/lifetime.js'
 import { netnsPrefix } from '../../../src/testnet/nat-network.js'
 import { listNamespaces } from '../../../src/testnet/netns/topology.js'
 import { sleep } from '../../../src/signals.js'
-import { tempDir } from '../../helpers/i2pd.js'
+import { createWorkerNet } from '../../../src/testnet/workers.js'
+import { testBinary, testLogger, tempDir } from '../../helpers/i2pd.js'
 
 const CLI = 'dist/cli/main.js'
 const ROOT = process.getuid?.() === 0
@@ -181,6 +183,62 @@ test(
     assert.ok(ms >= 3000 && ms < 10_000, `forced after the bound, not after the router's 10 s: ${ms} ms`)
     assert.deepEqual(await leftOf(pids), [[], []])
     t.diagnostic(`teardown bound 3000 ms: exit ${code} after ${Math.round(ms)} ms`)
+  },
+)
+
+test(
+  'demo --nat, SIGTERM to the process then its group (coreutils timeout): no process, no namespace left',
+  { timeout: 500_000, skip: !ROOT && 'needs root' },
+  async (t) => {
+    const dir = await tempDir(t, 'prouter-cli-sig-')
+    const s = await startCli(t, ['demo', '--nat', '--dir', dir], /^running;/, 400_000)
+    const pids = descendants(s.child.pid ?? 0)
+    const prefix = netnsPrefix(join(dir, 'testnet'))
+    const namespaces = (await listNamespaces()).filter((n) => n.startsWith(`${prefix}-`))
+    assert.ok(pids.length >= 13, `6 routers and 7 agents at least: ${pids.join(' ')}`)
+    assert.ok(namespaces.length >= 9, namespaces.join(' '))
+    const pid = s.child.pid ?? 0
+    const t0 = performance.now()
+    process.kill(pid, 'SIGTERM')
+    process.kill(-pid, 'SIGTERM')
+    const [code] = await exitOf(s, 60_000)
+    const ms = performance.now() - t0
+    assert.equal(code, 0, s.stderr.join('\n'))
+    assert.deepEqual(await leftOf(pids, prefix), [[], []])
+    t.diagnostic(
+      `demo --nat, SIGTERM to the group: ${pids.length} processes, ${namespaces.length} namespaces, ` +
+        `exit ${code} after ${Math.round(ms)} ms`,
+    )
+  },
+)
+
+test(
+  'run (its own i2pd), SIGINT twice: the daemon stops, its router is gone, exit 0',
+  { timeout: 500_000 },
+  async (t) => {
+    const dir = await tempDir(t, 'prouter-cli-sig-')
+    const net = await createWorkerNet(
+      {
+        dir,
+        binary: await testBinary(),
+        workers: [{ name: 'alice', suri: '//Alice', router: 'managed', start: false }],
+      },
+      { logger: testLogger() },
+    )
+    t.after(() => net.destroy())
+    const file = join(dir, 'alice.json')
+    await writeFile(file, JSON.stringify(net.worker('alice').input), { mode: 0o600 })
+    const s = await startCli(t, ['run', '--config', file, '--json'], /"ready":true/)
+    const pids = descendants(s.child.pid ?? 0)
+    assert.ok(pids.length >= 1, 'its i2pd')
+    const t0 = performance.now()
+    await twice(s.child, 'SIGINT')
+    const [code] = await exitOf(s, 60_000)
+    const ms = performance.now() - t0
+    assert.equal(code, 0, s.stderr.join('\n'))
+    assert.ok(s.stderr.some((l) => /SIGINT again: still stopping/.test(l)))
+    assert.deepEqual(await leftOf(pids), [[], []])
+    t.diagnostic(`run, double SIGINT: ${pids.length} processes, exit ${code} after ${Math.round(ms)} ms`)
   },
 )
 
