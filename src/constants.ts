@@ -184,3 +184,7 @@ export const CALLER_PROOF_WINDOW = 5 * MINUTE
 export const DEFAULT_DAEMON_STOP_TIMEOUT = 15 * SECOND
 /** The bound of one part's stop in a lifecycle (src/lifecycle.ts), unless the part names its own. */
 export const DEFAULT_PART_STOP_TIMEOUT = 5 * SECOND
+
+// CLI
+/** A long-running command's teardown after a stop signal: past this, it kills what it started and exits 1. */
+export const DEFAULT_CLI_TEARDOWN_TIMEOUT = 30 * SECOND

@@ -135,6 +135,8 @@ export const ERROR_CODES = {
     'The registry holds a different report signed by that worker for the same period: a report, once published, is final.',
   ERR_REPORT_FUTURE: "The report's period ends after the registry clock (beyond the allowed clock skew).",
   ERR_REPORT_EXPIRED: "The report's period ended longer ago than the registry keeps reports.",
+  ERR_REPORT_NONE:
+    'No usage report was found where the command looked (--file, --dir, the registry) in the window asked: nothing was verified or valued.',
   ERR_METERING_STATE:
     'A metering state or report file on disk does not parse: it is moved aside (its new name in the message) and the period shows a gap.',
 
@@ -162,6 +164,8 @@ export const ERROR_CODES = {
     'The local API could not listen on api.host:api.port (in use, or no such local address); the cause has the system error.',
   ERR_SESSION_START_TIMEOUT:
     "The daemon's SAM session was not up before the start deadline (the router runs, but its tunnels were not built in time).",
+  ERR_TEARDOWN_TIMEOUT:
+    'A command did not finish tearing down within --teardown-timeout of its stop signal: it killed the processes and deleted the namespaces it started, and exited 1.',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -6,11 +6,15 @@ import type { Logger } from '../logger.js'
 import { createLogger } from '../logger.js'
 import type { I2pdBinary } from '../router/binary.js'
 import { defaultCacheDir, resolveI2pd } from '../router/binary.js'
+import { DEFAULT_CLI_TEARDOWN_TIMEOUT } from '../constants.js'
+import { invalidOption } from '../errors.js'
+import { createLifetime, type Lifetime } from './lifetime.js'
 
 export interface GlobalOptions {
   logLevel: string
   cacheDir: string
   i2pd?: string
+  teardownTimeout: string
 }
 
 export function addGlobalOptions(program: Command): void {
@@ -28,12 +32,22 @@ export function addGlobalOptions(program: Command): void {
     .addOption(
       new Option('--i2pd <path>', 'i2pd binary to use (overrides PATH and provisioning)').env('PROUTER_I2PD'),
     )
+    .addOption(
+      new Option(
+        '--teardown-timeout <ms>',
+        'after a stop signal, force exit (killing what was started) if teardown takes longer',
+      )
+        .env('PROUTER_TEARDOWN_TIMEOUT')
+        .default(String(DEFAULT_CLI_TEARDOWN_TIMEOUT)),
+    )
 }
 
 export interface Context {
   logger: Logger
   options: GlobalOptions
   binary(signal?: AbortSignal): Promise<I2pdBinary>
+  /** For a long-running command: its stop signal and teardown rules (lifetime.ts). Call once. */
+  lifetime(): Lifetime
 }
 
 export function contextOf(command: Command): Context {
@@ -49,18 +63,12 @@ export function contextOf(command: Command): Context {
         { logger },
         { signal },
       ),
+    lifetime: () => createLifetime({ logger }, { teardownTimeout: teardownTimeout(options.teardownTimeout) }),
   }
 }
 
-/** An AbortSignal that fires on the first SIGINT/SIGTERM; a second one exits at once. */
-export function interruptSignal(): AbortSignal {
-  const controller = new AbortController()
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(130)
-    process.stderr.write(`\n${sig}: stopping…\n`)
-    controller.abort(new Error(`interrupted by ${sig}`))
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  return controller.signal
+function teardownTimeout(value: string): number {
+  if (!/^\d{1,9}$/.test(value) || Number(value) === 0)
+    throw invalidOption('--teardown-timeout', `must be a positive whole number of ms, got "${value}"`)
+  return Number(value)
 }

@@ -2,13 +2,17 @@
  * `prouter demo`: the main job. Brings up a local PRouter network — a private I2P testnet, the local
  * registry, and three workers each with a sample service (charlie's router publishes no address) — then
  * sends a request from alice to charlie by charlie's worker key and prints the latency and who charlie's
- * service was told called. Keeps running (status URLs printed) until Ctrl-C, then stops everything it started.
+ * service was told called. Keeps running (status URLs printed) until Ctrl-C, then stops everything it started,
+ * whatever signals follow (lifetime.ts). Everything lives under --dir: the testnet in `testnet/`, the
+ * registry's store in `registry/`, each worker's data folder in `workers/<name>/`.
  */
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import type { WorkerNet, WorkerNode } from '../testnet/workers.js'
 import { percentile } from '../testnet/measure.js'
-import { contextOf, interruptSignal } from './context.js'
+import { netnsPrefix } from '../testnet/nat-network.js'
+import { contextOf } from './context.js'
+import { aborted } from './lifetime.js'
 import { seconds, table } from './format.js'
 
 interface DemoOptions {
@@ -31,14 +35,18 @@ export function registerDemoCommand(program: Command): void {
 
 async function demo(opts: DemoOptions, cmd: Command): Promise<void> {
   const ctx = contextOf(cmd)
-  const signal = interruptSignal()
+  const life = ctx.lifetime()
+  const signal = life.signal
+  const dir = resolve(opts.dir)
+  // createWorkerNet keeps its testnet in <dir>/testnet, whose namespaces carry that folder's prefix
+  if (opts.nat === true) life.ownNamespaces(netnsPrefix(join(dir, 'testnet')))
   const binary = await ctx.binary(signal)
   say(`i2pd ${binary.version} (${binary.source})`)
   const started = performance.now()
   const { createWorkerNet } = await import('../testnet/workers.js') // not loaded by the other commands
   const net = await createWorkerNet(
     {
-      dir: resolve(opts.dir),
+      dir,
       binary,
       hops: Number(opts.hops),
       cacheDir: ctx.options.cacheDir,
@@ -53,21 +61,14 @@ async function demo(opts: DemoOptions, cmd: Command): Promise<void> {
         `${opts.nat === true ? ' in network namespaces' : ''}, registry ${net.registryUrl}`,
     )
     printWorkers(net)
-    await callCharlie(net)
+    await callCharlie(net, signal)
     printStatusUrls(net)
     if (opts.once !== true) {
       say('running; press Ctrl-C to stop')
-      await new Promise<void>((done) => {
-        signal.addEventListener(
-          'abort',
-          () => {
-            done()
-          },
-          { once: true },
-        )
-      })
+      await aborted(signal)
     }
   } finally {
+    life.stopping()
     await net.destroy()
     say('stopped: every daemon, router and service this demo started')
   }
@@ -93,10 +94,10 @@ function routerOf(net: WorkerNet, w: WorkerNode): string {
   return `attached to ${rec?.name ?? '?'} (publishes no address)`
 }
 
-async function callCharlie(net: WorkerNet): Promise<void> {
+async function callCharlie(net: WorkerNet, signal: AbortSignal): Promise<void> {
   const alice = net.worker('alice')
   const charlie = net.worker('charlie')
-  const first = await call(alice, charlie.workerKey)
+  const first = await call(alice, charlie.workerKey, signal)
   say(`alice -> charlie by key: HTTP ${first.status} in ${ms(first.ms)} (first request)`)
   say(`charlie's service was told the caller is ${String(first.body.caller)}`)
   say(
@@ -105,7 +106,7 @@ async function callCharlie(net: WorkerNet): Promise<void> {
       : '  != alice: NOT verified',
   )
   const warm: number[] = []
-  for (let i = 0; i < 20; i++) warm.push((await call(alice, charlie.workerKey)).ms)
+  for (let i = 0; i < 20; i++) warm.push((await call(alice, charlie.workerKey, signal)).ms)
   say(
     `20 more requests: p50 ${ms(percentile(warm, 50))}, p99 ${ms(percentile(warm, 99))} (kept-alive stream)`,
   )
@@ -114,12 +115,14 @@ async function callCharlie(net: WorkerNet): Promise<void> {
 async function call(
   from: WorkerNode,
   to: string,
+  signal: AbortSignal,
 ): Promise<{ status: number; ms: number; body: Record<string, unknown> }> {
   const daemon = from.daemon
   if (daemon === undefined) throw new Error(`${from.name} runs no daemon`)
   const t0 = performance.now()
   const res = await fetch(`${daemon.apiUrl}/v1/workers/${to}/hello`, {
     headers: { authorization: `Bearer ${daemon.config.api.token}` },
+    signal,
   })
   const body = (await res.json()) as Record<string, unknown>
   return { status: res.status, ms: performance.now() - t0, body }

@@ -11,7 +11,8 @@ import { writeFileAtomic } from '../files.js'
 import { i2pEndpoint, loadKeyStore, parseWorkerKey, signBinding, workerKeyHex } from '../identity/index.js'
 import { createRegistry } from '../registry/resolver.js'
 import { localStorePath, openRegistryBackend } from '../registry/open.js'
-import { contextOf, interruptSignal } from './context.js'
+import { contextOf } from './context.js'
+import { aborted } from './lifetime.js'
 import { DEFAULT_KEYS_DIR } from './keys-commands.js'
 import type { RegistryOptions } from './registry-options.js'
 import { addRegistryOptions, DEFAULT_REGISTRY_DIR, readRelayerKey, registrySpec } from './registry-options.js'
@@ -54,7 +55,7 @@ async function serve(
   cmd: Command,
 ) {
   const ctx = contextOf(cmd)
-  const signal = interruptSignal()
+  const life = ctx.lifetime()
   const dir = resolve(o.dir)
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const tokenFile = resolve(o.tokenFile ?? join(dir, 'token'))
@@ -70,14 +71,19 @@ async function serve(
     { path: localStorePath(dir), ...(allowList ? { rules: { allowList } } : {}) },
     ctx,
   )
-  const server = createRegistryServer({ store, token }, ctx)
-  const url = await server.listen({ host: o.host, port: Number(o.port) })
-  console.log(`registry listening on ${url} (publish token in ${tokenFile})`)
-  await new Promise((r) => {
-    signal.addEventListener('abort', r, { once: true })
-  })
-  await server.close()
-  await store.close()
+  try {
+    const server = createRegistryServer({ store, token }, ctx)
+    try {
+      const url = await server.listen({ host: o.host, port: Number(o.port) })
+      console.log(`registry listening on ${url} (publish token in ${tokenFile})`)
+      await aborted(life.signal)
+    } finally {
+      life.stopping()
+      await server.close()
+    }
+  } finally {
+    await store.close()
+  }
 }
 
 async function readOrCreateToken(file: string): Promise<string> {

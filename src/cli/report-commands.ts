@@ -5,6 +5,7 @@
  * `verify` prints each report's result, then the cross-check of the verified ones (metering/cross-check.ts);
  * it exits 1, the reason on stderr, when a report fails or a finding is flagged. `value` prints the
  * valuation of a period (metering/valuation.ts) as CSV or JSON; reports that fail are skipped with a warning.
+ * Both exit 1 with ERR_REPORT_NONE when no report at all is found for the window.
  */
 import { Option } from 'commander'
 import type { Command } from 'commander'
@@ -16,7 +17,7 @@ import { valuationCsv, valuationJson } from '../metering/valuation-format.js'
 import { DAY, DEFAULT_VALUATION_PEER_WEIGHT, DEFAULT_VALUATION_TRANSIT_WEIGHT, HOUR } from '../constants.js'
 import { contextOf } from './context.js'
 import { table } from './format.js'
-import { addInputOptions, checkReports, readReports, verifiedOf } from './report-input.js'
+import { addInputOptions, checkReports, readReports, requireSome, verifiedOf } from './report-input.js'
 import type { CheckedReport, InputOptions } from './report-input.js'
 import type { Window } from '../metering/period.js'
 
@@ -79,6 +80,7 @@ async function verify(o: VerifyOptions, cmd: Command): Promise<void> {
     bytes: wholeBytes(o.toleranceBytes, '--tolerance-bytes'),
   }
   const checked = checkReports(await readReports(o, window, contextOf(cmd)), window)
+  requireSome(checked, o)
   const verified = verifiedOf(checked)
   const result = crossCheck(
     verified.map((s) => s.report),
@@ -91,7 +93,6 @@ async function verify(o: VerifyOptions, cmd: Command): Promise<void> {
     ...(failed > 0 ? [`${failed} of ${checked.length} reports failed verification`] : []),
     ...(result.summary.flagged > 0 ? [`the cross-check flagged ${result.summary.flagged}`] : []),
   ]
-  if (checked.length === 0) process.stderr.write('prouter: report verify: no reports found\n')
   if (problems.length > 0) {
     process.stderr.write(`prouter: report verify: ${problems.join(', ')}\n`)
     process.exitCode = 1
@@ -103,6 +104,7 @@ async function value(o: ValueOptions, cmd: Command): Promise<void> {
   const transitWeight = decimal(o.transitWeight, '--transit-weight')
   const peerWeight = decimal(o.peerWeight, '--peer-weight')
   const checked = checkReports(await readReports(o, period, contextOf(cmd)), period)
+  requireSome(checked, o)
   for (const c of checked) {
     if (c.ok) continue
     const who = c.workerKey === undefined ? '' : ` (worker ${c.workerKey})`

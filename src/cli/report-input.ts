@@ -1,13 +1,14 @@
 /**
  * Where `prouter report …` reads signed usage reports from, and their verification: `--file` (repeatable; a
- * signed report, or `{ "reports": [...] }`), `--dir` (every *.json in the folder, not recursive — a daemon's
- * `<dataDir>/reports/<start>-<workerKey>.json`), or, with neither, the registry chosen with the registry
- * flags (`backend.reports({ from, to })`). Nothing is believed before verifyUsageReport.
+ * signed report, or `{ "reports": [...] }`), `--dir` (repeatable; every *.json in the folder, not recursive —
+ * a daemon's `<dataDir>/reports/<start>-<workerKey>.json`), or, with neither, the registry chosen with the
+ * registry flags (`backend.reports({ from, to })`). Every --file and --dir given counts. Nothing is believed
+ * before verifyUsageReport.
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { invalidOption, isPRouterError } from '../errors.js'
+import { invalidOption, isPRouterError, PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { parseSignedUsageReport, type SignedUsageReport } from '../metering/report.js'
 import { overlaps, type Window } from '../metering/period.js'
@@ -20,7 +21,7 @@ import { addRegistryOptions, registrySpec } from './registry-options.js'
 /** The input flags: files, a folder, or (with neither) the registry flags. */
 export interface InputOptions extends RegistryOptions {
   file: string[]
-  dir?: string
+  dir: string[]
 }
 
 /** One report as read, before verification; `source` names the file (`#i` inside a list) or registry entry. */
@@ -39,7 +40,7 @@ export async function readReports(
   window: Window,
   components: { logger: Logger },
 ): Promise<RawReport[]> {
-  if (o.file.length === 0 && o.dir === undefined) {
+  if (o.file.length === 0 && o.dir.length === 0) {
     const backend = await openRegistryBackend(await registrySpec(o), components)
     try {
       return await reportsFromBackend(backend, window)
@@ -47,10 +48,8 @@ export async function readReports(
       await backend.close()
     }
   }
-  const files: Array<[string, string]> = [
-    ...o.file.map((f): [string, string] => [f, '--file']),
-    ...(o.dir === undefined ? [] : await jsonFiles(o.dir)).map((f): [string, string] => [f, '--dir']),
-  ]
+  const files: Array<[string, string]> = o.file.map((f) => [f, '--file'])
+  for (const dir of o.dir) files.push(...(await jsonFiles(dir)).map((f): [string, string] => [f, '--dir']))
   const read: RawReport[] = []
   for (const [file, flag] of files) read.push(...entriesOf(file, await readText(file, flag)))
   return read
@@ -118,18 +117,32 @@ export function checkReports(raw: readonly RawReport[], window: Window = {}): Ch
   return out
 }
 
-/** --file, --dir and the registry flags. */
+/** --file, --dir (each repeatable, every one given counts) and the registry flags. */
 export function addInputOptions(cmd: Command): Command {
   return addRegistryOptions(
     cmd
+      .option('--file <file>', 'a signed report, or {"reports": [...]} (repeatable)', collect, [])
       .option(
-        '--file <file>',
-        'a signed report, or {"reports": [...]} (repeatable)',
-        (f: string, all: string[]) => [...all, f],
+        '--dir <dir>',
+        "every *.json in this folder (a daemon's <dataDir>/reports), not recursive (repeatable)",
+        collect,
         [],
-      )
-      .option('--dir <dir>', "every *.json in this folder (a daemon's <dataDir>/reports), not recursive"),
+      ),
   )
+}
+
+function collect(value: string, all: string[]): string[] {
+  return [...all, value]
+}
+
+/** ERR_REPORT_NONE when nothing was read (or nothing overlaps the window): checking nothing is no pass. */
+export function requireSome(checked: readonly CheckedReport[], o: InputOptions): void {
+  if (checked.length > 0) return
+  const where =
+    o.file.length + o.dir.length === 0
+      ? 'the registry'
+      : [...o.file.map((f) => `--file ${f}`), ...o.dir.map((d) => `--dir ${d}`)].join(', ')
+  throw new PRouterError('ERR_REPORT_NONE', `no usage report found in ${where} for the window asked`)
 }
 
 export function verifiedOf(checked: readonly CheckedReport[]): SignedUsageReport[] {

@@ -2,13 +2,14 @@
  * `prouter run`: the daemon beside a worker. Options come from a JSON file (--config / PROUTER_CONFIG), then
  * `PROUTER_*` variables, then these flags (docs/config.md). Prints one ready line on stdout (JSON with
  * --json) once the API listens, the binding is published and the SAM session is up; stops cleanly on
- * SIGINT/SIGTERM.
+ * SIGINT/SIGTERM, its router included, whatever signals follow (lifetime.ts).
  */
 import { Option, type Command } from 'commander'
 import { invalidOption } from '../errors.js'
 import { loadDaemonConfig, type DaemonConfigInput } from '../daemon/config.js'
 import { createDaemon } from '../daemon/daemon.js'
-import { contextOf, interruptSignal } from './context.js'
+import { contextOf } from './context.js'
+import { aborted } from './lifetime.js'
 
 interface RunOptions {
   config?: string
@@ -38,30 +39,27 @@ export function registerRunCommand(program: Command): void {
 
 async function run(opts: RunOptions, cmd: Command): Promise<void> {
   const ctx = contextOf(cmd)
-  const signal = interruptSignal()
+  const life = ctx.lifetime()
+  const signal = life.signal
   const config = await loadDaemonConfig({
     ...(opts.config === undefined ? {} : { file: opts.config }),
     env: process.env,
     flags: flagsLayer(opts, i2pdFlag(cmd)),
   })
   const daemon = await createDaemon(config, { logger: ctx.logger, cacheDir: ctx.options.cacheDir })
-  await daemon.start({ signal })
-  const ready = { ready: true, workerKey: daemon.workerKey, b32: daemon.b32, api: daemon.apiUrl }
-  console.log(
-    opts.json === true
-      ? JSON.stringify(ready)
-      : `prouter ready: worker ${ready.workerKey} at ${ready.b32}, API ${ready.api}`,
-  )
-  await new Promise<void>((resolve) => {
-    signal.addEventListener(
-      'abort',
-      () => {
-        resolve()
-      },
-      { once: true },
+  try {
+    await daemon.start({ signal })
+    const ready = { ready: true, workerKey: daemon.workerKey, b32: daemon.b32, api: daemon.apiUrl }
+    console.log(
+      opts.json === true
+        ? JSON.stringify(ready)
+        : `prouter ready: worker ${ready.workerKey} at ${ready.b32}, API ${ready.api}`,
     )
-  })
-  await daemon.stop()
+    await aborted(signal)
+  } finally {
+    life.stopping()
+    await daemon.stop()
+  }
 }
 
 function flagsLayer(o: RunOptions, i2pd: string | undefined): DaemonConfigInput {

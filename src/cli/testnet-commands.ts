@@ -2,12 +2,13 @@
 import { resolve } from 'node:path'
 import { Option } from 'commander'
 import type { Command } from 'commander'
-import { once } from 'node:events'
 import type { Testnet, TestnetProgress } from '../testnet/index.js'
 import { createTestnet, publicView, stopTestnet, testnetStatus } from '../testnet/index.js'
 import type { RouterStatus } from '../testnet/index.js'
 import { DEFAULT_TESTNET_FLOODFILLS, DEFAULT_TESTNET_NETID, DEFAULT_TESTNET_ROUTERS } from '../constants.js'
-import { contextOf, interruptSignal } from './context.js'
+import { netnsPrefix } from '../testnet/nat-network.js'
+import { contextOf } from './context.js'
+import { aborted, type Lifetime } from './lifetime.js'
 import { mib, seconds, table } from './format.js'
 
 export const DEFAULT_TESTNET_DIR = '.prouter/testnet'
@@ -56,7 +57,9 @@ export function registerTestnetCommands(program: Command): void {
 
 async function up(opts: UpOptions, cmd: Command): Promise<void> {
   const ctx = contextOf(cmd)
-  const signal = interruptSignal()
+  const life = ctx.lifetime()
+  const signal = life.signal
+  if (opts.nat === true) life.ownNamespaces(netnsPrefix(resolve(opts.dir)))
   const binary = await ctx.binary(signal)
   const progress = (p: TestnetProgress): void => {
     if (opts.json !== true) process.stderr.write(describe(p) + '\n')
@@ -75,14 +78,15 @@ async function up(opts: UpOptions, cmd: Command): Promise<void> {
     { logger: ctx.logger, onProgress: progress },
     { signal },
   )
+  if (opts.nat !== true) life.disown() // detached routers: they outlive this process, `testnet down` stops them
   if (opts.json === true) console.log(JSON.stringify(publicView(net.state), null, 2))
   else
     console.log(`testnet up in ${seconds(net.state.upMs ?? 0)}: ${net.routers.length} routers in ${net.dir}`)
-  if (opts.nat === true) await untilInterrupted(net, signal)
+  if (opts.nat === true) await untilInterrupted(net, life)
 }
 
 /** A NAT testnet lives with this process: print where each router is, wait for Ctrl-C, tear it all down. */
-async function untilInterrupted(net: Testnet, signal: AbortSignal): Promise<void> {
+async function untilInterrupted(net: Testnet, life: Lifetime): Promise<void> {
   const rows = net.state.routers.map((r) => ({
     router: r.name,
     namespace: r.netns,
@@ -92,8 +96,12 @@ async function untilInterrupted(net: Testnet, signal: AbortSignal): Promise<void
   }))
   console.log(table(rows))
   process.stderr.write('running; press Ctrl-C to stop and remove the namespaces\n')
-  if (!signal.aborted) await once(signal, 'abort')
-  await net.destroy()
+  try {
+    await aborted(life.signal)
+  } finally {
+    life.stopping()
+    await net.destroy()
+  }
   process.stderr.write('stopped: routers, agents and namespaces removed\n')
 }
 

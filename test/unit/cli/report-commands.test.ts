@@ -301,6 +301,51 @@ test('report verify: a {"reports": [...]} file and a window', async (t) => {
   assert.match(missing.stderr, /ERR_INVALID_OPTION: option --file: cannot read .*none\.json/)
 })
 
+test('report verify: every --dir and --file counts; a malformed report in the first --dir fails', async (t) => {
+  const keys = await devKeys()
+  const root = await tempDir(t, 'prouter-report-')
+  const [good, goodFiles] = await reportsDir(join(root, 'good'), signedExample(keys))
+  const bad = join(root, 'bad')
+  await mkdir(bad)
+  await writeFile(join(bad, 'broken.json'), '{"report": {"workerKey": 1}}\n')
+  const alone = await prouter(['report', 'verify', '--dir', bad])
+  assert.equal(alone.code, 1)
+  for (const dirs of [
+    ['--dir', bad, '--dir', good],
+    ['--dir', good, '--dir', bad],
+  ]) {
+    const r = await prouter(['report', 'verify', ...dirs, '--json'])
+    assert.equal(r.code, 1, dirs.join(' '))
+    const view = JSON.parse(r.stdout) as { reports: Array<{ source: string; ok: boolean; code?: string }> }
+    assert.equal(view.reports.length, 7, 'six from the good folder, one from the bad')
+    const broken = view.reports.find((c) => !c.ok)
+    assert.deepEqual([broken?.source, broken?.code], [join(bad, 'broken.json'), 'ERR_REPORT_MALFORMED'])
+  }
+  const files = goodFiles.filter((f) => !f.includes(keys.charlie.workerKey)).flatMap((f) => ['--file', f])
+  const both = await prouter(['report', 'verify', ...files, '--dir', bad])
+  assert.equal(both.code, 1)
+  assert.match(both.stdout, /^6 reports: 5 verified, 1 failed$/m)
+})
+
+test('report verify and value: no report found is ERR_REPORT_NONE, exit 1', async (t) => {
+  const keys = await devKeys()
+  const root = await tempDir(t, 'prouter-report-')
+  const empty = join(root, 'empty')
+  await mkdir(empty)
+  const none = await prouter(['report', 'verify', '--dir', empty])
+  assert.equal(none.code, 1)
+  assert.match(none.stderr, /^prouter: ERR_REPORT_NONE: /m)
+  // reports there, but none in the window
+  const [dir] = await reportsDir(root, signedExample(keys))
+  const outside = await prouter(['report', 'verify', '--dir', dir, '--dir', empty, '--from', '2026-12-04'])
+  assert.equal(outside.code, 1)
+  assert.match(outside.stderr, /^prouter: ERR_REPORT_NONE: /m)
+  const value = await prouter(['report', 'value', '--period', '2026-12-04', '--dir', dir])
+  assert.equal(value.code, 1)
+  assert.match(value.stderr, /^prouter: ERR_REPORT_NONE: /m)
+  assert.equal(value.stdout, '')
+})
+
 test('report value --period: anything but an interval, a UTC day or hour is ERR_INVALID_OPTION', async () => {
   const r = await prouter(['report', 'value', '--period', '2026-12-03T10:00', '--dir', '.'])
   assert.equal(r.code, 1)
