@@ -19,6 +19,7 @@ import { createDaemon, type Daemon } from '../../../src/daemon/daemon.js'
 import { isPRouterError } from '../../../src/errors.js'
 import type { UsageReport } from '../../../src/metering/report.js'
 import { sleep } from '../../../src/signals.js'
+import { isRouterPid } from '../../../src/router/pid.js'
 import { createWorkerNet, type WorkerNet } from '../../../src/testnet/workers.js'
 import { apiOf, call, spawnDaemon, type Api } from '../../helpers/daemon-client.js'
 import { testBinary, testLogger } from '../../helpers/i2pd.js'
@@ -199,8 +200,8 @@ describe('daemon faults', { timeout: 10 * MINUTE }, () => {
     const status = (await call(carol, 'GET', '/v1/status')).json() as { router: { pid?: number } }
     const i2pdPid = status.router.pid
     assert.ok(i2pdPid !== undefined, 'a managed router with a pid')
-    t.after(() => {
-      if (alive(i2pdPid)) process.kill(i2pdPid, 'SIGKILL') // until the router dies with its daemon
+    t.after(async () => {
+      if (await running(i2pdPid)) process.kill(i2pdPid, 'SIGKILL') // only if the assertion below failed
     })
     t.diagnostic(
       `carol (prouter run) -> alice: first echo through in ${await echo(carol, 'alice', 128 * KIB)} ms`,
@@ -211,12 +212,9 @@ describe('daemon faults', { timeout: 10 * MINUTE }, () => {
     const killedAt = Date.now()
     child.kill('SIGKILL')
     await once(child, 'exit')
-    // until the router dies with its daemon
-    if (alive(i2pdPid)) {
-      t.diagnostic(`i2pd ${i2pdPid} outlived its daemon: killed by the test`)
-      process.kill(i2pdPid, 'SIGKILL')
-      for (let i = 0; i < 100 && alive(i2pdPid); i++) await sleep(50)
-    }
+    // its router dies with it (PR_SET_PDEATHSIG): no orphan holds the data folder's pid-file lock
+    for (let i = 0; i < 100 && (await running(i2pdPid)); i++) await sleep(50)
+    assert.equal(await running(i2pdPid), false, `i2pd ${i2pdPid} outlived its daemon`)
 
     // a request while carol is down: how it fails
     const down = await call(alice(), 'GET', `/v1/workers/${keyOf('carol')}/hello`, { timeout: 40_000 }).then(
@@ -260,8 +258,8 @@ describe('daemon faults', { timeout: 10 * MINUTE }, () => {
     await bob.start()
     const pid = bob.router.router?.pid
     assert.ok(pid !== undefined)
-    t.after(() => {
-      if (alive(pid)) process.kill(pid, 'SIGKILL')
+    t.after(async () => {
+      if (await running(pid)) process.kill(pid, 'SIGKILL')
     })
     process.kill(pid, 'SIGSTOP') // SIGTERM stays pending; I2PControl, the console and SAM stop answering
     const stopAt = Date.now()
@@ -269,8 +267,8 @@ describe('daemon faults', { timeout: 10 * MINUTE }, () => {
     const ms = Date.now() - stopAt
     t.diagnostic(`stop with a frozen router: ${ms} ms`)
     assert.ok(ms <= DEFAULT_DAEMON_STOP_TIMEOUT + 1000, `stop took ${ms} ms`)
-    for (let i = 0; i < 40 && alive(pid); i++) await sleep(50)
-    assert.equal(alive(pid), false, 'the router was killed')
+    for (let i = 0; i < 40 && (await running(pid)); i++) await sleep(50)
+    assert.equal(await running(pid), false, 'the router was killed')
     const saved = openOf(await readFile(periodFile()))
     assert.ok(saved.createdAt >= stopAt, 'the period was saved at stop, before the router went')
   })
@@ -305,13 +303,9 @@ async function peerTraffic(api: Api, peer: string): Promise<PeerRow> {
   return row
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
+/** Alive and not a zombie (a dead i2pd may wait a while for init to reap it). */
+function running(pid: number): Promise<boolean> {
+  return isRouterPid(pid, (args) => args.length > 0)
 }
 
 async function listen(): Promise<Server> {
