@@ -7,6 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { DEFAULT_REGISTRY_PORT } from '../constants.js'
+import { checkRegistryToken } from '../registry/local/token.js'
 import { writeFileAtomic } from '../files.js'
 import { i2pEndpoint, loadKeyStore, parseWorkerKey, signBinding, workerKeyHex } from '../identity/index.js'
 import { createRegistry } from '../registry/resolver.js'
@@ -59,17 +60,18 @@ async function serve(
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const tokenFile = resolve(o.tokenFile ?? join(dir, 'token'))
   const token = await readOrCreateToken(tokenFile)
+  checkRegistryToken(token) // before the store opens: an empty token file must not serve anyone
   const allowList =
     o.allow === undefined
       ? undefined
       : new Set(o.allow.split(',').map((k) => workerKeyHex(parseWorkerKey(k))))
   // loaded here, not at the top: `prouter run` shares this module and should not carry fastify or viem
   const { openLocalStore } = await import('../registry/local/store.js')
-  const { createRegistryServer } = await import('../registry/local/server.js')
   const store = openLocalStore(
     { path: localStorePath(dir), ...(allowList ? { rules: { allowList } } : {}) },
     ctx,
   )
+  const { createRegistryServer } = await import('../registry/local/server.js')
   const server = createRegistryServer({ store, token }, ctx)
   const url = await server.listen({ host: o.host, port: Number(o.port) })
   console.log(`registry listening on ${url} (publish token in ${tokenFile})`)

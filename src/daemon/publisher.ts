@@ -9,6 +9,8 @@ import { i2pEndpoint, signBinding, type WorkerKeyPair } from '../identity/index.
 import type { PublishedBinding, Registry } from '../registry/index.js'
 import { backoffDelay } from '../backoff.js'
 import { isAborted, sleep } from '../signals.js'
+import { signingTimeFor } from '../registry/backend.js'
+import { errorFields } from '../redact.js'
 
 export interface PublisherStatus {
   signingTime: number | undefined
@@ -41,7 +43,7 @@ export function createPublisher(
   let loop: Promise<void> | undefined
 
   const publishNow = async (signal?: AbortSignal): Promise<PublishedBinding> => {
-    const signingTime = Math.max(Date.now(), (status.signingTime ?? 0) + 1)
+    const signingTime = Math.max(signingTimeFor(components.registry.backend), (status.signingTime ?? 0) + 1)
     const binding = signBinding(init.worker, [i2pEndpoint(init.b32)], signingTime)
     const published = await components.registry.publish(binding, signal === undefined ? {} : { signal })
     Object.assign(status, { signingTime, ref: published.ref, lastError: undefined })
@@ -59,8 +61,9 @@ export function createPublisher(
         failures = 0
       } catch (err) {
         failures++
-        status.lastError = err instanceof Error ? err.message : String(err)
-        log.warn({ err, failures }, 'binding refresh failed; retrying')
+        const { code, message } = errorFields(err) // not { err }: its cause may spell out an RPC URL's key
+        status.lastError = message
+        log.warn({ code, failures }, `binding refresh failed; retrying: ${message}`)
       }
     }
   }

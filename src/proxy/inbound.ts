@@ -16,6 +16,7 @@ import {
 import type net from 'node:net'
 import { DEFAULT_RESOLVE_CACHE_TTL, INBOUND_KEEP_ALIVE_TIMEOUT } from '../constants.js'
 import { PRouterError } from '../errors.js'
+import { errorFields } from '../redact.js'
 import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
 import type { AcceptedStream } from '../sam/index.js'
@@ -196,7 +197,7 @@ class InboundServer implements Inbound {
       (workerKey) => ({ workerKey, b32 }),
       (err: unknown) => {
         if (!(err instanceof PRouterError) || err.code !== 'ERR_REGISTRY_NOT_FOUND') {
-          this.log.warn({ err, b32 }, 'caller lookup failed: treated as anonymous')
+          this.log.warn({ ...errorFields(err), b32 }, 'caller lookup failed: treated as anonymous')
         }
         return { workerKey: undefined, b32 }
       },

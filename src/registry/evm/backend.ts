@@ -4,10 +4,10 @@
  * `BindingSubmitted` events from the deployment block on, unverified, as the interface says: the contract
  * cannot check sr25519, so the resolver (../resolver.ts) verifies each and keeps the newest that verifies.
  * Every RPC call has a deadline; a dead node is ERR_EVM_RPC / ERR_EVM_TIMEOUT naming its URL. The contract
- * keeps no RouterInfos: publishRouterInfo and routerInfos are ERR_REGISTRY_UNSUPPORTED.
+ * keeps no RouterInfos: the backend has no `routerInfos` capability.
  */
 import { isAddress } from 'viem'
-import { invalidOption, PRouterError } from '../../errors.js'
+import { invalidOption } from '../../errors.js'
 import {
   DEFAULT_EVM_LOG_BLOCK_RANGE,
   DEFAULT_EVM_POLL_INTERVAL,
@@ -23,10 +23,7 @@ import type {
   BindingEvent,
   PublishReceipt,
   RegistryBackend,
-  ReportReceipt,
-  RouterInfoReceipt,
 } from '../backend.js'
-import type { SignedUsageReport } from '../../metering/report.js'
 import { checkRegistryContract } from './contract-check.js'
 import { headBlock, scanBindings } from './logs.js'
 import type { LogScan } from './logs.js'
@@ -111,22 +108,6 @@ class EvmBackend implements RegistryBackend {
     return events.map((e) => e.binding)
   }
 
-  publishRouterInfo(): Promise<RouterInfoReceipt> {
-    return Promise.reject(routerInfosUnsupported())
-  }
-
-  routerInfos(): Promise<Uint8Array[]> {
-    return Promise.reject(routerInfosUnsupported())
-  }
-
-  publishReport(): Promise<ReportReceipt> {
-    return Promise.reject(reportsUnsupported())
-  }
-
-  reports(): Promise<SignedUsageReport[]> {
-    return Promise.reject(reportsUnsupported())
-  }
-
   async watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void> {
     const linked = linkSignals(options.signal, this.closing.signal)
     try {
@@ -170,17 +151,6 @@ class EvmBackend implements RegistryBackend {
     })
     return raceSignal(this.contractChecked, signal)
   }
-}
-
-function reportsUnsupported(): PRouterError {
-  return new PRouterError(
-    'ERR_REGISTRY_UNSUPPORTED',
-    'the EVM registry contract stores bindings only: usage reports stay in the daemon (see docs/metering.md)',
-  )
-}
-
-function routerInfosUnsupported(): PRouterError {
-  return new PRouterError('ERR_REGISTRY_UNSUPPORTED', 'the EVM registry contract stores bindings only')
 }
 
 function checkAddress(contract: string): `0x${string}` {
