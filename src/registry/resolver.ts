@@ -22,6 +22,7 @@ import type {
 } from './backend.js'
 import { reportStorage, routerInfoStorage } from './backend.js'
 import type { SignedUsageReport } from '../metering/report.js'
+import { canonicalReport } from '../metering/report.js'
 import { verifyUsageReport } from './usage-reports.js'
 import { errorFields } from '../redact.js'
 import { newestRouterInfos, oncePerRecord } from './router-infos.js'
@@ -184,9 +185,14 @@ class VerifyingRegistry implements Registry {
 
   async verifiedReports(query: ReportQuery, options?: BackendCallOptions): Promise<SignedUsageReport[]> {
     const verified: SignedUsageReport[] = []
+    const taken = new Set<string>() // one report signed twice (a chain logs both) is listed once
     for (const r of await reportStorage(this.backend).list(query, options)) {
       try {
-        verified.push(verifyUsageReport(r))
+        const signed = verifyUsageReport(r)
+        const identity = canonicalReport(signed.report)
+        if (taken.has(identity)) continue
+        taken.add(identity)
+        verified.push(signed)
       } catch (err) {
         const { code, message } = errorFields(err)
         this.log.warn(
