@@ -38,7 +38,6 @@ const VARIABLES: ReadonlyArray<readonly [name: string, path: string, parse: Pars
   ['PROUTER_EVM_CONTRACT', 'registry.contract', asIs],
   ['PROUTER_EVM_FROM_BLOCK', 'registry.fromBlock', asIs],
   ['PROUTER_RELAYER_KEY_FILE', 'registry.relayerKeyFile', asIs],
-  ['PROUTER_EVM_CHAIN_ID', 'registry.chainId', wholeNumber],
   ['PROUTER_ALLOW_ANONYMOUS', 'inbound.allowAnonymous', boolean],
   ['PROUTER_REPORT_PERIOD', 'metering.period', wholeNumber],
   ['PROUTER_ALLOW_PATHS', 'inbound.allowPaths', list],
