@@ -5,8 +5,9 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { execFile, spawnSync } from 'node:child_process'
+import { promisify } from 'node:util'
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
@@ -201,6 +202,7 @@ function sortedHex(list: Uint8Array[]): string[] {
 // ---- an empty token, report lists, quotas, overlapping periods (issue 13, attack 4)
 
 const CLI = 'dist/cli/main.js'
+const runCli = promisify(execFile)
 
 test('an empty or short token: the server refuses to start, and so does `registry serve`', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'prouter-reg-'))
@@ -343,4 +345,29 @@ test('overlapping periods of one worker are refused at the store; adjacent ones 
     (await store.reports.list({})).map((r) => r.report.start - start),
     [-REPORT_PERIOD, 0, REPORT_PERIOD],
   )
+})
+
+test('`--registry-token` on the command line warns (ps shows it); the token file must be owner-only', async (t) => {
+  const { url } = await serve(t)
+  const dir = await mkdtemp(join(tmpdir(), 'prouter-token-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const alice = '0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d'
+  // asynchronously: the server answering the CLI runs in this process
+  const resolve = (...flags: string[]) =>
+    runCli(process.execPath, [CLI, 'resolve', alice, '--registry', 'http', '--registry-url', url, ...flags], {
+      timeout: 30_000,
+      encoding: 'utf8',
+    }).then(
+      ({ stderr }) => ({ stderr }),
+      (err: unknown) => ({ stderr: String((err as { stderr?: unknown }).stderr) }),
+    )
+  const flagged = await resolve('--registry-token', TOKEN)
+  assert.match(flagged.stderr, /warning: --registry-token on the command line is visible/)
+  assert.match(flagged.stderr, /ERR_REGISTRY_NOT_FOUND/, 'the command still ran')
+  const file = join(dir, 'token')
+  await writeFile(file, `${TOKEN}\n`, { mode: 0o600 })
+  const quiet = await resolve('--registry-token-file', file)
+  assert.doesNotMatch(quiet.stderr, /warning/)
+  await chmod(file, 0o640)
+  assert.match((await resolve('--registry-token-file', file)).stderr, /ERR_KEY_FILE_MODE/)
 })
