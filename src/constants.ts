@@ -188,3 +188,22 @@ export const DEFAULT_PART_STOP_TIMEOUT = 5 * SECOND
 // CLI
 /** A long-running command's teardown after a stop signal: past this, it kills what it started and exits 1. */
 export const DEFAULT_CLI_TEARDOWN_TIMEOUT = 30 * SECOND
+
+// Local registry: quotas on usage reports, pages of GET /v1/reports, the publish token
+/** Most bytes of usage reports the local registry holds at once (canonical JSON). */
+export const DEFAULT_MAX_REPORT_STORE_BYTES = 1024 * MIB
+/** Most reports of one worker the local registry holds (30 days of 10-min periods are 4320). */
+export const DEFAULT_MAX_REPORTS_PER_WORKER = 5000
+/** Most bytes of one worker's reports the local registry holds. */
+export const DEFAULT_MAX_REPORT_BYTES_PER_WORKER = 64 * MIB
+/** Most reports in one page of GET /v1/reports (`limit` may ask for fewer), and the default. */
+export const MAX_REPORTS_PAGE = 100
+/** Most bytes of reports in one page of GET /v1/reports (a page always holds at least one report). */
+export const MAX_REPORTS_PAGE_BYTES = 4 * MIB
+/** Shortest bearer token `prouter registry serve` starts with (an empty one would let anyone publish). */
+export const MIN_REGISTRY_TOKEN_LENGTH = 16
+/**
+ * How far in the past a binding meant for a chain is signed: Phala's pallet requires signing_time strictly
+ * earlier than the block time (no future allowance), and a clock a little ahead would otherwise be refused.
+ */
+export const CHAIN_SIGNING_LAG = 30 * SECOND

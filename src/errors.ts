@@ -76,7 +76,7 @@ export const ERROR_CODES = {
   ERR_BINDING_REPLAYED:
     'The registry holds a binding for that key signed at the same time or later: no rollback.',
   ERR_REGISTRY_UNSUPPORTED:
-    'This registry backend does not store that kind of record (the EVM registry stores bindings only).',
+    'This registry backend does not store that kind of record (the EVM registry keeps no RouterInfos).',
   ERR_REGISTRY_FULL:
     'The local registry holds as many RouterInfos (maxRouters) or usage reports (maxReports) as it may and none has expired to make room.',
   ERR_ROUTER_INFO_NETID: "The RouterInfo's netId is not the network this registry holds.",
@@ -166,6 +166,14 @@ export const ERROR_CODES = {
     "The daemon's SAM session was not up before the start deadline (the router runs, but its tunnels were not built in time).",
   ERR_TEARDOWN_TIMEOUT:
     'A command did not finish tearing down within --teardown-timeout of its stop signal: it killed the processes and deleted the namespaces it started, and exited 1.',
+  ERR_REGISTRY_TOKEN_WEAK:
+    'The local registry was given an empty or short publish token (fewer than 16 characters): it would let anyone publish, so it does not start.',
+  ERR_REGISTRY_QUOTA:
+    'The publisher (a worker key, a router) holds as many records as one publisher may in the local registry (count or bytes) and none has expired.',
+  ERR_REPORT_OVERLAP:
+    "The usage report's period overlaps another period the same worker reported: a worker reports each instant once.",
+  ERR_EVM_CHAIN_ID:
+    'The EVM node serves another chain than the one configured (evm.chainId): both ids in the message.',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -3,19 +3,27 @@
  * address, published to and resolved from the registry chosen with --registry.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile } from 'node:fs/promises'
+import { access, mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { DEFAULT_REGISTRY_PORT } from '../constants.js'
+import { checkRegistryToken } from '../registry/local/token.js'
 import { writeFileAtomic } from '../files.js'
 import { i2pEndpoint, loadKeyStore, parseWorkerKey, signBinding, workerKeyHex } from '../identity/index.js'
+import { signingTimeFor } from '../registry/backend.js'
 import { createRegistry } from '../registry/resolver.js'
 import { localStorePath, openRegistryBackend } from '../registry/open.js'
 import { contextOf } from './context.js'
 import { aborted } from './lifetime.js'
 import { DEFAULT_KEYS_DIR } from './keys-commands.js'
 import type { RegistryOptions } from './registry-options.js'
-import { addRegistryOptions, DEFAULT_REGISTRY_DIR, readRelayerKey, registrySpec } from './registry-options.js'
+import {
+  addRegistryOptions,
+  DEFAULT_REGISTRY_DIR,
+  readOwnerOnly,
+  readRelayerKey,
+  registrySpec,
+} from './registry-options.js'
 
 export function registerRegistryCommands(program: Command): void {
   const registry = program.command('registry').description('the registry of signed bindings')
@@ -60,17 +68,18 @@ async function serve(
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const tokenFile = resolve(o.tokenFile ?? join(dir, 'token'))
   const token = await readOrCreateToken(tokenFile)
+  checkRegistryToken(token) // before the store opens: an empty token file must not serve anyone
   const allowList =
     o.allow === undefined
       ? undefined
       : new Set(o.allow.split(',').map((k) => workerKeyHex(parseWorkerKey(k))))
   // loaded here, not at the top: `prouter run` shares this module and should not carry fastify or viem
   const { openLocalStore } = await import('../registry/local/store.js')
-  const { createRegistryServer } = await import('../registry/local/server.js')
   const store = openLocalStore(
     { path: localStorePath(dir), ...(allowList ? { rules: { allowList } } : {}) },
     ctx,
   )
+  const { createRegistryServer } = await import('../registry/local/server.js')
   try {
     const server = createRegistryServer({ store, token }, ctx)
     try {
@@ -86,14 +95,16 @@ async function serve(
   }
 }
 
+/** The token in `file` (owner-only: ERR_KEY_FILE_MODE otherwise), or a new one written there (0600). */
 async function readOrCreateToken(file: string): Promise<string> {
-  try {
-    return (await readFile(file, 'utf8')).trim()
-  } catch {
-    const token = randomBytes(24).toString('hex')
-    await writeFileAtomic(file, token + '\n', 0o600)
-    return token
-  }
+  const exists = await access(file).then(
+    () => true,
+    () => false,
+  )
+  if (exists) return readOwnerOnly(file, '--token-file')
+  const token = randomBytes(24).toString('hex')
+  await writeFileAtomic(file, token + '\n', 0o600)
+  return token
 }
 
 async function deploy(o: { evmRpc: string; relayerKeyFile: string; json?: boolean }, cmd: Command) {
@@ -118,7 +129,8 @@ async function publish(o: RegistryOptions & { keys: string; json?: boolean }, cm
   const keys = await loadKeyStore(resolve(o.keys))
   const registry = createRegistry({ backend: await openRegistryBackend(await registrySpec(o), ctx) }, ctx)
   try {
-    const binding = signBinding(keys.worker, [i2pEndpoint(keys.i2p.b32)], Date.now())
+    // a chain takes a binding only once its signing time is before the block time: signed a little earlier
+    const binding = signBinding(keys.worker, [i2pEndpoint(keys.i2p.b32)], signingTimeFor(registry.backend))
     const t0 = performance.now()
     const v = await registry.publish(binding)
     const ms = performance.now() - t0

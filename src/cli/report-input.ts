@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js'
 import { parseSignedUsageReport, type SignedUsageReport } from '../metering/report.js'
 import { overlaps, type Window } from '../metering/period.js'
 import type { RegistryBackend, ReportQuery } from '../registry/backend.js'
+import { reportStorage } from '../registry/backend.js'
 import { openRegistryBackend } from '../registry/open.js'
 import { verifyUsageReport } from '../registry/usage-reports.js'
 import type { RegistryOptions } from './registry-options.js'
@@ -57,7 +58,7 @@ export async function readReports(
 
 /** The backend's reports for the query, unverified, each named `registry[i]`. */
 export async function reportsFromBackend(backend: RegistryBackend, query: ReportQuery): Promise<RawReport[]> {
-  const stored = await backend.reports(query)
+  const stored = await reportStorage(backend).list(query) // ERR_REGISTRY_UNSUPPORTED where none are kept
   return stored.map((value, i) => ({ source: `registry[${i}]`, value }))
 }
 

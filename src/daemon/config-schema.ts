@@ -138,6 +138,7 @@ const registrySchema = z.discriminatedUnion('kind', [
       .transform((n) => BigInt(n))
       .default(0n),
     relayerKeyFile: str().optional(),
+    chainId: int(1, Number.MAX_SAFE_INTEGER, 'a chain id (eth_chainId): a positive integer').optional(),
   }),
 ])
 

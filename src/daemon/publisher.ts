@@ -8,6 +8,8 @@ import type { Logger } from '../logger.js'
 import { i2pEndpoint, signBinding, type WorkerKeyPair } from '../identity/index.js'
 import type { PublishedBinding, Registry } from '../registry/index.js'
 import { createLoop } from '../lifecycle.js'
+import { signingTimeFor } from '../registry/backend.js'
+import { errorFields } from '../redact.js'
 
 export interface PublisherStatus {
   signingTime: number | undefined
@@ -38,7 +40,7 @@ export function createPublisher(
   const status: PublisherStatus = { signingTime: undefined, ref: undefined, lastError: undefined }
 
   const publishNow = async (signal?: AbortSignal): Promise<PublishedBinding> => {
-    const signingTime = Math.max(Date.now(), (status.signingTime ?? 0) + 1)
+    const signingTime = Math.max(signingTimeFor(components.registry.backend), (status.signingTime ?? 0) + 1)
     const binding = signBinding(init.worker, [i2pEndpoint(init.b32)], signingTime)
     const published = await components.registry.publish(binding, signal === undefined ? {} : { signal })
     Object.assign(status, { signingTime, ref: published.ref, lastError: undefined })
@@ -56,8 +58,9 @@ export function createPublisher(
       backoff: { min: 5 * SECOND, max: 5 * MINUTE },
       delayFirst: true, // the first publish is publishNow, at start
       onError: (err, failures) => {
-        status.lastError = err instanceof Error ? err.message : String(err)
-        log.warn({ err, failures }, 'binding refresh failed; retrying')
+        const { code, message } = errorFields(err) // not { err }: its cause may spell out an RPC URL's key
+        status.lastError = message
+        log.warn({ code, failures }, `binding refresh failed; retrying: ${message}`)
       },
     },
     { logger: log },

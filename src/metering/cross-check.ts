@@ -10,8 +10,9 @@
  *
  *   |sent − received| > max(tolerance.relative × max(sent, received), tolerance.bytes)
  *
- * A worker with two different signed reports for one period start is flagged 'equivocation', and neither
- * report takes part in the comparison (which one is true cannot be told); identical duplicates (the same
+ * A worker with two different signed reports for one period start, or with reports whose periods overlap
+ * ([s, e) and [s + 1 ms, e + 1 ms) would count the same instants twice), is flagged 'equivocation', and none
+ * of those reports takes part in the comparison (which one is true cannot be told); identical duplicates (the same
  * report, whatever the signature — sr25519 signatures are randomized) are merged. `anonymous` and `other`
  * entries name no one and are not compared. Pure: no I/O, no crypto (reports come in verified).
  */
@@ -51,9 +52,10 @@ export interface MismatchFinding {
   unnamedBy?: string
 }
 
-/** A worker signed different reports for one period start. */
+/** A worker signed different reports for one period start, or for periods that overlap. */
 export interface EquivocationFinding {
   kind: 'equivocation'
+  /** The earliest start among those reports. */
   start: number
   worker: string
   /** How many different reports. */
@@ -90,13 +92,19 @@ export interface IndexedReport {
 export interface ReportIndex {
   /** worker -> period start -> its report; periods the worker equivocated in are left out. */
   byWorker: Map<string, Map<number, IndexedReport>>
-  /** Different reports of one worker for one period start, in input order. */
+  /**
+   * Different reports of one worker for one period start, or for overlapping periods (then `start` is the
+   * earliest), in start order.
+   */
   equivocations: Array<{ worker: string; start: number; reports: UsageReport[] }>
   reports: number
   duplicates: number
 }
 
-/** Group reports by worker and period start: identical duplicates merged, equivocations set apart. */
+/**
+ * Group reports by worker and period start: identical duplicates merged, equivocations (several versions of
+ * one start, or overlapping periods) set apart.
+ */
 export function indexReports(reports: readonly UsageReport[]): ReportIndex {
   const groups = new Map<string, Map<number, Map<string, UsageReport>>>()
   let duplicates = 0
@@ -110,10 +118,11 @@ export function indexReports(reports: readonly UsageReport[]): ReportIndex {
   const index: ReportIndex = { byWorker: new Map(), equivocations: [], reports: 0, duplicates }
   for (const [worker, byStart] of [...groups].sort(byKey)) {
     const kept = new Map<number, IndexedReport>()
-    for (const [start, versions] of [...byStart].sort(byKey)) {
-      const list = [...versions.values()]
+    for (const cluster of overlapping([...byStart].sort(byKey))) {
+      const list = cluster.flatMap(([, versions]) => [...versions.values()])
       index.reports += list.length
       const [only] = list
+      const start = cluster[0]?.[0] ?? 0
       if (list.length > 1 || only === undefined) index.equivocations.push({ worker, start, reports: list })
       else kept.set(start, { report: only, peers: new Map(only.peers.map((p) => [p.peer, p])) })
     }
@@ -222,6 +231,29 @@ function compareFlow(
     limit,
     ...(unnamedBy === undefined ? {} : { unnamedBy }),
   }
+}
+
+/**
+ * Period groups (sorted by start) cut into clusters of overlapping periods: a group joins the cluster before
+ * it when it starts before the latest end seen in that cluster.
+ */
+function overlapping<V extends Map<string, UsageReport>>(
+  groups: Array<[number, V]>,
+): Array<Array<[number, V]>> {
+  const clusters: Array<Array<[number, V]>> = []
+  let end = -Infinity
+  for (const group of groups) {
+    const groupEnd = Math.max(...[...group[1].values()].map((r) => r.end))
+    const last = clusters.at(-1)
+    if (last !== undefined && group[0] < end) {
+      last.push(group)
+      end = Math.max(end, groupEnd)
+    } else {
+      clusters.push([group])
+      end = groupEnd
+    }
+  }
+  return clusters
 }
 
 function findingOrder(a: CrossCheckFinding, b: CrossCheckFinding): number {

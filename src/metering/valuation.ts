@@ -2,8 +2,9 @@
  * Valuation of verified usage reports over a window [from, to): what share of the work each worker did.
  *
  * Taken in: reports whose period lies inside the window (start >= from and end <= to). A worker that signed
- * two different reports for one period start (equivocation, see cross-check.ts) loses both reports of that
- * period; identical duplicates count once. Then, for each worker w that has reports left:
+ * two different reports for one period start, or reports of overlapping periods (equivocation, see
+ * cross-check.ts; found among all the reports given, so across the window's edges too), loses all of them;
+ * identical duplicates count once. Then, for each worker w that has reports left:
  *
  *   transit_w  = Σ over w's reports of min(transit.bytes, router.bytesSent)
  *                (router null: transit.bytes alone; transit null: 0) — transit beyond what the router sent
@@ -20,7 +21,7 @@
  */
 import { PRouterError } from '../errors.js'
 import { DEFAULT_VALUATION_PEER_WEIGHT, DEFAULT_VALUATION_TRANSIT_WEIGHT } from '../constants.js'
-import { indexReports, type IndexedReport } from './cross-check.js'
+import { indexReports, type IndexedReport, type ReportIndex } from './cross-check.js'
 import { isNamedPeer, type UsageReport } from './report.js'
 import { countedMs } from './gaps.js'
 
@@ -66,7 +67,7 @@ export function valueReports(reports: readonly UsageReport[], options: Valuation
   const transitWeight = options.transitWeight ?? DEFAULT_VALUATION_TRANSIT_WEIGHT
   const peerWeight = options.peerWeight ?? DEFAULT_VALUATION_PEER_WEIGHT
   checkOptions(from, to, transitWeight, peerWeight)
-  const index = indexReports(reports.filter((r) => r.start >= from && r.end <= to))
+  const index = insideWindow(indexReports(reports), from, to)
   const confirmed = confirmedBytes(index.byWorker)
   const excluded = new Map<string, number>()
   for (const e of index.equivocations) {
@@ -97,6 +98,21 @@ export function valueReports(reports: readonly UsageReport[], options: Valuation
     versions: e.reports.length,
   }))
   return { from, to, transitWeight, peerWeight, totalScore, rows, equivocations }
+}
+
+/**
+ * The index restricted to reports inside [from, to), after equivocations were found among all reports: a
+ * report overlapping one inside the window from across its edge still takes that one out.
+ */
+function insideWindow(index: ReportIndex, from: number, to: number): ReportIndex {
+  const equivocations = index.equivocations.filter((e) => e.reports.some((r) => r.start < to && r.end > from))
+  const equivocated = new Set(equivocations.map((e) => e.worker))
+  for (const [worker, byStart] of index.byWorker) {
+    for (const [start, { report }] of byStart)
+      if (report.start < from || report.end > to) byStart.delete(start)
+    if (byStart.size === 0 && !equivocated.has(worker)) index.byWorker.delete(worker)
+  }
+  return { ...index, equivocations }
 }
 
 /** peer_w for every worker: Σ confirmed(w→p) + confirmed(p→w). */

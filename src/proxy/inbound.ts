@@ -20,6 +20,7 @@ import type net from 'node:net'
 import { DEFAULT_RESOLVE_CACHE_TTL, INBOUND_KEEP_ALIVE_TIMEOUT } from '../constants.js'
 import { isPRouterError, PRouterError } from '../errors.js'
 import { parseI2pEndpoint, verifyCallerProof } from '../identity/index.js'
+import { errorFields } from '../redact.js'
 import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
 import type { AcceptedStream } from '../sam/index.js'
@@ -276,9 +277,7 @@ class InboundServer implements Inbound {
     } catch (err) {
       if (!isPRouterError(err, 'ERR_REGISTRY_NOT_FOUND')) {
         // code and message only: an error's cause may hold the registry's URL, with its API key
-        const code = isPRouterError(err) ? err.code : 'ERR_INTERNAL'
-        const message = err instanceof Error ? err.message : String(err)
-        this.log.warn({ b32, code, message }, 'caller lookup failed: anonymous')
+        this.log.warn({ ...errorFields(err), b32 }, 'caller lookup failed: anonymous')
       }
     }
     return anonymous

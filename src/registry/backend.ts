@@ -1,10 +1,16 @@
 /**
- * What every registry backend provides. A backend stores and returns *signed bindings* (the exact SCALE
- * payload bytes and the sr25519 signature) and, where it can, *RouterInfos* (the exact bytes i2pd signed,
- * for a private network to reseed from); it need not be trusted: the resolver (resolver.ts) verifies every
- * binding and RouterInfo it hands out, whatever the backend said. One behavioural suite runs against every
- * backend (test/helpers/registry-compliance.ts).
+ * What a registry backend provides. Every backend stores and returns *signed bindings* (the exact SCALE
+ * payload bytes and the sr25519 signature). Two capabilities are optional, each present or absent as a
+ * whole (as js-libp2p's optional services): `routerInfos` (the exact bytes i2pd signed, for a private network
+ * to reseed from) and `reports` (signed usage reports). A caller that needs one takes it with
+ * `routerInfoStorage(backend)` / `reportStorage(backend)`, which throw ERR_REGISTRY_UNSUPPORTED naming the
+ * backend when it is absent; no backend carries stubs that throw.
+ *
+ * A backend need not be trusted: the resolver (resolver.ts) and the report readers verify every binding,
+ * RouterInfo and report they hand out, whatever the backend said. One behavioural suite runs against every
+ * backend, per capability (test/helpers/registry-compliance.ts).
  */
+import { PRouterError } from '../errors.js'
 import type { SignedBinding } from '../identity/index.js'
 import type { SignedUsageReport } from '../metering/report.js'
 
@@ -42,6 +48,29 @@ export interface BindingEvent {
   binding: SignedBinding
 }
 
+/** The RouterInfo capability. */
+export interface RouterInfoStorage {
+  /**
+   * Store a RouterInfo (exact bytes). Backends that can check (local) verify it (readRouterInfo) and apply
+   * the RouterInfo rules (router-info-rules.ts).
+   */
+  publish(bytes: Uint8Array, options?: BackendCallOptions): Promise<RouterInfoReceipt>
+  /** Every stored RouterInfo, exact bytes, unverified (readers verify with readRouterInfo). */
+  list(options?: BackendCallOptions): Promise<Uint8Array[]>
+}
+
+/** The usage-report capability. */
+export interface ReportStorage {
+  /**
+   * Store a signed usage report. Backends that can check (local) verify it (verifyUsageReport) and apply the
+   * report rules (report-rules.ts): one final report per worker and period, no overlapping periods, quotas;
+   * backends that cannot (evm) accept what passes their cheap checks and leave the rest to readers.
+   */
+  publish(report: SignedUsageReport, options?: BackendCallOptions): Promise<ReportReceipt>
+  /** The stored reports matching `query`, unverified (readers verify with verifyUsageReport). */
+  list(query: ReportQuery, options?: BackendCallOptions): Promise<SignedUsageReport[]>
+}
+
 export interface RegistryBackend {
   /** 'local', 'local-http', 'evm' … */
   readonly kind: string
@@ -55,23 +84,39 @@ export interface RegistryBackend {
   candidates(workerKey: string, options?: BackendCallOptions): Promise<SignedBinding[]>
   /** Every binding the backend holds, unverified (resolvers keep the newest valid one per key). */
   all(options?: BackendCallOptions): Promise<SignedBinding[]>
-  /**
-   * Store a RouterInfo (exact bytes). Backends that can check (local) verify it (readRouterInfo) and apply
-   * the RouterInfo rules (router-info-rules.ts); backends without RouterInfo storage (evm) throw
-   * ERR_REGISTRY_UNSUPPORTED.
-   */
-  publishRouterInfo(bytes: Uint8Array, options?: BackendCallOptions): Promise<RouterInfoReceipt>
-  /** Every stored RouterInfo, exact bytes, unverified (readers verify with readRouterInfo). */
-  routerInfos(options?: BackendCallOptions): Promise<Uint8Array[]>
-  /**
-   * Store a signed usage report. Backends that can check (local) verify it (verifyUsageReport) and apply the
-   * report rules (report-rules.ts): one final report per worker and period; backends without report storage
-   * (evm) throw ERR_REGISTRY_UNSUPPORTED.
-   */
-  publishReport(report: SignedUsageReport, options?: BackendCallOptions): Promise<ReportReceipt>
-  /** The stored reports matching `query`, unverified (readers verify with verifyUsageReport). */
-  reports(query: ReportQuery, options?: BackendCallOptions): Promise<SignedUsageReport[]>
   /** Call `onEvent` for each binding submitted from now on, until `signal` aborts. */
   watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void>
   close(): Promise<void>
+  /**
+   * How far before now bindings for this backend are signed (ms; absent: 0). A chain (evm) takes a binding
+   * only once its signing time is strictly earlier than the block time, as Phala's pallet does.
+   */
+  readonly signingLagMs?: number
+  /** RouterInfos, where the backend keeps them. */
+  readonly routerInfos?: RouterInfoStorage
+  /** Usage reports, where the backend keeps them. */
+  readonly reports?: ReportStorage
+}
+
+/** The signing time of a binding signed `now` for `backend`: now less the backend's signing lag. */
+export function signingTimeFor(backend: RegistryBackend, now: number = Date.now()): number {
+  return now - (backend.signingLagMs ?? 0)
+}
+
+/** The backend's RouterInfos; ERR_REGISTRY_UNSUPPORTED when it keeps none. */
+export function routerInfoStorage(backend: RegistryBackend): RouterInfoStorage {
+  if (backend.routerInfos !== undefined) return backend.routerInfos
+  throw unsupported(backend, 'RouterInfos')
+}
+
+/** The backend's usage reports; ERR_REGISTRY_UNSUPPORTED when it keeps none. */
+export function reportStorage(backend: RegistryBackend): ReportStorage {
+  if (backend.reports !== undefined) return backend.reports
+  throw unsupported(backend, 'usage reports')
+}
+
+function unsupported(backend: RegistryBackend, what: string): PRouterError {
+  return new PRouterError('ERR_REGISTRY_UNSUPPORTED', `the ${backend.kind} registry keeps no ${what}`, {
+    detail: { backend: backend.kind },
+  })
 }

@@ -6,7 +6,10 @@ export type {
   RouterInfoReceipt,
   ReportQuery,
   ReportReceipt,
+  ReportStorage,
+  RouterInfoStorage,
 } from './backend.js'
+export { reportStorage, routerInfoStorage, signingTimeFor } from './backend.js'
 export type { PublishedBinding, Registry, RegistryInit } from './resolver.js'
 export { createRegistry, newestValid } from './resolver.js'
 export type { AcceptanceRules } from './rules.js'

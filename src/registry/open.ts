@@ -6,7 +6,15 @@ import type { RegistryBackend } from './backend.js'
 export type RegistrySpec =
   | { kind: 'local'; dir: string }
   | { kind: 'http'; url: string; token?: string }
-  | { kind: 'evm'; rpcUrl: string; contract: `0x${string}`; fromBlock: bigint; relayerKey?: `0x${string}` }
+  | {
+      kind: 'evm'
+      rpcUrl: string
+      contract: `0x${string}`
+      fromBlock: bigint
+      relayerKey?: `0x${string}`
+      /** The chain the node must serve (eth_chainId): pinned, a node of another chain is refused. */
+      chainId?: number
+    }
 
 /** The LMDB environment inside a registry folder (shared by `registry serve` and `--registry local`). */
 export function localStorePath(dir: string): string {

@@ -20,8 +20,11 @@ import type {
   ReportReceipt,
   RouterInfoReceipt,
 } from './backend.js'
+import { reportStorage, routerInfoStorage } from './backend.js'
 import type { SignedUsageReport } from '../metering/report.js'
+import { canonicalReport } from '../metering/report.js'
 import { verifyUsageReport } from './usage-reports.js'
+import { errorFields } from '../redact.js'
 import { newestRouterInfos, oncePerRecord } from './router-infos.js'
 import type { InvalidRouterInfo } from './router-infos.js'
 
@@ -164,28 +167,38 @@ class VerifyingRegistry implements Registry {
 
   async publishRouterInfo(bytes: Uint8Array, options?: BackendCallOptions): Promise<RouterInfoReceipt> {
     readRouterInfo(bytes) // never relay what would not verify
-    return await this.backend.publishRouterInfo(bytes, options)
+    return await routerInfoStorage(this.backend).publish(bytes, options)
   }
 
-  routerInfos(options?: BackendCallOptions): Promise<Uint8Array[]> {
-    return this.backend.routerInfos(options)
+  async routerInfos(options?: BackendCallOptions): Promise<Uint8Array[]> {
+    return await routerInfoStorage(this.backend).list(options)
   }
 
   async verifiedRouterInfos(options?: BackendCallOptions): Promise<RouterInfo[]> {
-    return newestRouterInfos(await this.backend.routerInfos(options), this.reportInvalid)
+    return newestRouterInfos(await routerInfoStorage(this.backend).list(options), this.reportInvalid)
   }
 
   async publishReport(report: SignedUsageReport, options?: BackendCallOptions): Promise<ReportReceipt> {
-    return await this.backend.publishReport(verifyUsageReport(report), options) // never relay a bad signature
+    const storage = reportStorage(this.backend)
+    return await storage.publish(verifyUsageReport(report), options) // never relay a bad signature
   }
 
   async verifiedReports(query: ReportQuery, options?: BackendCallOptions): Promise<SignedUsageReport[]> {
     const verified: SignedUsageReport[] = []
-    for (const r of await this.backend.reports(query, options)) {
+    const taken = new Set<string>() // one report signed twice (a chain logs both) is listed once
+    for (const r of await reportStorage(this.backend).list(query, options)) {
       try {
-        verified.push(verifyUsageReport(r))
+        const signed = verifyUsageReport(r)
+        const identity = canonicalReport(signed.report)
+        if (taken.has(identity)) continue
+        taken.add(identity)
+        verified.push(signed)
       } catch (err) {
-        this.log.warn({ err }, 'the registry returned a usage report that does not verify: dropped')
+        const { code, message } = errorFields(err)
+        this.log.warn(
+          { code },
+          `the registry returned a usage report that does not verify: dropped: ${message}`,
+        )
       }
     }
     return verified

@@ -154,7 +154,7 @@ async function serveRegistry(
  */
 async function publishRouterInfos(store: LocalStore, routers: readonly RouterRecord[]): Promise<void> {
   for (const r of routers.filter((rec) => rec.reachable)) {
-    await store.publishRouterInfo(await readFile(routerInfoPath(r.dataDir)))
+    await store.routerInfos.publish(await readFile(routerInfoPath(r.dataDir)))
   }
 }
 

@@ -203,7 +203,7 @@ describe('metering on a private network', { timeout: 10 * 60_000 }, () => {
     await sleep(period + PERIOD - Date.now() + 3000) // the end, a sample and a publication
     const registry = createHttpBackend({ url: net.registryUrl })
     t.after(() => registry.close())
-    const published = (await registry.reports({ from: period, to: period + PERIOD })).map(
+    const published = (await registry.reports.list({ from: period, to: period + PERIOD })).map(
       (r) => verifyUsageReport(r).report,
     )
     const of = (name: string): UsageReport | undefined =>
@@ -246,7 +246,7 @@ describe('metering on a private network', { timeout: 10 * 60_000 }, () => {
     await sleep(Math.max(0, period + PERIOD - Date.now()) + 3000)
     const registry = createHttpBackend({ url: net.registryUrl })
     t.after(() => registry.close())
-    const reports = await registry.reports({ from: period, to: period + PERIOD, workerKey: key('bob') })
+    const reports = await registry.reports.list({ from: period, to: period + PERIOD, workerKey: key('bob') })
     const report = reports.map((r) => verifyUsageReport(r).report).find((r) => r.start === period)
     assert.ok(report, "bob's report of the period is in the registry")
     t.diagnostic(

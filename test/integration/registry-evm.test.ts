@@ -10,12 +10,23 @@ import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { HOUR } from '../../src/constants.js'
+import { execFile } from 'node:child_process'
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { CHAIN_SIGNING_LAG, HOUR } from '../../src/constants.js'
 import { isPRouterError } from '../../src/errors.js'
 import type { ErrorCode } from '../../src/errors.js'
 import type { Logger } from '../../src/logger.js'
 import { silentLogger } from '../../src/logger.js'
-import type { SignedBinding } from '../../src/identity/index.js'
+import type { SignedBinding, WorkerKeyPair } from '../../src/identity/index.js'
+import type { SignedUsageReport } from '../../src/metering/report.js'
+import { reportStorage, signingTimeFor } from '../../src/registry/backend.js'
+import { signUsageReport } from '../../src/registry/usage-reports.js'
+import { reportArgs, submitReport } from '../../src/registry/evm/reports.js'
+import { workerRegistryAbi } from '../../src/registry/evm/artifact.js'
+import { createPublisher } from '../../src/daemon/publisher.js'
 import { i2pEndpoint, signBinding, workerKeyFromSuri } from '../../src/identity/index.js'
 import type { BindingEvent, RegistryBackend } from '../../src/registry/backend.js'
 import { createRegistry, newestValid } from '../../src/registry/resolver.js'
@@ -31,7 +42,12 @@ import { submitArgs, submitRaw } from '../../src/registry/evm/submit.js'
 import { startAnvil } from '../helpers/anvil.js'
 import type { Anvil } from '../helpers/anvil.js'
 import { captureLogger, serializeLogs } from '../helpers/capture-logger.js'
-import { registryCompliance } from '../helpers/registry-compliance.js'
+import {
+  pastPeriod,
+  registryCompliance,
+  REPORT_PERIOD,
+  signedReport,
+} from '../helpers/registry-compliance.js'
 
 const logger = silentLogger()
 const POLL = 50
@@ -76,7 +92,7 @@ async function onChain(t: TestContext, log: Logger = logger): Promise<OnChain> {
 registryCompliance('evm (WorkerRegistry on anvil)', async (t) => ({
   backend: (await onChain(t)).backend,
   storesRouterInfos: false,
-  storesReports: false,
+  storesReports: true,
 }))
 
 test('deploy returns address, block and tx hash; the code there is the artifact; the block is where events start', async (t) => {
@@ -407,3 +423,232 @@ async function until(condition: () => boolean, timeout: number): Promise<void> {
     await sleep(POLL)
   }
 }
+
+// ---- usage reports on chain, the chain id, secrets (issue 13)
+
+const CLI = 'dist/cli/main.js'
+const run = promisify(execFile)
+
+/** Two workers' reports of one period that confirm each other: alice sent bob 4000 bytes, bob read them. */
+function pairOfReports(
+  alice: WorkerKeyPair,
+  bob: WorkerKeyPair,
+  start: number,
+): [SignedUsageReport, SignedUsageReport] {
+  const flow = (peer: string, bytesIn: number, bytesOut: number) => ({
+    peer,
+    bytesIn,
+    bytesOut,
+    requestsIn: 1,
+    requestsOut: 1,
+    errors: 0,
+  })
+  const a = signedReport(alice, start).report
+  const b = signedReport(bob, start).report
+  return [
+    signUsageReport({ ...a, peers: [flow(bob.workerKey, 1000, 4000), ...a.peers] }, alice),
+    signUsageReport({ ...b, peers: [flow(alice.workerKey, 4000, 1000), ...b.peers] }, bob),
+  ]
+}
+
+test('junk reports are logged but never listed as verified; the contract reverts stale and misshapen ones', async (t) => {
+  const { backend, anvil, deployed } = await onChain(t)
+  const registry = createRegistry({ backend }, { logger })
+  const alice = await workerKeyFromSuri('//Alice')
+  const bob = await workerKeyFromSuri('//Bob')
+  const start = pastPeriod(Date.now(), 2)
+  const valid = signedReport(alice, start)
+  const storage = reportStorage(backend)
+  const forged = { ...valid, signature: `0x${'11'.repeat(64)}` }
+  await storage.publish(forged) // the chain cannot check sr25519: logged, dropped by readers
+  const rpc = createEvmRpc({ rpcUrl: anvil.rpcUrl, timeout: RPC_TIMEOUT, pollInterval: POLL })
+  const relayer = createRelayer(anvil.privateKeys[2], rpc)
+  assert.ok(relayer !== undefined)
+  const target = { rpc, relayer, address: deployed.address, txTimeout: 5_000 }
+  // alice's valid report logged under bob's key: the topics and the JSON disagree, readers drop it
+  const [, startArg, endArg, json, signature] = reportArgs(valid)
+  const sent = await rpc.call('submitReport', () =>
+    relayer.wallet.writeContract({
+      address: deployed.address,
+      abi: workerRegistryAbi,
+      functionName: 'submitReport',
+      args: [bob.workerKey as `0x${string}`, startArg, endArg, json, signature],
+      account: relayer.account,
+      chain: null,
+    }),
+  )
+  const mismatched = await rpc.client.waitForTransactionReceipt({ hash: sent })
+  const junk = await submitReport(target, forged)
+  t.diagnostic(
+    `a junk report of ${(json.length - 2) / 2} bytes costs its sender ${junk.gasUsed} gas ` +
+      `(mismatched topics: ${mismatched.gasUsed})`,
+  )
+  assert.deepEqual(await registry.verifiedReports({}), [])
+  await storage.publish(valid)
+  assert.deepEqual(await registry.verifiedReports({}), [valid], 'the valid one is not hidden by the junk')
+  assert.deepEqual(await registry.verifiedReports({ workerKey: bob.workerKey }), [])
+  const stale = signedReport(alice, Date.now() - 8 * 24 * HOUR)
+  await assert.rejects(
+    storage.publish(stale),
+    (err) => isPRouterError(err, 'ERR_EVM_TX') && /PeriodStale/.test(err.message),
+  )
+  const future = signedReport(alice, Date.now() + HOUR)
+  await assert.rejects(
+    storage.publish(future),
+    (err) => isPRouterError(err, 'ERR_EVM_TX') && /PeriodInFuture/.test(err.message),
+  )
+})
+
+test('`prouter report verify` and `report value --registry evm` read the reports on chain (built CLI)', async (t) => {
+  const { backend, deployed, anvil } = await onChain(t)
+  const alice = await workerKeyFromSuri('//Alice')
+  const bob = await workerKeyFromSuri('//Bob')
+  const start = pastPeriod(Date.now(), 2)
+  for (const r of pairOfReports(alice, bob, start)) await reportStorage(backend).publish(r)
+  const evm = [
+    '--registry',
+    'evm',
+    '--evm-rpc',
+    anvil.rpcUrl,
+    '--evm-contract',
+    deployed.address,
+    '--evm-from-block',
+    String(deployed.blockNumber),
+    '--evm-chain-id',
+    '31337',
+  ]
+  const window = [
+    '--from',
+    new Date(start).toISOString(),
+    '--to',
+    new Date(start + REPORT_PERIOD).toISOString(),
+  ]
+  const t0 = performance.now()
+  const verified = await run(process.execPath, [CLI, 'report', 'verify', ...window, '--json', ...evm])
+  const ms = performance.now() - t0
+  const view = JSON.parse(verified.stdout) as {
+    summary: { verified: number; flagged: number; pairsChecked: number }
+  }
+  assert.deepEqual(
+    [view.summary.verified, view.summary.flagged, view.summary.pairsChecked],
+    [2, 0, 2],
+    'both verified, both directions agree',
+  )
+  const period = `${new Date(start).toISOString()}/${new Date(start + REPORT_PERIOD).toISOString()}`
+  const valued = await run(process.execPath, [
+    CLI,
+    'report',
+    'value',
+    '--period',
+    period,
+    '--format',
+    'json',
+    ...evm,
+  ])
+  const rows = (
+    JSON.parse(valued.stdout) as { workers: Array<{ worker: string; peerBytesConfirmed: number }> }
+  ).workers
+  assert.deepEqual(
+    rows.map((r) => r.peerBytesConfirmed),
+    [5000, 5000],
+    'each worker: 4000 + 1000 bytes confirmed by the other',
+  )
+  t.diagnostic(`report verify --registry evm: ${ms.toFixed(0)} ms`)
+  // alice logs an overlapping report (start + 1 ms): the chain cannot refuse it, readers flag and drop it
+  await reportStorage(backend).publish(signedReport(alice, start + 1))
+  await assert.rejects(
+    run(process.execPath, [CLI, 'report', 'verify', ...window, ...evm]),
+    (err: { stderr: string }) => /flagged 1/.test(err.stderr),
+  )
+  const after = await run(process.execPath, [
+    CLI,
+    'report',
+    'value',
+    '--period',
+    period,
+    '--format',
+    'json',
+    ...evm,
+  ])
+  assert.match(after.stderr, new RegExp(`excluded ${alice.workerKey}: 2 different reports`))
+  const wrongChain = run(process.execPath, [CLI, 'report', 'verify', ...window, ...evm.slice(0, -1), '1'])
+  await assert.rejects(wrongChain, (err: { stderr: string }) => /ERR_EVM_CHAIN_ID/.test(err.stderr))
+})
+
+test('a pinned chain id that the node does not serve is ERR_EVM_CHAIN_ID before anything is read', async (t) => {
+  const { open, backend } = await onChain(t)
+  const alice = await workerKeyFromSuri('//Alice')
+  await backend.publish(signBinding(alice, [endpoint()], Date.now() - 1_000))
+  await assert.rejects(open({ chainId: 1 }).candidates(alice.workerKey), code('ERR_EVM_CHAIN_ID'))
+  await assert.rejects(
+    open({ chainId: 1 }).publish(signBinding(alice, [endpoint()], Date.now())),
+    code('ERR_EVM_CHAIN_ID'),
+  )
+  assert.equal((await open({ chainId: 31337 }).candidates(alice.workerKey)).length, 1)
+  assert.throws(() => open({ chainId: 0 }), code('ERR_INVALID_OPTION'))
+})
+
+test('bindings for the chain are signed 30 s in the past; a failing refresh logs no RPC URL secret', async (t) => {
+  const { backend } = await onChain(t)
+  assert.equal(backend.signingLagMs, CHAIN_SIGNING_LAG)
+  const before = Date.now()
+  assert.ok(signingTimeFor(backend) <= before - CHAIN_SIGNING_LAG)
+  const records: Parameters<typeof captureLogger>[0] = []
+  const log = captureLogger(records)
+  const secretUrl = 'http://user:hunter2@127.0.0.1:1/v3/0123456789abcdefKEYKEYKEY?apikey=SECRETSECRET'
+  const dead = createEvmBackend(
+    {
+      rpcUrl: secretUrl,
+      contract: `0x${'11'.repeat(20)}`,
+      fromBlock: 0n,
+      relayerKey: `0x${'22'.repeat(32)}`,
+      rpcTimeout: 500,
+    },
+    { logger: log },
+  )
+  t.after(() => dead.close())
+  const registry = createRegistry({ backend: dead }, { logger: log })
+  const publisher = createPublisher(
+    { worker: await workerKeyFromSuri('//Alice'), b32: endpoint().slice(6), refreshInterval: 20 },
+    { logger: log, registry },
+  )
+  publisher.start()
+  t.after(() => publisher.stop())
+  const deadline = Date.now() + 10_000
+  while (!records.some((r) => r.level === 'warn') && Date.now() < deadline) await sleep(20)
+  await publisher.stop()
+  const warn = records.find((r) => r.level === 'warn')
+  assert.ok(warn !== undefined, 'the refresh failed and said so')
+  assert.match(JSON.stringify(warn), /ERR_EVM_RPC/)
+  const logged = serializeLogs(records)
+  for (const secret of ['hunter2', 'SECRETSECRET', '0123456789abcdefKEYKEYKEY']) {
+    assert.ok(!logged.includes(secret), `${secret} is not logged`)
+  }
+  assert.ok(!String(publisher.status.lastError).includes('SECRETSECRET'))
+})
+
+test('`registry deploy` refuses a relayer key file that others can read: ERR_KEY_FILE_MODE', async (t) => {
+  const anvil = await startAnvil(t)
+  const dir = await mkdtemp(join(tmpdir(), 'prouter-relayer-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'relayer.key')
+  await writeFile(file, `${anvil.privateKeys[0] ?? ''}\n`, { mode: 0o644 })
+  await chmod(file, 0o644)
+  await assert.rejects(
+    run(process.execPath, [CLI, 'registry', 'deploy', '--evm-rpc', anvil.rpcUrl, '--relayer-key-file', file]),
+    (err: { stderr: string }) =>
+      /ERR_KEY_FILE_MODE/.test(err.stderr) && !err.stderr.includes(anvil.privateKeys[0] ?? 'x'),
+  )
+  await chmod(file, 0o600)
+  const deployed = await run(process.execPath, [
+    CLI,
+    'registry',
+    'deploy',
+    '--evm-rpc',
+    anvil.rpcUrl,
+    '--relayer-key-file',
+    file,
+    '--json',
+  ])
+  assert.match(deployed.stdout, /"address":"0x[0-9a-fA-F]{40}"/)
+})

@@ -99,7 +99,7 @@ describe('a router bootstrapped from the registry alone', { timeout: 10 * 60_000
     const own = readRouterInfo(await readFile(routerInfoPath(config.dataDir)))
     const registry = createHttpBackend({ url: net.registryUrl, token: net.registryToken })
     try {
-      const ids = (await registry.routerInfos()).map((b) => readRouterInfo(b).id)
+      const ids = (await registry.routerInfos.list()).map((b) => readRouterInfo(b).id)
       assert.ok(ids.includes(own.id), 'her RouterInfo is in the registry')
       assert.equal(ids.length, 4, 'the 3 reachable testnet routers and hers')
     } finally {

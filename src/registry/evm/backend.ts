@@ -4,11 +4,13 @@
  * `BindingSubmitted` events from the deployment block on, unverified, as the interface says: the contract
  * cannot check sr25519, so the resolver (../resolver.ts) verifies each and keeps the newest that verifies.
  * Every RPC call has a deadline; a dead node is ERR_EVM_RPC / ERR_EVM_TIMEOUT naming its URL. The contract
- * keeps no RouterInfos: publishRouterInfo and routerInfos are ERR_REGISTRY_UNSUPPORTED.
+ * keeps no RouterInfos: the backend has no `routerInfos` capability. Usage reports (`reports`, reports.ts):
+ * `submitReport` transactions and `ReportSubmitted` events, unverified like bindings.
  */
 import { isAddress } from 'viem'
-import { invalidOption, PRouterError } from '../../errors.js'
+import { invalidOption } from '../../errors.js'
 import {
+  CHAIN_SIGNING_LAG,
   DEFAULT_EVM_LOG_BLOCK_RANGE,
   DEFAULT_EVM_POLL_INTERVAL,
   DEFAULT_EVM_RPC_TIMEOUT,
@@ -23,10 +25,13 @@ import type {
   BindingEvent,
   PublishReceipt,
   RegistryBackend,
+  ReportQuery,
   ReportReceipt,
-  RouterInfoReceipt,
+  ReportStorage,
 } from '../backend.js'
 import type { SignedUsageReport } from '../../metering/report.js'
+import { scanReports, submitReport } from './reports.js'
+import { checkChainId, isChainId } from './chain-check.js'
 import { checkRegistryContract } from './contract-check.js'
 import { headBlock, scanBindings } from './logs.js'
 import type { LogScan } from './logs.js'
@@ -45,6 +50,8 @@ export interface EvmBackendInit {
   contract: string
   /** The deployment block: events are read from here on. */
   fromBlock: bigint
+  /** The chain id the node must serve (eth_chainId), checked before first use: ERR_EVM_CHAIN_ID. */
+  chainId?: number
   /** 0x secp256k1 private key of the account that pays gas; needed to publish only. Never logged. */
   relayerKey?: string
   /** How often `watch` polls for new blocks (ms). */
@@ -63,6 +70,12 @@ export function createEvmBackend(init: EvmBackendInit, components: { logger: Log
 
 class EvmBackend implements RegistryBackend {
   readonly kind = 'evm'
+  /** Phala's pallet wants signing_time strictly before the block time: bindings are signed 30 s back. */
+  readonly signingLagMs = CHAIN_SIGNING_LAG
+  readonly reports: ReportStorage = {
+    publish: (report, options = {}) => this.publishReport(report, options.signal),
+    list: (query, options = {}) => this.listReports(query, options.signal),
+  }
   private readonly rpc: EvmRpc
   private readonly relayer: Relayer | undefined
   private readonly scan: LogScan
@@ -71,10 +84,12 @@ class EvmBackend implements RegistryBackend {
   private readonly log: Logger
   private readonly closing = new AbortController()
   private contractChecked: Promise<void> | undefined
+  private readonly chainId: number | undefined
 
   constructor(init: EvmBackendInit, logger: Logger) {
     const address = checkAddress(init.contract)
     this.fromBlock = checkFromBlock(init.fromBlock)
+    this.chainId = checkChainIdOption(init.chainId)
     this.txTimeout = checkTimeout(init.txTimeout, 'txTimeout', DEFAULT_EVM_TX_TIMEOUT)
     this.rpc = createEvmRpc({
       rpcUrl: init.rpcUrl,
@@ -111,20 +126,27 @@ class EvmBackend implements RegistryBackend {
     return events.map((e) => e.binding)
   }
 
-  publishRouterInfo(): Promise<RouterInfoReceipt> {
-    return Promise.reject(routerInfosUnsupported())
+  private async publishReport(report: SignedUsageReport, signal?: AbortSignal): Promise<ReportReceipt> {
+    signal?.throwIfAborted()
+    const target = this.submitTarget()
+    await this.ensureContract(signal)
+    const receipt = await submitReport(target, report, signal)
+    const { workerKey, start } = report.report
+    this.log.debug(
+      { txHash: receipt.txHash, workerKey, start, gasUsed: String(receipt.gasUsed) },
+      'report submitted',
+    )
+    return { workerKey, start }
   }
 
-  routerInfos(): Promise<Uint8Array[]> {
-    return Promise.reject(routerInfosUnsupported())
-  }
-
-  publishReport(): Promise<ReportReceipt> {
-    return Promise.reject(reportsUnsupported())
-  }
-
-  reports(): Promise<SignedUsageReport[]> {
-    return Promise.reject(reportsUnsupported())
+  private async listReports(query: ReportQuery, signal?: AbortSignal): Promise<SignedUsageReport[]> {
+    signal?.throwIfAborted()
+    const checked =
+      query.workerKey === undefined
+        ? query
+        : { ...query, workerKey: workerKeyHex(parseWorkerKey(query.workerKey)) }
+    await this.ensureContract(signal)
+    return scanReports(this.scan, this.fromBlock, checked, signal)
   }
 
   async watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void> {
@@ -157,14 +179,22 @@ class EvmBackend implements RegistryBackend {
     return scanBindings(this.scan, range, signal)
   }
 
+  private async checkChainAndContract(): Promise<void> {
+    if (this.chainId !== undefined) await checkChainId(this.rpc, this.chainId)
+    await checkRegistryContract(this.rpc, this.scan.address)
+  }
+
   private submitTarget(): SubmitTarget {
     const relayer = requireRelayer(this.relayer, this.rpc.url)
     return { rpc: this.rpc, relayer, address: this.scan.address, txTimeout: this.txTimeout }
   }
 
-  /** The code check runs once per backend; a failure is not remembered, so a later call retries. */
+  /**
+   * The chain id (when pinned) and code checks run once per backend; a failure is not remembered, so a later
+   * call retries.
+   */
   private ensureContract(signal: AbortSignal | undefined): Promise<void> {
-    this.contractChecked ??= checkRegistryContract(this.rpc, this.scan.address).catch((err: unknown) => {
+    this.contractChecked ??= this.checkChainAndContract().catch((err: unknown) => {
       this.contractChecked = undefined
       throw err
     })
@@ -172,22 +202,16 @@ class EvmBackend implements RegistryBackend {
   }
 }
 
-function reportsUnsupported(): PRouterError {
-  return new PRouterError(
-    'ERR_REGISTRY_UNSUPPORTED',
-    'the EVM registry contract stores bindings only: usage reports stay in the daemon (see docs/metering.md)',
-  )
-}
-
-function routerInfosUnsupported(): PRouterError {
-  return new PRouterError('ERR_REGISTRY_UNSUPPORTED', 'the EVM registry contract stores bindings only')
-}
-
 function checkAddress(contract: string): `0x${string}` {
   if (!isAddress(contract, { strict: false })) {
     throw invalidOption('contract', `must be a 0x-prefixed 20-byte address, got "${contract.slice(0, 50)}"`)
   }
   return contract
+}
+
+function checkChainIdOption(chainId: number | undefined): number | undefined {
+  if (chainId === undefined || isChainId(chainId)) return chainId
+  throw invalidOption('chainId', `must be a positive whole number (eth_chainId), got ${String(chainId)}`)
 }
 
 function checkFromBlock(fromBlock: bigint): bigint {

@@ -1,7 +1,8 @@
 /**
  * viem's errors -> PRouterError codes, in one table-like function: a revert keeps its reason
  * (ERR_EVM_TX), an unreachable node names the URL (ERR_EVM_RPC), a node that does not answer in time is
- * ERR_EVM_TIMEOUT. The viem error is kept as `cause`.
+ * ERR_EVM_TIMEOUT. The viem error is kept as `cause` (it spells the node's URL out: log `errorFields(err)`,
+ * never `{ err }`); the messages built here carry URLs redacted only.
  */
 import {
   BaseError,
@@ -13,6 +14,7 @@ import {
   WaitForTransactionReceiptTimeoutError,
 } from 'viem'
 import { PRouterError } from '../../errors.js'
+import { redactUrls } from '../../redact.js'
 
 export interface RpcWhere {
   /** What was being done, e.g. `eth_getLogs`, `submit`. */
@@ -24,11 +26,13 @@ export interface RpcWhere {
 export function evmError(err: unknown, { what, url }: RpcWhere): PRouterError {
   if (err instanceof PRouterError) return err
   if (!(err instanceof BaseError)) {
-    return new PRouterError('ERR_EVM_RPC', `${what} at ${url} failed: ${String(err)}`, { cause: err })
+    return new PRouterError('ERR_EVM_RPC', `${what} at ${url} failed: ${redactUrls(String(err))}`, {
+      cause: err,
+    })
   }
   const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError)
   if (reverted instanceof ContractFunctionRevertedError) {
-    const reason = revertReason(reverted)
+    const reason = redactUrls(revertReason(reverted))
     return new PRouterError('ERR_EVM_TX', `${what} reverted: ${reason}`, { cause: err, detail: { reason } })
   }
   if (err.walk((e) => e instanceof InsufficientFundsError) !== null) {
@@ -39,7 +43,7 @@ export function evmError(err: unknown, { what, url }: RpcWhere): PRouterError {
   }
   const execution = err.walk((e) => e instanceof ExecutionRevertedError)
   if (execution instanceof ExecutionRevertedError) {
-    const reason = execution.details || execution.shortMessage
+    const reason = redactUrls(execution.details || execution.shortMessage)
     return new PRouterError('ERR_EVM_TX', `${what} reverted: ${reason}`, { cause: err, detail: { reason } })
   }
   if (
@@ -52,7 +56,9 @@ export function evmError(err: unknown, { what, url }: RpcWhere): PRouterError {
   if (err.walk((e) => e instanceof HttpRequestError) !== null) {
     return new PRouterError('ERR_EVM_RPC', `${what}: the EVM node at ${url} is unreachable`, { cause: err })
   }
-  return new PRouterError('ERR_EVM_RPC', `${what} at ${url} failed: ${err.shortMessage}`, { cause: err })
+  return new PRouterError('ERR_EVM_RPC', `${what} at ${url} failed: ${redactUrls(err.shortMessage)}`, {
+    cause: err,
+  })
 }
 
 /** `SigningTimeStale(1700000000000, 1700020000000)` for a custom error, else the revert string. */
@@ -64,20 +70,4 @@ function revertReason(err: ContractFunctionRevertedError): string {
   return err.reason ?? err.shortMessage
 }
 
-/**
- * The URL as it may appear in messages and logs: no credentials, no query, and path segments that look
- * like provider API keys (`/v3/<key>`) replaced by `***`.
- */
-export function redactUrl(url: string): string {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    return '<invalid URL>'
-  }
-  const path = parsed.pathname
-    .split('/')
-    .map((segment) => (/^[A-Za-z0-9_-]{16,}$/.test(segment) ? '***' : segment))
-    .join('/')
-  return `${parsed.protocol}//${parsed.host}${path === '/' ? '' : path}`
-}
+export { redactUrl } from '../../redact.js'

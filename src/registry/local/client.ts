@@ -1,10 +1,12 @@
 /**
- * A RegistryBackend that talks to `prouter registry serve` over HTTP (kind 'local-http'). Error answers
- * come back as the same PRouterError codes the store raised, so callers branch alike on every backend.
+ * A RegistryBackend that talks to `prouter registry serve` over HTTP (kind 'local-http'), with both
+ * capabilities of the store (RouterInfos, usage reports). Error answers come back as the same PRouterError
+ * codes the store raised, so callers branch alike on every backend. Report lists follow the server's pages
+ * (`next`) to the end, a bounded number of them.
  */
 import { ERROR_CODES, PRouterError } from '../../errors.js'
 import type { ErrorCode } from '../../errors.js'
-import { DEFAULT_REGISTRY_TIMEOUT } from '../../constants.js'
+import { DEFAULT_REGISTRY_TIMEOUT, DEFAULT_MAX_REPORTS } from '../../constants.js'
 import { deadlineSignal } from '../../signals.js'
 import type { SignedBinding } from '../../identity/index.js'
 import type { SignedUsageReport } from '../../metering/report.js'
@@ -16,7 +18,9 @@ import type {
   RegistryBackend,
   ReportQuery,
   ReportReceipt,
+  ReportStorage,
   RouterInfoReceipt,
+  RouterInfoStorage,
 } from '../backend.js'
 
 export interface HttpBackendInit {
@@ -27,7 +31,13 @@ export interface HttpBackendInit {
   timeout?: number
 }
 
-export function createHttpBackend(init: HttpBackendInit): RegistryBackend {
+/** The HTTP backend has both capabilities of the store it fronts. */
+export interface HttpBackend extends RegistryBackend {
+  readonly routerInfos: RouterInfoStorage
+  readonly reports: ReportStorage
+}
+
+export function createHttpBackend(init: HttpBackendInit): HttpBackend {
   const base = init.url.replace(/\/+$/, '')
   const timeout = init.timeout ?? DEFAULT_REGISTRY_TIMEOUT
 
@@ -73,23 +83,39 @@ export function createHttpBackend(init: HttpBackendInit): RegistryBackend {
       const { bindings } = (await call('/v1/bindings', {}, options.signal)) as { bindings: unknown[] }
       return bindings.map(bindingFromJson)
     },
-    publishRouterInfo: async (bytes: Uint8Array, options: BackendCallOptions = {}) => {
-      const headers = {
-        'content-type': 'application/octet-stream',
-        authorization: `Bearer ${init.token ?? ''}`,
-      }
-      const req = { method: 'PUT', headers, body: bytes }
-      return receiptFrom(await call('/v1/router-infos', req, options.signal), base)
+    routerInfos: {
+      publish: async (bytes: Uint8Array, options: BackendCallOptions = {}) => {
+        const headers = {
+          'content-type': 'application/octet-stream',
+          authorization: `Bearer ${init.token ?? ''}`,
+        }
+        const req = { method: 'PUT', headers, body: bytes }
+        return receiptFrom(await call('/v1/router-infos', req, options.signal), base)
+      },
+      list: async (options: BackendCallOptions = {}) =>
+        routerInfosFrom(await call('/v1/router-infos', {}, options.signal), base),
     },
-    routerInfos: async (options: BackendCallOptions = {}) =>
-      routerInfosFrom(await call('/v1/router-infos', {}, options.signal), base),
-    publishReport: async (report: SignedUsageReport, options: BackendCallOptions = {}) => {
-      const headers = { 'content-type': 'application/json', authorization: `Bearer ${init.token ?? ''}` }
-      const req = { method: 'PUT', headers, body: JSON.stringify(report) }
-      return reportReceiptFrom(await call('/v1/reports', req, options.signal), base)
+    reports: {
+      publish: async (report: SignedUsageReport, options: BackendCallOptions = {}) => {
+        const headers = { 'content-type': 'application/json', authorization: `Bearer ${init.token ?? ''}` }
+        const req = { method: 'PUT', headers, body: JSON.stringify(report) }
+        return reportReceiptFrom(await call('/v1/reports', req, options.signal), base)
+      },
+      list: async (query: ReportQuery, options: BackendCallOptions = {}) => {
+        const all: SignedUsageReport[] = []
+        let after: string | undefined
+        do {
+          const path = `/v1/reports${reportSearch(query, after)}`
+          const page = reportsFrom(await call(path, {}, options.signal), base)
+          all.push(...page.reports)
+          if (page.next !== undefined && (page.next === after || all.length > DEFAULT_MAX_REPORTS)) {
+            throw badAnswer(base, 'pages that end') // a server that loops its cursor, or never stops
+          }
+          after = page.next
+        } while (after !== undefined)
+        return all
+      },
     },
-    reports: async (query: ReportQuery, options: BackendCallOptions = {}) =>
-      reportsFrom(await call(`/v1/reports${reportSearch(query)}`, {}, options.signal), base),
     watch: (onEvent, options) => watchEvents(base, onEvent, options.signal),
     close: () => Promise.resolve(),
   }
@@ -129,22 +155,30 @@ function reportReceiptFrom(answer: unknown, base: string): ReportReceipt {
   return { workerKey, start }
 }
 
-/** The reports as the server sent them, unverified: readers verify each (a bad one does not hide the rest). */
-function reportsFrom(answer: unknown, base: string): SignedUsageReport[] {
-  const { reports } = answer as { reports?: unknown }
+/**
+ * One page of reports as the server sent them, unverified: readers verify each (a bad one does not hide the
+ * rest); `next` is the cursor of the following page.
+ */
+function reportsFrom(answer: unknown, base: string): { reports: SignedUsageReport[]; next?: string } {
+  const { reports, next } = answer as { reports?: unknown; next?: unknown }
   const isObject = (r: unknown): boolean => typeof r === 'object' && r !== null && !Array.isArray(r)
-  if (!Array.isArray(reports) || !reports.every(isObject)) {
-    throw badAnswer(base, '{ reports: [ { report, signature } … ] }')
+  if (
+    !Array.isArray(reports) ||
+    !reports.every(isObject) ||
+    !(next === undefined || typeof next === 'string')
+  ) {
+    throw badAnswer(base, '{ reports: [ { report, signature } … ], next? }')
   }
-  return reports as SignedUsageReport[]
+  return { reports: reports as SignedUsageReport[], ...(next === undefined ? {} : { next }) }
 }
 
-/** `?from=&to=&worker=` with the fields given, or nothing. */
-function reportSearch(query: ReportQuery): string {
+/** `?from=&to=&worker=&after=` with the fields given, or nothing. */
+function reportSearch(query: ReportQuery, after?: string): string {
   const params = new URLSearchParams()
   if (query.from !== undefined) params.set('from', String(query.from))
   if (query.to !== undefined) params.set('to', String(query.to))
   if (query.workerKey !== undefined) params.set('worker', query.workerKey)
+  if (after !== undefined) params.set('after', after)
   const search = params.toString()
   return search === '' ? '' : `?${search}`
 }

@@ -8,19 +8,24 @@
  *   PUT  /v1/router-infos        raw RouterInfo bytes, application/octet-stream  (bearer token)  -> 200 { id, published }
  *   GET  /v1/router-infos                                                          -> 200 { routerInfos: [ base64 … ] }
  *   PUT  /v1/reports             { report: {…}, signature: 0x… }, application/json  (bearer token)  -> 200 { workerKey, start }
- *   GET  /v1/reports?from=&to=&worker=   ms, ms, 0x key; each optional             -> 200 { reports: [ { report, signature } … ] }
+ *   GET  /v1/reports?from=&to=&worker=&after=&limit=   ms, ms, 0x key, cursor, 1..100; each optional
+ *                                                                                  -> 200 { reports: [ { report, signature } … ], next? }
  *   GET  /healthz                                                                  -> 200 { ok: true }
  *
  * Reads are open: bindings, RouterInfos and usage reports are public by design (the other backend keeps
  * bindings on a public chain) and every reader re-verifies them; RouterInfos are listed in standard base64
  * (RFC 4648). Writes need the token: the signature already guarantees integrity; the token keeps other local
- * users from filling the store. Errors: `{ code, message }` with the status of http-errors.ts.
+ * users from filling the store, so the server refuses to start with an empty or short one
+ * (ERR_REGISTRY_TOKEN_WEAK). Reports are listed in pages (at most MAX_REPORTS_PAGE reports and
+ * MAX_REPORTS_PAGE_BYTES; `next` is the cursor of the following page, absent on the last), written from the
+ * stored JSON as it is: a reader with no token cannot make the server parse or hold more than one page.
+ * Errors: `{ code, message }` with the status of http-errors.ts.
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { fastify } from 'fastify'
 import { PRouterError, isPRouterError } from '../../errors.js'
-import { DEFAULT_REGISTRY_BODY_LIMIT, MAX_REPORT_BYTES } from '../../constants.js'
+import { DEFAULT_REGISTRY_BODY_LIMIT, MAX_REPORT_BYTES, MAX_REPORTS_PAGE } from '../../constants.js'
 import { MAX_ROUTER_INFO_BYTES } from '../../i2p/index.js'
 import type { Logger } from '../../logger.js'
 import {
@@ -32,14 +37,18 @@ import {
 } from '../../identity/index.js'
 import type { SignedBinding } from '../../identity/index.js'
 import { parseSignedUsageReport } from '../../metering/report.js'
-import type { RegistryBackend, ReportQuery } from '../backend.js'
+import type { ReportQuery } from '../backend.js'
+import type { PageOptions } from './report-store.js'
+import type { LocalStore } from './store.js'
 import { httpStatusOf } from './http-errors.js'
+import { checkRegistryToken } from './token.js'
 
 const OCTET_STREAM = 'application/octet-stream'
 const JSON_TYPE = 'application/json'
 
 export interface RegistryServerInit {
-  store: RegistryBackend
+  store: LocalStore
+  /** Bearer token for publishing: at least MIN_REGISTRY_TOKEN_LENGTH characters (ERR_REGISTRY_TOKEN_WEAK). */
   token: string
   bodyLimit?: number
 }
@@ -55,6 +64,7 @@ export function createRegistryServer(
   init: RegistryServerInit,
   components: { logger: Logger },
 ): RegistryServer {
+  checkRegistryToken(init.token)
   const log = components.logger.child({ component: 'registry-server' })
   // forceCloseConnections: close() must not wait for event streams (they never end on their own)
   const app = fastify({
@@ -116,10 +126,10 @@ function registerRouterInfoRoutes(app: FastifyInstance, init: RegistryServerInit
     if (!Buffer.isBuffer(req.body)) {
       throw new PRouterError('ERR_REGISTRY_BAD_REQUEST', `send the RouterInfo as ${OCTET_STREAM}`)
     }
-    return init.store.publishRouterInfo(req.body)
+    return init.store.routerInfos.publish(req.body)
   })
   app.get('/v1/router-infos', async () => ({
-    routerInfos: (await init.store.routerInfos()).map((bytes) => Buffer.from(bytes).toString('base64')),
+    routerInfos: (await init.store.routerInfos.list()).map((bytes) => Buffer.from(bytes).toString('base64')),
   }))
 }
 
@@ -141,18 +151,31 @@ function registerReportRoutes(app: FastifyInstance, init: RegistryServerInit): v
       if (typeof req.body !== 'string') {
         throw new PRouterError('ERR_REGISTRY_BAD_REQUEST', `send the usage report as ${JSON_TYPE}`)
       }
-      return init.store.publishReport(parseSignedUsageReport(req.body)) // the store verifies
+      return init.store.reports.publish(parseSignedUsageReport(req.body)) // the store verifies
     })
     done()
   })
-  app.get('/v1/reports', async (req) => ({ reports: await init.store.reports(reportQueryOf(req.query)) }))
+  app.get('/v1/reports', (req, reply) => {
+    const { query, page } = reportQueryOf(req.query)
+    const { json, next } = init.store.reports.page(query, page)
+    // the stored canonical JSON, joined as it is: no report is parsed or serialized again to list it
+    const tail = next === undefined ? '' : `,"next":${JSON.stringify(next)}`
+    return reply.type(JSON_TYPE).send(`{"reports":[${json.join(',')}]${tail}}`)
+  })
 }
 
-/** `?from=&to=&worker=`, each at most once, nothing else: ERR_REGISTRY_BAD_REQUEST names what is wrong. */
-function reportQueryOf(raw: unknown): ReportQuery {
+/**
+ * `?from=&to=&worker=&after=&limit=`, each at most once, nothing else: ERR_REGISTRY_BAD_REQUEST names what
+ * is wrong.
+ */
+function reportQueryOf(raw: unknown): { query: ReportQuery; page: PageOptions } {
   const params = (raw ?? {}) as Record<string, unknown>
-  const unknown = Object.keys(params).find((k) => !['from', 'to', 'worker'].includes(k))
+  const known = ['from', 'to', 'worker', 'after', 'limit']
+  const unknown = Object.keys(params).find((k) => !known.includes(k))
   if (unknown !== undefined) throw badQuery(`unknown parameter "${unknown.slice(0, 40)}"`)
+  const page: PageOptions = {}
+  if (params.after !== undefined) page.after = cursorParam(params.after)
+  if (params.limit !== undefined) page.limit = limitParam(params.limit)
   const query: ReportQuery = {}
   if (params.from !== undefined) query.from = msParam(params.from, 'from')
   if (params.to !== undefined) query.to = msParam(params.to, 'to')
@@ -160,7 +183,20 @@ function reportQueryOf(raw: unknown): ReportQuery {
   if (query.from !== undefined && query.to !== undefined && query.to < query.from) {
     throw badQuery('to is before from')
   }
-  return query
+  return { query, page }
+}
+
+function cursorParam(value: unknown): string {
+  if (typeof value !== 'string' || !/^\d{16}\/0x[0-9a-f]{64}$/.test(value)) {
+    throw badQuery('after is not one cursor this registry gave (the `next` of a page)')
+  }
+  return value
+}
+
+function limitParam(value: unknown): number {
+  const n = typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : NaN
+  if (!(n >= 1 && n <= MAX_REPORTS_PAGE)) throw badQuery(`limit is not a whole number 1..${MAX_REPORTS_PAGE}`)
+  return n
 }
 
 function msParam(value: unknown, name: string): number {
@@ -200,7 +236,7 @@ function describe(binding: SignedBinding): object {
   return { ...bindingToJson(binding), ...fieldsOf(binding) }
 }
 
-function streamEvents(store: RegistryBackend, req: FastifyRequest, reply: FastifyReply, log: Logger): void {
+function streamEvents(store: LocalStore, req: FastifyRequest, reply: FastifyReply, log: Logger): void {
   const controller = new AbortController()
   reply.hijack()
   reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' })

@@ -5,10 +5,11 @@
  * Publishing verifies the signature and applies the pallet's rules (rules.ts) inside one write
  * transaction: concurrent publishes of the same key settle on the newest signing time.
  *
- * Bindings live in the root database under their `0x…` keys; RouterInfos in the named database
- * `router-infos`, one record per router id (router-info-store.ts); usage reports in the named database
- * `usage-reports`, one record per worker and period start (report-store.ts). The root database also holds
- * LMDB's entries for those names, so bindings are read from the `0x` key range only.
+ * Bindings live in the root database under their `0x…` keys; RouterInfos in the size-capped table
+ * `router-infos.v2`, one record per router id (router-info-store.ts); usage reports in the size-capped table
+ * `usage-reports.v2`, one record per worker and period start (report-store.ts), both on capped-store.ts.
+ * The root database also holds LMDB's entries for those names, so bindings are read from the `0x` key
+ * range only. The store has both capabilities (backend.ts): `routerInfos` and `reports`.
  */
 import { EventEmitter, on } from 'node:events'
 import { open } from 'lmdb'
@@ -22,10 +23,9 @@ import type {
   PublishReceipt,
   RegistryBackend,
   ReportQuery,
-  ReportReceipt,
-  RouterInfoReceipt,
+  ReportStorage,
+  RouterInfoStorage,
 } from '../backend.js'
-import type { SignedUsageReport } from '../../metering/report.js'
 import type { AcceptanceRules } from '../rules.js'
 import { checkAcceptable, DEFAULT_RULES } from '../rules.js'
 import type { RouterInfoRules } from '../router-info-rules.js'
@@ -35,7 +35,7 @@ import type { RouterInfoStore } from './router-info-store.js'
 import type { ReportRules } from '../report-rules.js'
 import { reportRules } from '../report-rules.js'
 import { openReportStore } from './report-store.js'
-import type { ReportStore } from './report-store.js'
+import type { PageOptions, ReportPage, ReportStore } from './report-store.js'
 
 export interface LocalStoreInit {
   /** Folder of the LMDB environment. */
@@ -56,8 +56,15 @@ interface StoredRecord {
   storedAt: number
 }
 
+/** The local store's usage reports, also in pages of stored JSON (what `registry serve` answers with). */
+export interface LocalReportStorage extends ReportStorage {
+  page(query: ReportQuery, options?: PageOptions & BackendCallOptions): ReportPage
+}
+
 export interface LocalStore extends RegistryBackend {
   readonly kind: 'local'
+  readonly routerInfos: RouterInfoStorage
+  readonly reports: LocalReportStorage
 }
 
 export function openLocalStore(init: LocalStoreInit, components: { logger: Logger }): LocalStore {
@@ -70,8 +77,8 @@ const BINDING_KEYS = { start: '0x', end: '0y' }
 class LmdbStore implements LocalStore {
   readonly kind = 'local' as const
   private readonly db: RootDatabase<StoredRecord, string>
-  private readonly routers: RouterInfoStore
-  private readonly usage: ReportStore
+  readonly routerInfos: RouterInfoStorage
+  readonly reports: LocalReportStorage
   private readonly events = new EventEmitter<{ binding: [BindingEvent] }>()
   private readonly rules: AcceptanceRules
   private readonly now: () => number
@@ -81,12 +88,14 @@ class LmdbStore implements LocalStore {
     private readonly log: Logger,
   ) {
     const rules = routerInfoRules(init.routerInfoRules)
-    const usageRules = reportRules(init.reportRules)
+    // the allow-list of `registry serve --allow` holds for reports too: a key not on it stores nothing
+    const allowList = init.rules?.allowList
+    const usageRules = reportRules({ ...(allowList === undefined ? {} : { allowList }), ...init.reportRules })
     this.db = open<StoredRecord, string>({ path: init.path, compression: false })
     this.rules = { ...DEFAULT_RULES, ...init.rules }
     this.now = init.now ?? Date.now
-    this.routers = openRouterInfoStore(this.db, { rules, now: this.now }, log)
-    this.usage = openReportStore(this.db, { rules: usageRules, now: this.now }, log)
+    this.routerInfos = routerInfoStorageOf(openRouterInfoStore(this.db, { rules, now: this.now }, log))
+    this.reports = reportStorageOf(openReportStore(this.db, { rules: usageRules, now: this.now }, log))
     this.events.setMaxListeners(0)
   }
 
@@ -115,28 +124,6 @@ class LmdbStore implements LocalStore {
     return Promise.resolve([...this.db.getRange(BINDING_KEYS)].map(({ value }) => bindingFromJson(value)))
   }
 
-  async publishRouterInfo(bytes: Uint8Array, options: BackendCallOptions = {}): Promise<RouterInfoReceipt> {
-    options.signal?.throwIfAborted()
-    return await this.routers.publish(bytes)
-  }
-
-  routerInfos(options: BackendCallOptions = {}): Promise<Uint8Array[]> {
-    options.signal?.throwIfAborted()
-    return Promise.resolve(this.routers.all())
-  }
-
-  async publishReport(report: SignedUsageReport, options: BackendCallOptions = {}): Promise<ReportReceipt> {
-    options.signal?.throwIfAborted()
-    return await this.usage.publish(report)
-  }
-
-  reports(query: ReportQuery, options: BackendCallOptions = {}): Promise<SignedUsageReport[]> {
-    options.signal?.throwIfAborted()
-    return new Promise((resolve) => {
-      resolve(this.usage.list(query)) // a bad query rejects
-    })
-  }
-
   async watch(onEvent: (event: BindingEvent) => void, options: { signal: AbortSignal }): Promise<void> {
     try {
       for await (const [event] of on(this.events, 'binding', { signal: options.signal })) {
@@ -150,5 +137,37 @@ class LmdbStore implements LocalStore {
   async close(): Promise<void> {
     this.events.removeAllListeners()
     await this.db.close()
+  }
+}
+
+function routerInfoStorageOf(store: RouterInfoStore): RouterInfoStorage {
+  return {
+    publish: async (bytes, options = {}) => {
+      options.signal?.throwIfAborted()
+      return await store.publish(bytes)
+    },
+    list: (options = {}) => {
+      options.signal?.throwIfAborted()
+      return Promise.resolve(store.all())
+    },
+  }
+}
+
+function reportStorageOf(store: ReportStore): LocalReportStorage {
+  return {
+    publish: async (report, options = {}) => {
+      options.signal?.throwIfAborted()
+      return await store.publish(report)
+    },
+    list: (query, options = {}) => {
+      options.signal?.throwIfAborted()
+      return new Promise((resolve) => {
+        resolve(store.list(query)) // a bad query rejects
+      })
+    },
+    page: (query, options = {}) => {
+      options.signal?.throwIfAborted()
+      return store.page(query, options)
+    },
   }
 }

@@ -259,7 +259,7 @@ test('the registry as input: reports listed for the window, verified, cross-chec
     { logger: silentLogger() },
   )
   try {
-    for (const r of signedExample(keys)) await store.publishReport(r)
+    for (const r of signedExample(keys)) await store.reports.publish(r)
   } finally {
     await store.close()
   }
@@ -430,10 +430,7 @@ function fakeBackend(reports: (q: ReportQuery) => SignedUsageReport[]): Registry
     publish: no,
     candidates: no,
     all: no,
-    publishRouterInfo: no,
-    routerInfos: no,
-    publishReport: no,
-    reports: (q) => Promise.resolve(reports(q)),
+    reports: { publish: no, list: (q) => Promise.resolve(reports(q)) },
     watch: no,
     close: () => Promise.resolve(),
   }

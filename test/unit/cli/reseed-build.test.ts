@@ -57,7 +57,7 @@ async function registryOf(root: string, infos: readonly Uint8Array[]): Promise<s
     { logger: silentLogger() },
   )
   try {
-    for (const bytes of infos) await store.publishRouterInfo(bytes)
+    for (const bytes of infos) await store.routerInfos.publish(bytes)
   } finally {
     await store.close()
   }

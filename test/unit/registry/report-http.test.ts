@@ -91,20 +91,23 @@ test('the HTTP client publishes and lists reports; the resolver verifies what co
   const client = createHttpBackend({ url: BASE, token: TOKEN })
   const reports = [signedReport(alice, T0), signedReport(bob, T0 + P)]
   for (const r of reports) {
-    assert.deepEqual(await client.publishReport(r), { workerKey: r.report.workerKey, start: r.report.start })
+    assert.deepEqual(await client.reports.publish(r), {
+      workerKey: r.report.workerKey,
+      start: r.report.start,
+    })
   }
-  assert.deepEqual(await client.publishReport(signedReport(alice, T0)), {
+  assert.deepEqual(await client.reports.publish(signedReport(alice, T0)), {
     workerKey: alice.workerKey,
     start: T0,
   })
-  await assert.rejects(client.publishReport(signedReport(alice, T0, 101)), code('ERR_REPORT_CONFLICT'))
-  assert.deepEqual(await client.reports({}), reports)
-  assert.deepEqual(await client.reports({ workerKey: bob.workerKey }), reports.slice(1))
-  assert.deepEqual(await client.reports({ from: T0 + P, to: T0 + 2 * P }), reports.slice(1))
+  await assert.rejects(client.reports.publish(signedReport(alice, T0, 101)), code('ERR_REPORT_CONFLICT'))
+  assert.deepEqual(await client.reports.list({}), reports)
+  assert.deepEqual(await client.reports.list({ workerKey: bob.workerKey }), reports.slice(1))
+  assert.deepEqual(await client.reports.list({ from: T0 + P, to: T0 + 2 * P }), reports.slice(1))
   const registry = createRegistry({ backend: client }, { logger })
   assert.deepEqual(await registry.verifiedReports({ to: T0 + P }), reports.slice(0, 1))
   const noToken = createHttpBackend({ url: BASE })
-  await assert.rejects(noToken.publishReport(signedReport(bob, T0)), code('ERR_REGISTRY_UNAUTHORIZED'))
+  await assert.rejects(noToken.reports.publish(signedReport(bob, T0)), code('ERR_REGISTRY_UNAUTHORIZED'))
 })
 
 test('the HTTP client refuses answers of another shape', async (t) => {
@@ -112,8 +115,8 @@ test('the HTTP client refuses answers of another shape', async (t) => {
     Promise.resolve(new Response(JSON.stringify({ reports: [1, 2] }), { status: 200 })),
   )
   const client = createHttpBackend({ url: BASE, token: TOKEN })
-  await assert.rejects(client.reports({}), code('ERR_REGISTRY_BAD_REQUEST'))
-  await assert.rejects(client.publishReport(signedReport(alice, T0)), code('ERR_REGISTRY_BAD_REQUEST'))
+  await assert.rejects(client.reports.list({}), code('ERR_REGISTRY_BAD_REQUEST'))
+  await assert.rejects(client.reports.publish(signedReport(alice, T0)), code('ERR_REGISTRY_BAD_REQUEST'))
 })
 
 test('hostile PUTs get a 4xx with a stable code and leave the held report untouched', async (t) => {
@@ -152,7 +155,7 @@ test('hostile PUTs get a 4xx with a stable code and leave the held report untouc
   for (const [what, body, headers, status, errorCode] of cases) {
     assert.deepEqual(await put(app, body, headers), { status, code: errorCode }, what)
   }
-  assert.deepEqual(await store.reports({}), [held], 'only the held report')
+  assert.deepEqual(await store.reports.list({}), [held], 'only the held report')
 })
 
 test('a report far over the default body limit but under MAX_REPORT_BYTES is taken', async (t) => {
@@ -170,7 +173,7 @@ test('a report far over the default body limit but under MAX_REPORT_BYTES is tak
   const body = JSON.stringify(big)
   assert.ok(body.length > 256 * 1024 && body.length < MAX_REPORT_BYTES, String(body.length))
   assert.deepEqual(await put(app, body), { status: 200, code: undefined })
-  assert.deepEqual(await store.reports({}), [big])
+  assert.deepEqual(await store.reports.list({}), [big])
 })
 
 test('GET /v1/reports: a bad query is 400 ERR_REGISTRY_BAD_REQUEST; a good one lists', async (t) => {
@@ -189,7 +192,11 @@ test('GET /v1/reports: a bad query is 400 ERR_REGISTRY_BAD_REQUEST; a good one l
     '?worker=0x12',
     `?worker=${alice.workerKey}&worker=${bob.workerKey}`,
     '?workerKey=0x00',
-    '?limit=10',
+    '?limit=0',
+    '?limit=101',
+    '?limit=1&limit=2',
+    '?after=0001/0x00',
+    '?nope=1',
   ]
   for (const search of bad) {
     const { status, code: errorCode } = await get(app, search)

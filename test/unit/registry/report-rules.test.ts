@@ -5,7 +5,7 @@ import { workerKeyFromSuri } from '../../../src/identity/index.js'
 import type { UsageReport } from '../../../src/metering/report.js'
 import {
   checkReport,
-  checkReportRoom,
+  checkNoOverlap,
   DEFAULT_REPORT_RULES,
   isReportExpired,
   reportRules,
@@ -29,8 +29,15 @@ function codeOf(fn: () => unknown): string {
   }
 }
 
-test('defaults: kept 30 days, 10 minutes of skew, 200 000 reports', () => {
-  assert.deepEqual(DEFAULT_REPORT_RULES, { maxAgeMs: 30 * DAY, maxSkewMs: 10 * MINUTE, maxReports: 200_000 })
+test('defaults: kept 30 days, 10 minutes of skew, 200 000 reports, 5000 and 64 MiB per worker', () => {
+  assert.deepEqual(DEFAULT_REPORT_RULES, {
+    maxAgeMs: 30 * DAY,
+    maxSkewMs: 10 * MINUTE,
+    maxReports: 200_000,
+    maxBytes: 1024 * 1024 * 1024,
+    maxReportsPerWorker: 5000,
+    maxBytesPerWorker: 64 * 1024 * 1024,
+  })
 })
 
 test('a period may end at most 10 min after the registry clock, bound included', () => {
@@ -99,14 +106,19 @@ test('a period end past what Date can show still gives a coded error', () => {
   )
 })
 
-test('room: refused at the limit', () => {
-  const rules = { ...DEFAULT_REPORT_RULES, maxReports: 2 }
-  checkReportRoom(1, rules)
-  const full = () => {
-    checkReportRoom(2, rules)
-  }
-  assert.equal(codeOf(full), 'ERR_REGISTRY_FULL')
-  assert.throws(full, /holds 2 usage reports/)
+test('overlap: a period sharing an instant with another of the worker is refused; touching is fine', () => {
+  const held = [{ start: START, end: START + REPORT_PERIOD }]
+  const at =
+    (start: number, end = start + REPORT_PERIOD) =>
+    () => {
+      checkNoOverlap({ ...report, start, end }, held)
+    }
+  assert.equal(codeOf(at(START + 1)), 'ERR_REPORT_OVERLAP')
+  assert.equal(codeOf(at(START - 1)), 'ERR_REPORT_OVERLAP')
+  assert.equal(codeOf(at(START - 100, START + 2 * REPORT_PERIOD)), 'ERR_REPORT_OVERLAP', 'one that spans it')
+  at(START + REPORT_PERIOD)()
+  at(START - REPORT_PERIOD)()
+  at(START)() // the same start is the conflict rule's, not this one's
 })
 
 test('rule options are checked and named', () => {

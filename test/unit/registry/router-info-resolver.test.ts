@@ -19,13 +19,13 @@ function backendWith(stored: Uint8Array[]): RegistryBackend & { published: Uint8
     candidates: unused,
     all: unused,
     watch: unused,
-    publishReport: unused,
-    reports: unused,
-    publishRouterInfo: (bytes) => {
-      published.push(bytes)
-      return Promise.resolve({ id: 'x', published: 0 })
+    routerInfos: {
+      publish: (bytes) => {
+        published.push(bytes)
+        return Promise.resolve({ id: 'x', published: 0 })
+      },
+      list: () => Promise.resolve(stored),
     },
-    routerInfos: () => Promise.resolve(stored),
     close: () => Promise.resolve(),
   }
 }
