@@ -159,3 +159,15 @@ export const DEFAULT_CROSS_CHECK_TOLERANCE_BYTES = 64 * KIB
 /** Valuation of usage reports: score = transit weight × transit bytes + peer weight × confirmed peer bytes. */
 export const DEFAULT_VALUATION_TRANSIT_WEIGHT = 1
 export const DEFAULT_VALUATION_PEER_WEIGHT = 1
+
+// Resolving under junk (src/registry/verify-newest.ts, src/registry/evm/key-index.ts)
+/** How many signature verdicts (by hash of the signed bytes) a process remembers (a count). */
+export const DEFAULT_VERDICT_CACHE_ENTRIES = 16_384
+/** Longest run of synchronous verification or decoding before the event loop gets a turn. */
+export const DEFAULT_VERIFY_SLICE = SECOND / 100
+/** Blocks re-read behind an index's cursor on every scan, so a short reorg cannot hide an event. */
+export const DEFAULT_EVM_REORG_MARGIN = 64
+/** How often the EVM key index is written to its file at most (it is also written on close). */
+export const DEFAULT_EVM_INDEX_FLUSH_INTERVAL = 5 * SECOND
+/** Most bindings one `watch` keeps pending per key while it verifies (the newest claims are kept). */
+export const DEFAULT_WATCH_PENDING_PER_KEY = 32
