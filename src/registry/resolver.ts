@@ -230,8 +230,8 @@ class VerifyingRegistry implements Registry {
       {
         held: (key) => this.cache.get(key)?.binding,
         notBefore: () => this.notBefore(),
-        onNewer: (binding) => {
-          if (this.replace(binding)) onChange(binding)
+        onHeld: (binding) => {
+          if (this.replace(binding) || this.isHeld(binding)) onChange(binding)
         },
         onUnheld: async (key, signal) => {
           onChange(await this.resolve(key, { signal }))
@@ -265,6 +265,16 @@ class VerifyingRegistry implements Registry {
     if (this.ttl > 0) this.cache.set(binding.workerKey, { binding: newest, expires: this.now() + this.ttl })
     for (const address of addressesOf(newest)) this.byAddress.set(address, newest.workerKey)
     return newest
+  }
+
+  /** Whether `binding` is, byte for byte, the one cached for its key (e.g. one this registry published). */
+  private isHeld(binding: VerifiedBinding): boolean {
+    const held = this.cache.get(binding.workerKey)?.binding.binding
+    return (
+      held !== undefined &&
+      Buffer.from(held.payload).equals(binding.binding.payload) &&
+      Buffer.from(held.signature).equals(binding.binding.signature)
+    )
   }
 
   /** A strictly newer verified binding takes a cached entry's place, keeping its expiry. */
