@@ -6,7 +6,18 @@ import type { RegistryBackend } from './backend.js'
 export type RegistrySpec =
   | { kind: 'local'; dir: string }
   | { kind: 'http'; url: string; token?: string }
-  | { kind: 'evm'; rpcUrl: string; contract: `0x${string}`; fromBlock: bigint; relayerKey?: `0x${string}` }
+  | {
+      kind: 'evm'
+      rpcUrl: string
+      contract: `0x${string}`
+      fromBlock: bigint
+      relayerKey?: `0x${string}`
+      /** The index of bindings already read (src/registry/evm/key-index.ts); in memory only when absent. */
+      indexPath?: string
+    }
+
+/** The EVM backend's index file in the daemon's data dir. */
+export const EVM_INDEX_FILE = 'registry-evm-index.json'
 
 /** The LMDB environment inside a registry folder (shared by `registry serve` and `--registry local`). */
 export function localStorePath(dir: string): string {
