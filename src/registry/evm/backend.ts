@@ -28,11 +28,10 @@ import type {
 } from '../backend.js'
 import type { SignedUsageReport } from '../../metering/report.js'
 import { checkRegistryContract } from './contract-check.js'
-import { headBlock } from './logs.js'
 import { openKeyIndex } from './key-index.js'
 import type { KeyIndex } from './key-index.js'
-import { createAdaptiveScan } from './log-scan.js'
-import type { AdaptiveScan } from './log-scan.js'
+import { createAdaptiveScan, headRef } from './log-scan.js'
+import type { AdaptiveScan, BlockRef } from './log-scan.js'
 import { createRelayer, requireRelayer } from './relayer.js'
 import type { Relayer } from './relayer.js'
 import { createEvmRpc, raceSignal } from './rpc.js'
@@ -151,9 +150,9 @@ class EvmBackend implements RegistryBackend {
   }
 
   /** The head block, once the contract is known to be the registry. */
-  private async head(signal?: AbortSignal): Promise<bigint> {
+  private async head(signal?: AbortSignal): Promise<BlockRef> {
     await this.ensureContract(signal)
-    return headBlock(this.rpc, signal)
+    return headRef(this.rpc, signal)
   }
 
   private submitTarget(): SubmitTarget {

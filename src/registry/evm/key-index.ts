@@ -3,6 +3,8 @@
  * among the events read so far and the last block read for it; and the last block read for every key at
  * once (by `all()`). A lookup then reads only the blocks after its cursor (less a reorg margin), verifies
  * only what could beat the binding held (verify-newest.ts), and hands the resolver one candidate.
+ * A cursor is a block number and its hash: if the node's block at that number has another hash (a reorg),
+ * the read starts `reorgMargin` blocks earlier instead.
  * Junk read once is never read or verified again: a key with 10 000 junk events costs its first sync,
  * then milliseconds.
  *
@@ -23,8 +25,9 @@ import type { SignedBinding, VerifiedBinding } from '../../identity/index.js'
 import { bindingFromJson, bindingToJson, decodeEndpointPayload } from '../../identity/index.js'
 import { claimOf, decodeClaims, newestPerKey, newestVerified, sharedVerdicts } from '../verify-newest.js'
 import type { VerdictCache } from '../verify-newest.js'
-import type { AdaptiveScan } from './log-scan.js'
-import { scanEvents } from './log-scan.js'
+import type { Hex } from 'viem'
+import type { AdaptiveScan, BlockRef } from './log-scan.js'
+import { blockHash, scanEvents } from './log-scan.js'
 
 export interface KeyIndexInit {
   scan: AdaptiveScan
@@ -41,9 +44,9 @@ export interface KeyIndexInit {
 
 export interface KeyIndex {
   /** The newest valid binding of `workerKey` read up to `head` ([] or one binding). */
-  candidates(workerKey: `0x${string}`, head: bigint, signal?: AbortSignal): Promise<SignedBinding[]>
+  candidates(workerKey: `0x${string}`, head: BlockRef, signal?: AbortSignal): Promise<SignedBinding[]>
   /** The newest valid binding of every key read up to `head`. */
-  all(head: bigint, signal?: AbortSignal): Promise<SignedBinding[]>
+  all(head: BlockRef, signal?: AbortSignal): Promise<SignedBinding[]>
   /** Write the file now if anything changed (also stops the flush timer). */
   close(): Promise<void>
 }
@@ -60,6 +63,8 @@ interface IndexFile {
   fromBlock: string
   /** The last block read for every key. */
   allSyncedTo: string | null
+  /** The hash of each block a cursor names. */
+  hashes: Record<string, string>
   keys: Record<string, { syncedTo: string; payload?: string; signature?: string }>
 }
 
@@ -70,9 +75,11 @@ export function openKeyIndex(init: KeyIndexInit, log: Logger): KeyIndex {
 class FileKeyIndex implements KeyIndex {
   private readonly entries = new Map<string, Entry>()
   private allSyncedTo: bigint | undefined
+  private readonly hashes = new Map<bigint, Hex>()
   private loaded: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
   private dirty = false
+  private writing: Promise<void> = Promise.resolve()
   private readonly maxAge: number
   private readonly margin: bigint
   private readonly flushInterval: number
@@ -90,14 +97,14 @@ class FileKeyIndex implements KeyIndex {
     this.now = init.now ?? Date.now
   }
 
-  async candidates(workerKey: `0x${string}`, head: bigint, signal?: AbortSignal): Promise<SignedBinding[]> {
+  async candidates(workerKey: `0x${string}`, head: BlockRef, signal?: AbortSignal): Promise<SignedBinding[]> {
     await this.load()
     const key = workerKey.toLowerCase()
     const entry = this.entries.get(key)
     const cursor = max(entry?.syncedTo, this.allSyncedTo)
     const events = await scanEvents(
       this.init.scan,
-      { fromBlock: this.next(cursor), toBlock: head, workerKey },
+      { fromBlock: await this.next(cursor, signal), toBlock: head.number, workerKey },
       signal,
     )
     const claims = (
@@ -113,15 +120,16 @@ class FileKeyIndex implements KeyIndex {
       verdicts: this.verdicts,
       signal,
     })
-    this.merge(key, best, head)
+    this.hashes.set(head.number, head.hash)
+    this.merge(key, best, head.number)
     return best === undefined ? [] : [best.binding]
   }
 
-  async all(head: bigint, signal?: AbortSignal): Promise<SignedBinding[]> {
+  async all(head: BlockRef, signal?: AbortSignal): Promise<SignedBinding[]> {
     await this.load()
     const events = await scanEvents(
       this.init.scan,
-      { fromBlock: this.next(this.allSyncedTo), toBlock: head },
+      { fromBlock: await this.next(this.allSyncedTo, signal), toBlock: head.number },
       signal,
     )
     const claims = await decodeClaims(
@@ -134,8 +142,9 @@ class FileKeyIndex implements KeyIndex {
       verdicts: this.verdicts,
       signal,
     })
-    for (const [key, best] of newest) this.merge(key, best, head)
-    if (this.allSyncedTo === undefined || head > this.allSyncedTo) this.allSyncedTo = head
+    this.hashes.set(head.number, head.hash)
+    for (const [key, best] of newest) this.merge(key, best, head.number)
+    if (this.allSyncedTo === undefined || head.number > this.allSyncedTo) this.allSyncedTo = head.number
     this.touch()
     return [...this.entries.values()].flatMap((e) => (e.best === undefined ? [] : [e.best.binding]))
   }
@@ -146,13 +155,37 @@ class FileKeyIndex implements KeyIndex {
     await this.flush()
   }
 
+  /** One write at a time; a failed write is logged (the index is a cache: the next sync rebuilds it). */
+  private flush(): Promise<void> {
+    this.writing = this.writing.then(() =>
+      this.write().catch((err: unknown) => {
+        this.log.warn({ message: String(err) }, 'could not write the registry index; it stays in memory')
+      }),
+    )
+    return this.writing
+  }
+
+  /** The hashes of the blocks some cursor names (the others are forgotten). */
+  private cursorHashes(): Map<bigint, Hex> {
+    const used = new Set([...this.entries.values()].map((e) => e.syncedTo))
+    if (this.allSyncedTo !== undefined) used.add(this.allSyncedTo)
+    for (const number of this.hashes.keys()) if (!used.has(number)) this.hashes.delete(number)
+    return this.hashes
+  }
+
   private notBefore(): number {
     return this.now() - this.maxAge
   }
 
-  /** The first block to read after `cursor`: a reorg margin behind it, never before the deployment. */
-  private next(cursor: bigint | undefined): bigint {
+  /**
+   * The first block to read after `cursor`: the next one if the node still has the cursor's block as it
+   * was read, else a reorg margin behind it; never before the deployment.
+   */
+  private async next(cursor: bigint | undefined, signal?: AbortSignal): Promise<bigint> {
     if (cursor === undefined) return this.init.fromBlock
+    const known = this.hashes.get(cursor)
+    if (known !== undefined && (await blockHash(this.init.scan.rpc, cursor, signal)) === known)
+      return cursor + 1n
     const from = cursor + 1n - this.margin
     return from > this.init.fromBlock ? from : this.init.fromBlock
   }
@@ -172,9 +205,7 @@ class FileKeyIndex implements KeyIndex {
     if (this.init.path === undefined || this.timer !== undefined) return
     this.timer = setTimeout(() => {
       this.timer = undefined
-      this.flush().catch((err: unknown) => {
-        this.log.warn({ message: String(err) }, 'could not write the registry index; it stays in memory')
-      })
+      void this.flush()
     }, this.flushInterval)
     this.timer.unref()
   }
@@ -215,13 +246,14 @@ class FileKeyIndex implements KeyIndex {
       return
     }
     this.allSyncedTo = file.allSyncedTo === null ? undefined : BigInt(file.allSyncedTo)
+    for (const [number, hash] of Object.entries(file.hashes)) this.hashes.set(BigInt(number), hash as Hex)
     for (const [key, e] of Object.entries(file.keys)) {
       const best = e.payload === undefined ? undefined : trusted(bindingFromJson(e))
       this.entries.set(key, { best, syncedTo: BigInt(e.syncedTo) })
     }
   }
 
-  private async flush(): Promise<void> {
+  private async write(): Promise<void> {
     if (this.init.path === undefined || !this.dirty) return
     this.dirty = false
     const file: IndexFile = {
@@ -229,6 +261,7 @@ class FileKeyIndex implements KeyIndex {
       contract: this.init.scan.address.toLowerCase(),
       fromBlock: String(this.init.fromBlock),
       allSyncedTo: this.allSyncedTo === undefined ? null : String(this.allSyncedTo),
+      hashes: Object.fromEntries([...this.cursorHashes()].map(([n, h]) => [String(n), h])),
       keys: Object.fromEntries(
         [...this.entries].map(([key, e]) => [
           key,

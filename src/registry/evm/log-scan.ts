@@ -1,11 +1,14 @@
 /**
  * Reading `BindingSubmitted` events over a block range, robust to what nodes refuse and to junk:
  *
- * - Adaptive ranges. Windows start at `maxBlockRange` blocks; when the node refuses a window (too many
- *   results, range too large, response too big: JSON-RPC -32005 or a message saying so, or HTTP 413), the
- *   window is halved and the same blocks asked again, down to one block. The smaller window is kept for
- *   the next scans (`AdaptiveScan.window`) and grows back (doubling) after a run of answered windows.
+ * - Adaptive ranges. When the node refuses a window (too many results, range too large, response too
+ *   big: JSON-RPC -32005 or a message saying so, or HTTP 413), the window is halved and the same blocks
+ *   asked again, down to one block; the halved size becomes the window's ceiling for this scanner.
  *   A node that fails otherwise (unreachable, timeout) is not split against: its error goes up at once.
+ * - Light answers. One answer is parsed in one piece (JSON.parse inside the HTTP client), so its size is
+ *   what blocks the event loop: the first window is one block, a window doubles after an answer of few
+ *   logs (under `LIGHT_LOGS`) and is halved after one of many (over `HEAVY_LOGS`). One block holds at most
+ *   what its gas limit lets a spammer log, so no answer is much bigger than that.
  * - Raw logs, decoded here. `eth_getLogs` is called directly and each log's data (`bytes payload, bytes
  *   signature, address relayer`) decoded one by one, yielding to the event loop between slices and
  *   checking the signal, so thousands of 2 KiB junk events do not freeze the daemon.
@@ -32,8 +35,10 @@ export interface AdaptiveScan {
   address: `0x${string}`
   /** The largest window asked for (blocks). */
   maxBlockRange: bigint
-  /** The window in use: starts at `maxBlockRange`, halved on each refusal, grown back after answers. */
+  /** The window in use (blocks): starts at 1, follows the answers' sizes, never above `ceiling`. */
   window: bigint
+  /** The largest window the node has not refused (blocks): `maxBlockRange` until a refusal. */
+  ceiling: bigint
   /** How many windows were refused and split since the scanner was made (for tests and logs). */
   refusals: number
 }
@@ -45,14 +50,15 @@ export interface ScanRange {
   workerKey?: `0x${string}`
 }
 
-/** Answered windows in a row after which the window doubles again (up to `maxBlockRange`). */
-const GROW_AFTER = 8
+/** An answer with fewer logs than this doubles the window; one with more than HEAVY_LOGS halves it. */
+const LIGHT_LOGS = 64
+const HEAVY_LOGS = 512
 
 const EVENT_TOPIC = encodeEventTopics({ abi: workerRegistryAbi, eventName: 'BindingSubmitted' })[0]
 const EVENT_DATA = [{ type: 'bytes' }, { type: 'bytes' }, { type: 'address' }] as const
 
 export function createAdaptiveScan(rpc: EvmRpc, address: `0x${string}`, maxBlockRange: bigint): AdaptiveScan {
-  return { rpc, address, maxBlockRange, window: maxBlockRange, refusals: 0 }
+  return { rpc, address, maxBlockRange, window: 1n, ceiling: maxBlockRange, refusals: 0 }
 }
 
 export async function scanEvents(
@@ -61,7 +67,6 @@ export async function scanEvents(
   signal?: AbortSignal,
 ): Promise<BindingEvent[]> {
   const events: BindingEvent[] = []
-  let answered = 0
   for (let from = range.fromBlock; from <= range.toBlock;) {
     const to = min(from + scan.window - 1n, range.toBlock)
     let logs: RawLog[]
@@ -69,17 +74,15 @@ export async function scanEvents(
       logs = await getLogs(scan, from, to, range.workerKey, signal)
     } catch (err) {
       if (to === from || !isRefusal(err)) throw err
-      scan.window = (to - from + 1n) / 2n
+      scan.ceiling = (to - from + 1n) / 2n
+      scan.window = scan.ceiling
       scan.refusals++
-      answered = 0
       continue
     }
     await decodeInto(events, logs, signal)
     from = to + 1n
-    if (++answered >= GROW_AFTER && scan.window < scan.maxBlockRange) {
-      scan.window = min(scan.window * 2n, scan.maxBlockRange)
-      answered = 0
-    }
+    if (logs.length > HEAVY_LOGS && scan.window > 1n) scan.window /= 2n
+    else if (logs.length < LIGHT_LOGS) scan.window = min(scan.window * 2n, scan.ceiling)
   }
   return events
 }
@@ -146,6 +149,30 @@ export function isRefusal(err: unknown): boolean {
   }
   const http = err.cause.walk((e) => e instanceof HttpRequestError)
   return http instanceof HttpRequestError && http.status === 413
+}
+
+/** A block as an index remembers it: its number and hash (a reorg changes the hash at a number). */
+export interface BlockRef {
+  number: bigint
+  hash: Hex
+}
+
+/** The chain's head block, never from viem's cache. */
+export async function headRef(rpc: EvmRpc, signal?: AbortSignal): Promise<BlockRef> {
+  const block = await rpc.call('eth_getBlockByNumber', () => rpc.client.getBlock({ blockTag: 'latest' }), {
+    signal,
+  })
+  return { number: block.number, hash: block.hash }
+}
+
+/** The hash of block `number` as the node has it now (undefined if it has no such block). */
+export async function blockHash(rpc: EvmRpc, number: bigint, signal?: AbortSignal): Promise<Hex | undefined> {
+  const block = await rpc.call(
+    'eth_getBlockByNumber',
+    () => rpc.client.getBlock({ blockNumber: number }).catch(() => undefined),
+    { signal },
+  )
+  return block?.hash
 }
 
 function min(a: bigint, b: bigint): bigint {

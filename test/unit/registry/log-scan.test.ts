@@ -92,18 +92,21 @@ test('a node that refuses more than 25 blocks: windows are halved until answered
     events.map((e) => Number(BigInt(e.workerKey))),
     Array.from({ length: 150 }, (_, i) => i),
   )
-  assert.deepEqual(node.asked.slice(0, 3), [100, 50, 25], 'halved on each refusal')
-  assert.equal(scan.refusals, 2)
-  assert.ok(scan.window <= 25n, 'the window that worked is kept')
-
-  node.asked.length = 0
-  await scanEvents(scan, { fromBlock: 0n, toBlock: 49n })
-  assert.deepEqual(node.asked, [25, 25], 'the next scan starts from the learned window: no refusal again')
+  assert.deepEqual(
+    node.asked.slice(0, 7),
+    [1, 2, 4, 8, 16, 32, 16],
+    'grown on light answers, halved on the refusal',
+  )
+  assert.equal(scan.refusals, 1)
+  assert.equal(scan.ceiling, 16n, 'the halved size is the ceiling from now on')
 
   node.asked.length = 0
   await scanEvents(scan, { fromBlock: 0n, toBlock: 199n })
-  assert.deepEqual(node.asked, Array(8).fill(25), 'eight windows answered')
-  assert.equal(scan.window, 50n, 'the window grows back after 8 answers in a row')
+  assert.ok(
+    node.asked.every((span) => span <= 16),
+    'the next scan starts from the learned window: no refusal again',
+  )
+  assert.equal(scan.refusals, 1)
 })
 
 test('refusals worded by other nodes (range, size, -32602) split too; HTTP-level failures and other errors do not', async (t) => {
@@ -113,16 +116,19 @@ test('refusals worded by other nodes (range, size, -32602) split too; HTTP-level
   assert.equal((await scanEvents(scanner(worded.url, 64n), { fromBlock: 0n, toBlock: 99n })).length, 100)
 
   const broken = await fakeNode(t, () => ({ code: -32000, message: 'internal error: database closed' }))
-  await assert.rejects(
-    scanEvents(scanner(broken.url, 64n), { fromBlock: 0n, toBlock: 99n }),
-    (err: unknown) => isPRouterError(err, 'ERR_EVM_RPC'),
+  const learned = scanner(broken.url, 64n)
+  learned.window = 64n // as if light answers had grown it
+  await assert.rejects(scanEvents(learned, { fromBlock: 0n, toBlock: 99n }), (err: unknown) =>
+    isPRouterError(err, 'ERR_EVM_RPC'),
   )
   assert.deepEqual(broken.asked, [64], 'an error that is not about size is not retried in halves')
 })
 
 test('a node that refuses even one block: ERR_EVM_RPC, after log2(window) halvings', async (t) => {
   const node = await fakeNode(t, () => ({ code: -32005, message: 'too many results' }))
-  await assert.rejects(scanEvents(scanner(node.url, 64n), { fromBlock: 0n, toBlock: 99n }), (err: unknown) =>
+  const learned = scanner(node.url, 64n)
+  learned.window = 64n // as if light answers had grown it
+  await assert.rejects(scanEvents(learned, { fromBlock: 0n, toBlock: 99n }), (err: unknown) =>
     isPRouterError(err, 'ERR_EVM_RPC'),
   )
   assert.deepEqual(node.asked, [64, 32, 16, 8, 4, 2, 1])
