@@ -38,6 +38,8 @@ export function claimOf(binding: SignedBinding): Claim | undefined {
 /** Verdicts by the sha256 of the signed bytes: the verified binding, or false for one that does not verify. */
 export interface VerdictCache {
   verify(binding: SignedBinding): VerifiedBinding | undefined
+  /** Record a verdict reached earlier (e.g. by this daemon, before a restart, kept in its own data dir). */
+  remember(verified: VerifiedBinding): void
   readonly size: number
   /** How many signature checks ran (cache misses), for tests and benchmarks. */
   readonly verifications: number
@@ -46,7 +48,14 @@ export interface VerdictCache {
 export function createVerdictCache(maxEntries = DEFAULT_VERDICT_CACHE_ENTRIES): VerdictCache {
   const verdicts = new Map<string, VerifiedBinding | false>()
   let verifications = 0
+  const put = (id: string, verdict: VerifiedBinding | false): void => {
+    verdicts.set(id, verdict)
+    if (verdicts.size > maxEntries) verdicts.delete(verdicts.keys().next().value as string)
+  }
   return {
+    remember(verified) {
+      put(verdictKey(verified.binding), verified)
+    },
     verify(binding) {
       const id = verdictKey(binding)
       const held = verdicts.get(id)
@@ -57,8 +66,7 @@ export function createVerdictCache(maxEntries = DEFAULT_VERDICT_CACHE_ENTRIES): 
       }
       verifications++
       const verdict = tryVerify(binding) ?? false
-      verdicts.set(id, verdict)
-      if (verdicts.size > maxEntries) verdicts.delete(verdicts.keys().next().value as string)
+      put(id, verdict)
       return verdict === false ? undefined : verdict
     },
     get size() {
@@ -114,6 +122,8 @@ export interface PickOptions {
   signal?: AbortSignal | undefined
   /** Longest run of synchronous work between two yields (ms). */
   sliceMs?: number
+  /** A slicer shared with the caller's other work (so many short picks still yield); made here if absent. */
+  slice?: () => Promise<void>
 }
 
 /** Decode every binding (yielding as it goes); malformed ones are dropped. */
@@ -144,7 +154,7 @@ export async function newestVerified(
     .filter((c) => c.signingTime >= floor)
     .sort((a, b) => b.signingTime - a.signingTime)
   const verdicts = options.verdicts ?? sharedVerdicts
-  const slice = createSlicer(options.signal, options.sliceMs)
+  const slice = options.slice ?? createSlicer(options.signal, options.sliceMs)
   for (const claim of contenders) {
     await slice()
     const verified = verdicts.verify(claim.binding)
@@ -170,8 +180,9 @@ export async function newestPerKey(
     else list.push(c)
   }
   const newest = new Map<string, VerifiedBinding>()
+  const slice = createSlicer(options.signal, options.sliceMs)
   for (const [key, list] of byKey) {
-    const found = await newestVerified(list, { ...options, held: options.heldOf?.(key) })
+    const found = await newestVerified(list, { ...options, held: options.heldOf?.(key), slice })
     if (found !== undefined) newest.set(key, found)
   }
   return newest

@@ -249,6 +249,7 @@ class FileKeyIndex implements KeyIndex {
     for (const [number, hash] of Object.entries(file.hashes)) this.hashes.set(BigInt(number), hash as Hex)
     for (const [key, e] of Object.entries(file.keys)) {
       const best = e.payload === undefined ? undefined : trusted(bindingFromJson(e))
+      if (best !== undefined) this.verdicts.remember(best) // verified before it was written: not again
       this.entries.set(key, { best, syncedTo: BigInt(e.syncedTo) })
     }
   }
@@ -276,8 +277,8 @@ class FileKeyIndex implements KeyIndex {
 }
 
 /**
- * A binding this index verified before it wrote it (its own file, in the daemon's data dir): decoded, not
- * verified again here. The resolver verifies whatever the backend hands it in any case.
+ * A binding this index verified before it wrote it (its own file, mode 0600 in the daemon's data dir, as
+ * trusted as the daemon's keys beside it): decoded, and its verdict restored, not verified again.
  */
 function trusted(binding: SignedBinding): VerifiedBinding {
   const claim = claimOf(binding)
