@@ -47,7 +47,7 @@ export async function submitMany(
           }),
           nonce: start + i + j,
           gas: GAS_PER_SUBMIT,
-          maxFeePerGas: 10_000_000_000n,
+          maxFeePerGas: 10_000_000_000_000n, // full blocks raise the base fee 12.5% each: leave room
           maxPriorityFeePerGas: 1n,
           chainId,
           type: 'eip1559',
