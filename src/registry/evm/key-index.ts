@@ -22,8 +22,8 @@ import {
 } from '../../constants.js'
 import type { Logger } from '../../logger.js'
 import type { SignedBinding, VerifiedBinding } from '../../identity/index.js'
-import { bindingFromJson, bindingToJson, decodeEndpointPayload } from '../../identity/index.js'
-import { claimOf, decodeClaims, newestPerKey, newestVerified, sharedVerdicts } from '../verify-newest.js'
+import { bindingFromJson, bindingToJson, decodeEndpointPayload, workerKeyHex } from '../../identity/index.js'
+import { createSlicer, decodeClaims, newestPerKey, newestVerified, sharedVerdicts } from '../verify-newest.js'
 import type { VerdictCache } from '../verify-newest.js'
 import type { Hex } from 'viem'
 import type { AdaptiveScan, BlockRef } from './log-scan.js'
@@ -224,7 +224,7 @@ class FileKeyIndex implements KeyIndex {
       return // no index yet: the first sync builds it
     }
     try {
-      this.restore(JSON.parse(text) as IndexFile)
+      await this.restore(JSON.parse(text) as IndexFile)
     } catch (err) {
       this.entries.clear()
       this.allSyncedTo = undefined
@@ -235,7 +235,7 @@ class FileKeyIndex implements KeyIndex {
     }
   }
 
-  private restore(file: IndexFile): void {
+  private async restore(file: IndexFile): Promise<void> {
     const { scan, fromBlock } = this.init
     if (
       file.version !== 1 ||
@@ -247,7 +247,9 @@ class FileKeyIndex implements KeyIndex {
     }
     this.allSyncedTo = file.allSyncedTo === null ? undefined : BigInt(file.allSyncedTo)
     for (const [number, hash] of Object.entries(file.hashes)) this.hashes.set(BigInt(number), hash as Hex)
+    const slice = createSlicer()
     for (const [key, e] of Object.entries(file.keys)) {
+      await slice()
       const best = e.payload === undefined ? undefined : trusted(bindingFromJson(e))
       if (best !== undefined) this.verdicts.remember(best) // verified before it was written: not again
       this.entries.set(key, { best, syncedTo: BigInt(e.syncedTo) })
@@ -281,10 +283,13 @@ class FileKeyIndex implements KeyIndex {
  * trusted as the daemon's keys beside it): decoded, and its verdict restored, not verified again.
  */
 function trusted(binding: SignedBinding): VerifiedBinding {
-  const claim = claimOf(binding)
-  if (claim === undefined) throw new Error('a binding in the index does not decode')
-  const endpoints = [...decodeEndpointPayload(binding.payload).endpoints]
-  return { workerKey: claim.workerKey, signingTime: claim.signingTime, endpoints, binding }
+  const p = decodeEndpointPayload(binding.payload)
+  return {
+    workerKey: workerKeyHex(p.pubkey),
+    signingTime: Number(p.signingTime),
+    endpoints: [...p.endpoints],
+    binding,
+  }
 }
 
 function max(a: bigint | undefined, b: bigint | undefined): bigint | undefined {
