@@ -2,8 +2,9 @@
  * Reading `BindingSubmitted` events over a block range, robust to what nodes refuse and to junk:
  *
  * - Adaptive ranges. When the node refuses a window (too many results, range too large, response too
- *   big: JSON-RPC -32005 or a message saying so, or HTTP 413), the window is halved and the same blocks
- *   asked again, down to one block; the halved size becomes the window's ceiling for this scanner.
+ *   big: JSON-RPC -32005 or a message saying so, HTTP 413, or an answer over viem's 10 MiB body cap), the
+ *   window is halved and the same blocks asked again, down to one block; the halved size becomes the
+ *   window's ceiling for this scanner.
  *   A node that fails otherwise (unreachable, timeout) is not split against: its error goes up at once.
  * - Light answers. One answer is parsed in one piece (JSON.parse inside the HTTP client), so its size is
  *   what blocks the event loop: the first window is one block, a window doubles after an answer of few
@@ -17,6 +18,7 @@
 import {
   BaseError,
   HttpRequestError,
+  ResponseBodyTooLargeError,
   RpcRequestError,
   decodeAbiParameters,
   encodeEventTopics,
@@ -139,10 +141,11 @@ const REFUSAL =
 
 /**
  * Whether the node answered, but refused this window for its size: JSON-RPC -32005 (limit exceeded), or a
- * JSON-RPC error whose message says results, range or size, or HTTP 413.
+ * JSON-RPC error whose message says results, range or size, HTTP 413, or an answer over viem's 10 MiB cap.
  */
 export function isRefusal(err: unknown): boolean {
   if (!isPRouterError(err, 'ERR_EVM_RPC') || !(err.cause instanceof BaseError)) return false
+  if (err.cause.walk((e) => e instanceof ResponseBodyTooLargeError) !== null) return true // viem's 10 MiB cap
   const rpcError = err.cause.walk((e) => e instanceof RpcRequestError)
   if (rpcError instanceof RpcRequestError) {
     return rpcError.code === -32005 || REFUSAL.test(`${rpcError.details} ${rpcError.shortMessage}`)
