@@ -207,3 +207,15 @@ export const MIN_REGISTRY_TOKEN_LENGTH = 16
  * earlier than the block time (no future allowance), and a clock a little ahead would otherwise be refused.
  */
 export const CHAIN_SIGNING_LAG = 30 * SECOND
+
+// Resolving under junk (src/registry/verify-newest.ts, src/registry/evm/key-index.ts)
+/** How many signature verdicts (by hash of the signed bytes) a process remembers (a count). */
+export const DEFAULT_VERDICT_CACHE_ENTRIES = 16_384
+/** Longest run of synchronous verification or decoding before the event loop gets a turn. */
+export const DEFAULT_VERIFY_SLICE = SECOND / 100
+/** Blocks re-read behind an index's cursor on every scan, so a short reorg cannot hide an event. */
+export const DEFAULT_EVM_REORG_MARGIN = 64
+/** How often the EVM key index is written to its file at most (it is also written on close). */
+export const DEFAULT_EVM_INDEX_FLUSH_INTERVAL = 5 * SECOND
+/** Most bindings one `watch` keeps pending per key while it verifies (the newest claims are kept). */
+export const DEFAULT_WATCH_PENDING_PER_KEY = 32

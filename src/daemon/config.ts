@@ -16,6 +16,7 @@ import { invalidOption, isPRouterError } from '../errors.js'
 import type { PRouterError } from '../errors.js'
 import { KEY_DIR_MODE, writeKeyFile } from '../identity/key-file.js'
 import type { RegistrySpec } from '../registry/index.js'
+import { EVM_INDEX_FILE } from '../registry/open.js'
 import type { DaemonConfig, ManagedRouterConfig } from './config-types.js'
 import { envLayer, isRecord } from './config-env.js'
 import { parseConfig } from './config-schema.js'
@@ -205,6 +206,7 @@ async function registrySpec(r: ParsedConfig['registry'], dataDir: string): Promi
         ...spec,
         contract: spec.contract as `0x${string}`,
         ...(relayerKey === undefined ? {} : { relayerKey }),
+        indexPath: join(dataDir, EVM_INDEX_FILE),
       }
     }
   }

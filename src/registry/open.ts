@@ -14,7 +14,12 @@ export type RegistrySpec =
       relayerKey?: `0x${string}`
       /** The chain the node must serve (eth_chainId): pinned, a node of another chain is refused. */
       chainId?: number
+      /** The index of bindings already read (src/registry/evm/key-index.ts); in memory only when absent. */
+      indexPath?: string
     }
+
+/** The EVM backend's index file in the daemon's data dir. */
+export const EVM_INDEX_FILE = 'registry-evm-index.json'
 
 /** The LMDB environment inside a registry folder (shared by `registry serve` and `--registry local`). */
 export function localStorePath(dir: string): string {

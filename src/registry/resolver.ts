@@ -3,9 +3,13 @@
  * (sr25519 over 0xff 0x02 ++ SCALE payload) before it is believed, and among a key's candidates the newest
  * signing time that verifies wins — so a forged or replayed submission can neither be believed nor hide a
  * later valid one. Verified answers are cached for a short TTL, so repeated lookups cost a map read.
+ * Junk costs little (verify-newest.ts): candidates are decoded first, what cannot win is dropped unverified,
+ * the rest verified newest-first with verdicts cached and the event loop given back between checks; one
+ * lookup per key and one `list()` are in flight at a time (single-flight.ts). `watch` believes nothing
+ * because it was reported (watch-queue.ts).
  * RouterInfos are treated alike: verified before they are relayed or believed, the newest per router kept.
  */
-import { PRouterError, isPRouterError } from '../errors.js'
+import { PRouterError } from '../errors.js'
 import { DEFAULT_RESOLVE_CACHE_TTL, DEFAULT_RESOLVE_MAX_AGE } from '../constants.js'
 import type { Logger } from '../logger.js'
 import type { SignedBinding, VerifiedBinding } from '../identity/index.js'
@@ -27,6 +31,10 @@ import { verifyUsageReport } from './usage-reports.js'
 import { errorFields } from '../redact.js'
 import { newestRouterInfos, oncePerRecord } from './router-infos.js'
 import type { InvalidRouterInfo } from './router-infos.js'
+import { createFlights } from './single-flight.js'
+import type { VerdictCache } from './verify-newest.js'
+import { decodeClaims, newestPerKey, newestVerified, sharedVerdicts } from './verify-newest.js'
+import { createWatchQueue } from './watch-queue.js'
 
 export interface RegistryInit {
   backend: RegistryBackend
@@ -35,6 +43,8 @@ export interface RegistryInit {
   /** Bindings older than this are not believed (ms). */
   maxAgeMs?: number
   now?: () => number
+  /** Signature verdicts remembered by hash of the signed bytes (default: one cache per process). */
+  verdicts?: VerdictCache
 }
 
 export type PublishedBinding = VerifiedBinding & PublishReceipt
@@ -77,12 +87,7 @@ export function newestValid(bindings: readonly SignedBinding[], notBefore = 0): 
 }
 
 function tryVerify(b: SignedBinding): VerifiedBinding | undefined {
-  try {
-    return verifyBinding(b)
-  } catch (err) {
-    if (isPRouterError(err)) return undefined
-    throw err
-  }
+  return sharedVerdicts.verify(b)
 }
 
 export function createRegistry(init: RegistryInit, components: { logger: Logger }): Registry {
@@ -105,6 +110,9 @@ class VerifyingRegistry implements Registry {
   private readonly maxAge: number
   private readonly now: () => number
   private readonly reportInvalid: (invalid: InvalidRouterInfo) => void
+  private readonly verdicts: VerdictCache
+  private readonly lookups = createFlights<VerifiedBinding>()
+  private readonly listing = createFlights<VerifiedBinding[]>()
 
   constructor(
     init: RegistryInit,
@@ -114,6 +122,7 @@ class VerifyingRegistry implements Registry {
     this.ttl = init.cacheTtlMs ?? DEFAULT_RESOLVE_CACHE_TTL
     this.maxAge = init.maxAgeMs ?? DEFAULT_RESOLVE_MAX_AGE
     this.now = init.now ?? Date.now
+    this.verdicts = init.verdicts ?? sharedVerdicts
     this.reportInvalid = oncePerRecord(({ code, message, digest }) => {
       this.log.warn({ code, digest }, `dropped a RouterInfo that does not verify: ${message}`)
     })
@@ -126,11 +135,22 @@ class VerifyingRegistry implements Registry {
     return { ...verified, ...receipt }
   }
 
-  async resolve(workerKey: string, options?: BackendCallOptions): Promise<VerifiedBinding> {
+  async resolve(workerKey: string, options: BackendCallOptions = {}): Promise<VerifiedBinding> {
     const key = workerKeyHex(parseWorkerKey(workerKey))
     const hit = this.cache.get(key)
     if (hit !== undefined && hit.expires > this.now()) return hit.binding
-    const found = newestValid(await this.backend.candidates(key, options), this.now() - this.maxAge).get(key)
+    return await this.lookups.run(key, (signal) => this.lookUp(key, signal), options.signal)
+  }
+
+  /** The backend's candidates for `key`: decoded, what cannot win dropped, the rest verified newest-first. */
+  private async lookUp(key: string, signal: AbortSignal): Promise<VerifiedBinding> {
+    const candidates = await this.backend.candidates(key, { signal })
+    const claims = (await decodeClaims(candidates, { signal })).filter((c) => c.workerKey === key)
+    const found = await newestVerified(claims, {
+      notBefore: this.notBefore(),
+      verdicts: this.verdicts,
+      signal,
+    })
     if (found === undefined) {
       this.cache.delete(key)
       throw new PRouterError(
@@ -138,8 +158,7 @@ class VerifyingRegistry implements Registry {
         `no valid binding for worker ${key} in the ${this.backend.kind} registry`,
       )
     }
-    this.remember(found)
-    return found
+    return this.remember(found)
   }
 
   async reverse(i2pAddress: string, options?: BackendCallOptions): Promise<string> {
@@ -160,8 +179,18 @@ class VerifyingRegistry implements Registry {
     return found
   }
 
-  async list(options?: BackendCallOptions): Promise<VerifiedBinding[]> {
-    const newest = newestValid(await this.backend.all(options), this.now() - this.maxAge)
+  async list(options: BackendCallOptions = {}): Promise<VerifiedBinding[]> {
+    return [...(await this.listing.run('list', (signal) => this.listAll(signal), options.signal))]
+  }
+
+  private async listAll(signal: AbortSignal): Promise<VerifiedBinding[]> {
+    const claims = await decodeClaims(await this.backend.all({ signal }), { signal })
+    const newest = await newestPerKey(claims, {
+      notBefore: this.notBefore(),
+      heldOf: (key) => this.cache.get(key)?.binding,
+      verdicts: this.verdicts,
+      signal,
+    })
     return [...newest.values()]
   }
 
@@ -204,18 +233,33 @@ class VerifyingRegistry implements Registry {
     return verified
   }
 
+  /**
+   * A reported binding replaces a cached one only if it verifies and is strictly newer, and never extends
+   * the entry's expiry; one for a key not cached prompts a real lookup, whose answer (the registry's newest)
+   * is what `onChange` gets.
+   */
   async watch(onChange: (binding: VerifiedBinding) => void, options: { signal: AbortSignal }): Promise<void> {
-    await this.backend.watch(({ binding }) => {
-      const v = tryVerify(binding)
-      if (v === undefined) {
-        this.log.debug('ignored a binding that does not verify')
-        return
-      }
-      const held = this.cache.get(v.workerKey)
-      if (held !== undefined && held.binding.signingTime > v.signingTime) return // a stale replay
-      this.remember(v)
-      onChange(v)
-    }, options)
+    const queue = createWatchQueue(
+      {
+        held: (key) => this.cache.get(key)?.binding,
+        notBefore: () => this.notBefore(),
+        onHeld: (binding) => {
+          if (this.replace(binding) || this.isHeld(binding)) onChange(binding)
+        },
+        onUnheld: async (key, signal) => {
+          onChange(await this.resolve(key, { signal }))
+        },
+        verdicts: this.verdicts,
+      },
+      options.signal,
+    )
+    try {
+      await this.backend.watch(({ binding }) => {
+        queue.offer(binding)
+      }, options)
+    } finally {
+      await queue.idle()
+    }
   }
 
   close(): Promise<void> {
@@ -223,9 +267,36 @@ class VerifyingRegistry implements Registry {
     return this.backend.close()
   }
 
-  private remember(binding: VerifiedBinding): void {
-    if (this.ttl > 0) this.cache.set(binding.workerKey, { binding, expires: this.now() + this.ttl })
+  private notBefore(): number {
+    return this.now() - this.maxAge
+  }
+
+  /** Cache a verified binding (a newer one already held stays); what is now the key's answer. */
+  private remember(binding: VerifiedBinding): VerifiedBinding {
+    const held = this.cache.get(binding.workerKey)?.binding
+    const newest = held !== undefined && held.signingTime > binding.signingTime ? held : binding
+    if (this.ttl > 0) this.cache.set(binding.workerKey, { binding: newest, expires: this.now() + this.ttl })
+    for (const address of addressesOf(newest)) this.byAddress.set(address, newest.workerKey)
+    return newest
+  }
+
+  /** Whether `binding` is, byte for byte, the one cached for its key (e.g. one this registry published). */
+  private isHeld(binding: VerifiedBinding): boolean {
+    const held = this.cache.get(binding.workerKey)?.binding.binding
+    return (
+      held !== undefined &&
+      Buffer.from(held.payload).equals(binding.binding.payload) &&
+      Buffer.from(held.signature).equals(binding.binding.signature)
+    )
+  }
+
+  /** A strictly newer verified binding takes a cached entry's place, keeping its expiry. */
+  private replace(binding: VerifiedBinding): boolean {
+    const entry = this.cache.get(binding.workerKey)
+    if (entry === undefined || entry.binding.signingTime >= binding.signingTime) return false
+    this.cache.set(binding.workerKey, { binding, expires: entry.expires })
     for (const address of addressesOf(binding)) this.byAddress.set(address, binding.workerKey)
+    return true
   }
 }
 

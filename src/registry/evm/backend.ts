@@ -33,8 +33,10 @@ import type { SignedUsageReport } from '../../metering/report.js'
 import { scanReports, submitReport } from './reports.js'
 import { checkChainId, isChainId } from './chain-check.js'
 import { checkRegistryContract } from './contract-check.js'
-import { headBlock, scanBindings } from './logs.js'
-import type { LogScan } from './logs.js'
+import { openKeyIndex } from './key-index.js'
+import type { KeyIndex } from './key-index.js'
+import { createAdaptiveScan, headRef } from './log-scan.js'
+import type { AdaptiveScan, BlockRef } from './log-scan.js'
 import { createRelayer, requireRelayer } from './relayer.js'
 import type { Relayer } from './relayer.js'
 import { createEvmRpc, raceSignal } from './rpc.js'
@@ -60,8 +62,10 @@ export interface EvmBackendInit {
   rpcTimeout?: number
   /** How long `publish` waits for the receipt (ms). */
   txTimeout?: number
-  /** Blocks per eth_getLogs request. */
+  /** Blocks per eth_getLogs request (at most: halved while the node refuses a window). */
   maxBlockRange?: number
+  /** File of the index of bindings already read (key-index.ts); in memory only when absent. */
+  indexPath?: string
 }
 
 export function createEvmBackend(init: EvmBackendInit, components: { logger: Logger }): RegistryBackend {
@@ -78,7 +82,8 @@ class EvmBackend implements RegistryBackend {
   }
   private readonly rpc: EvmRpc
   private readonly relayer: Relayer | undefined
-  private readonly scan: LogScan
+  private readonly scan: AdaptiveScan
+  private readonly index: KeyIndex
   private readonly fromBlock: bigint
   private readonly txTimeout: number
   private readonly log: Logger
@@ -97,8 +102,9 @@ class EvmBackend implements RegistryBackend {
       pollInterval: checkTimeout(init.pollInterval, 'pollInterval', DEFAULT_EVM_POLL_INTERVAL),
     })
     this.relayer = createRelayer(init.relayerKey, this.rpc)
-    this.scan = { rpc: this.rpc, address, maxBlockRange: checkBlockRange(init.maxBlockRange) }
+    this.scan = createAdaptiveScan(this.rpc, address, checkBlockRange(init.maxBlockRange))
     this.log = logger.child({ component: 'registry-evm', rpc: this.rpc.url, contract: address })
+    this.index = openKeyIndex({ scan: this.scan, fromBlock: this.fromBlock, path: init.indexPath }, this.log)
   }
 
   async publish(binding: SignedBinding, options: BackendCallOptions = {}): Promise<PublishReceipt> {
@@ -116,14 +122,12 @@ class EvmBackend implements RegistryBackend {
   async candidates(workerKey: string, options: BackendCallOptions = {}): Promise<SignedBinding[]> {
     options.signal?.throwIfAborted()
     const key = workerKeyHex(parseWorkerKey(workerKey)) as `0x${string}`
-    const events = await this.events(key, options.signal)
-    return events.map((e) => e.binding)
+    return this.index.candidates(key, await this.head(options.signal), options.signal)
   }
 
   async all(options: BackendCallOptions = {}): Promise<SignedBinding[]> {
     options.signal?.throwIfAborted()
-    const events = await this.events(undefined, options.signal)
-    return events.map((e) => e.binding)
+    return this.index.all(await this.head(options.signal), options.signal)
   }
 
   private async publishReport(report: SignedUsageReport, signal?: AbortSignal): Promise<ReportReceipt> {
@@ -164,19 +168,13 @@ class EvmBackend implements RegistryBackend {
 
   close(): Promise<void> {
     this.closing.abort()
-    return Promise.resolve()
+    return this.index.close()
   }
 
-  /** Events from the deployment block to the head, for one key or all. */
-  private async events(workerKey: `0x${string}` | undefined, signal?: AbortSignal): Promise<BindingEvent[]> {
+  /** The head block, once the contract is known to be the registry. */
+  private async head(signal?: AbortSignal): Promise<BlockRef> {
     await this.ensureContract(signal)
-    const head = await headBlock(this.rpc, signal)
-    const range = {
-      fromBlock: this.fromBlock,
-      toBlock: head,
-      ...(workerKey === undefined ? {} : { workerKey }),
-    }
-    return scanBindings(this.scan, range, signal)
+    return headRef(this.rpc, signal)
   }
 
   private async checkChainAndContract(): Promise<void> {

@@ -9,11 +9,12 @@ import { PRouterError } from '../../errors.js'
 import type { Logger } from '../../logger.js'
 import { sleep } from '../../signals.js'
 import type { BindingEvent } from '../backend.js'
-import { headBlock, scanBindings } from './logs.js'
-import type { LogScan } from './logs.js'
+import { headBlock } from './logs.js'
+import { scanEvents } from './log-scan.js'
+import type { AdaptiveScan } from './log-scan.js'
 
 export interface WatchTarget {
-  scan: LogScan
+  scan: AdaptiveScan
   pollInterval: number
   log: Logger
 }
@@ -55,7 +56,7 @@ async function newEvents(
 ): Promise<{ events: BindingEvent[]; next: bigint }> {
   const head = await headBlock(target.scan.rpc, signal)
   if (head < next) return { events: [], next }
-  const events = await scanBindings(target.scan, { fromBlock: next, toBlock: head }, signal)
+  const events = await scanEvents(target.scan, { fromBlock: next, toBlock: head }, signal)
   return { events, next: head + 1n }
 }
 

@@ -454,6 +454,7 @@ describe('loadDaemonConfig: registry', () => {
       contract,
       fromBlock: 12n,
       relayerKey: `0x${'11'.repeat(32)}`,
+      indexPath: join(dir, 'registry-evm-index.json'),
     })
     await writeFile(keyFile, 'not a key', { mode: 0o600 })
     await assert.rejects(
