@@ -219,3 +219,7 @@ export const DEFAULT_EVM_REORG_MARGIN = 64
 export const DEFAULT_EVM_INDEX_FLUSH_INTERVAL = 5 * SECOND
 /** Most bindings one `watch` keeps pending per key while it verifies (the newest claims are kept). */
 export const DEFAULT_WATCH_PENDING_PER_KEY = 32
+
+/** Waits between failed STREAM ACCEPTs of the inbound side while its session is up (capped backoff). */
+export const ACCEPT_RETRY_MIN = 200
+export const ACCEPT_RETRY_MAX = 5 * SECOND

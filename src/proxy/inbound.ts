@@ -17,14 +17,20 @@ import {
   type ServerResponse,
 } from 'node:http'
 import type net from 'node:net'
-import { DEFAULT_RESOLVE_CACHE_TTL, INBOUND_KEEP_ALIVE_TIMEOUT } from '../constants.js'
+import {
+  ACCEPT_RETRY_MAX,
+  ACCEPT_RETRY_MIN,
+  DEFAULT_RESOLVE_CACHE_TTL,
+  INBOUND_KEEP_ALIVE_TIMEOUT,
+} from '../constants.js'
 import { isPRouterError, PRouterError } from '../errors.js'
 import { parseI2pEndpoint, verifyCallerProof } from '../identity/index.js'
 import { errorFields } from '../redact.js'
+import { createLoop, type Loop } from '../lifecycle.js'
 import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
 import type { AcceptedStream } from '../sam/index.js'
-import { isAborted, isTimeoutReason, sleep } from '../signals.js'
+import { isTimeoutReason } from '../signals.js'
 import { createPathFilter, normalizeTarget, refuseAmbiguous, type PathFilter } from './allow-paths.js'
 import { ANONYMOUS, CALLER_ADDRESS_HEADER, CALLER_HEADER, forwardableHeaders } from './headers.js'
 import { sendError, writeRawError } from './http-error.js'
@@ -104,8 +110,7 @@ class InboundServer implements Inbound {
   private readonly allowed: PathFilter
   private readonly service: URL | undefined
   private readonly serviceAgent = new Agent({ keepAlive: true })
-  private readonly lifetime = new AbortController()
-  private loop: Promise<void> | undefined
+  private readonly accepting: Loop
 
   constructor(
     private readonly init: InboundInit,
@@ -120,6 +125,7 @@ class InboundServer implements Inbound {
     this.limiter = createRateLimiter(init.rateLimit.perSecond, init.rateLimit.burst)
     this.allowed = createPathFilter(init.allowPaths)
     this.service = init.serviceUrl === undefined ? undefined : new URL(init.serviceUrl)
+    this.accepting = this.createAcceptLoop(this.log)
     this.server = this.createHttpServer()
   }
 
@@ -128,16 +134,16 @@ class InboundServer implements Inbound {
   }
 
   start(): void {
-    this.loop ??= this.acceptLoop(this.lifetime.signal)
+    this.accepting.start()
   }
 
   async stop(): Promise<void> {
-    this.lifetime.abort(new PRouterError('ERR_SAM_SESSION_CLOSED', 'inbound stopped'))
+    const accepting = this.accepting.stop() // aborts the pending STREAM ACCEPT (ERR_DAEMON_STOPPED)
     this.table.clear()
     for (const s of this.streams) s.destroy()
     this.server.closeAllConnections()
     this.serviceAgent.destroy()
-    await this.loop
+    await accepting
   }
 
   private createHttpServer(): Server {
@@ -167,18 +173,24 @@ class InboundServer implements Inbound {
   }
 
   /** One pending STREAM ACCEPT at a time (see docs/decisions.md), the next issued as soon as one lands. */
-  private async acceptLoop(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        const session = await this.components.streams.whenUp(signal)
-        this.onStream(await session.accept({ signal }))
-      } catch (err) {
-        if (isAborted(signal)) return
-        if (!this.components.streams.isUp) continue // whenUp waits for the next session
-        this.log.warn({ err }, 'STREAM ACCEPT failed')
-        await sleep(200, signal).catch(() => undefined)
-      }
-    }
+  private createAcceptLoop(logger: Logger): Loop {
+    const { streams } = this.components
+    return createLoop(
+      {
+        name: 'inbound accept',
+        run: async (signal) => {
+          const session = await streams.whenUp(signal)
+          this.onStream(await session.accept({ signal }))
+        },
+        every: 0,
+        backoff: { min: ACCEPT_RETRY_MIN, max: ACCEPT_RETRY_MAX },
+        onError: (err) => {
+          // with the session gone, whenUp waits for the next one: nothing to report
+          if (streams.isUp) this.log.warn(errorFields(err), 'STREAM ACCEPT failed')
+        },
+      },
+      { logger },
+    )
   }
 
   private onStream(accepted: AcceptedStream): void {
