@@ -123,7 +123,10 @@ class PRouterDaemon implements Daemon {
       meter: this.metering.streams,
     }
     const self = { worker: keys.worker, b32: this.b32 } // signs the caller proof of each outbound stream
-    this.outbound = createOutbound({ ...config.outbound, ...config.limits, self }, shared)
+    this.outbound = createOutbound(
+      { ...config.outbound, ...config.limits, self },
+      { ...shared, routerHealthy: () => this.routerHealthy() },
+    )
     this.inbound = createInbound(this.inboundInit(), shared)
     this.publisher = createPublisher(
       { worker: keys.worker, b32: this.b32, refreshInterval: config.publish.refreshInterval },
@@ -347,6 +350,15 @@ class PRouterDaemon implements Daemon {
   }
 
   /** /healthz: a router that does not answer is named first (its SAM session may still look up). */
+  /**
+   * False only while a running router does not answer its liveness probe (hung): new requests then fail at
+   * once (ERR_ROUTER_UNRESPONSIVE). A managed router that is restarting is down, not hung: ERR_ROUTER_UNAVAILABLE.
+   */
+  private routerHealthy(): boolean {
+    const managed = this.router.router
+    return this.router.health().responsive || (managed !== undefined && managed.state !== 'ready')
+  }
+
   private health(): { ok: boolean; state: string; router: RouterHealth } {
     const router = this.router.health()
     if (!router.responsive) return { ok: false, state: 'router-unresponsive', router }

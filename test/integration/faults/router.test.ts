@@ -178,6 +178,9 @@ describe('router faults', { timeout: 10 * 60_000 }, () => {
       router: { health: { responsive: boolean } }
     }
     assert.equal(status.router.health.responsive, false)
+    const fast = await attempt(5000) // a new request while the router is known hung: refused at once
+    assert.deepEqual([fast.status, fast.code], [503, 'ERR_ROUTER_UNRESPONSIVE'])
+    assert.ok(fast.ms < 1000, `refused after ${fast.ms} ms`)
     await sleep(3000)
     process.kill(pid, 'SIGCONT')
     const contAt = Date.now()
@@ -192,6 +195,7 @@ describe('router faults', { timeout: 10 * 60_000 }, () => {
       redMs,
       greenMs,
       heldRequest: { ms: held.ms, status: held.status, code: held.code },
+      newRequest: { ms: fast.ms, status: fast.status, code: fast.code },
       recoverAfterContMs: (afterwards.at(-1)?.at ?? 0) - contAt,
       codes: codesOf(afterwards),
     })
