@@ -166,7 +166,7 @@ async function main(): Promise<void> {
       t0 = performance.now()
       const figures = await runPhase(name, setup)
       console.log(`\n${name} (fresh process, ${((performance.now() - t0) / 1000).toFixed(1)} s in all)`)
-      for (const [what, value] of Object.entries(figures)) console.log(`  ${what.padEnd(36)} ${value}`)
+      for (const [what, value] of Object.entries(figures)) console.log(`  ${what.padEnd(40)} ${value}`)
     }
   } finally {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined)

@@ -182,6 +182,7 @@ export async function newestPerKey(
   const newest = new Map<string, VerifiedBinding>()
   const slice = createSlicer(options.signal, options.sliceMs)
   for (const [key, list] of byKey) {
+    await slice() // a key with nothing newer than its held binding verifies nothing: still counted
     const found = await newestVerified(list, { ...options, held: options.heldOf?.(key), slice })
     if (found !== undefined) newest.set(key, found)
   }
