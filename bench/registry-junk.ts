@@ -11,7 +11,8 @@
  *
  * Printed per phase: times, the event loop's longest stall (perf_hooks monitorEventLoopDelay, wall) and the
  * most CPU time between two 5 ms ticks (the longest synchronous stretch, unaffected by a loaded machine),
- * and peak RSS.
+ * and RSS: after the warm-up, at peak (the whole process, which runs TypeScript through tsx: ~150 MiB before
+ * any lookup), and the growth between the two (what the lookups cost).
  *
  *   npm run bench:registry-junk              (JUNK=10000 WORKERS=1000 by default)
  */
@@ -64,7 +65,8 @@ async function timed<T>(figures: Figures, name: string, run: () => Promise<T>): 
 /** One phase, in this (fresh) process: prints its figures as one JSON line. */
 async function phase(name: string, setup: Setup): Promise<void> {
   await warmUp(setup.rpcUrl)
-  const figures: Figures = { 'RSS after warm-up': `${(process.memoryUsage().rss / MIB).toFixed(0)} MiB` }
+  const warmRss = process.memoryUsage().rss
+  const figures: Figures = { 'RSS after warm-up': `${(warmRss / MIB).toFixed(0)} MiB` }
   const delay = monitorEventLoopDelay({ resolution: 5 })
   const loop = watchLoopBlocks()
   let peakRss = process.memoryUsage().rss
@@ -98,7 +100,8 @@ async function phase(name: string, setup: Setup): Promise<void> {
   const held = loop.stop()
   figures['event loop max delay (wall)'] = `${(delay.max / 1e6).toFixed(1)} ms`
   figures['longest synchronous stretch (CPU)'] = `${held.maxCpuMs.toFixed(1)} ms`
-  figures['peak RSS'] = `${(peakRss / MIB).toFixed(0)} MiB`
+  figures['peak RSS (whole process, tsx included)'] = `${(peakRss / MIB).toFixed(0)} MiB`
+  figures['RSS growth (peak - after warm-up)'] = `${((peakRss - warmRss) / MIB).toFixed(0)} MiB`
   process.stdout.write(`${JSON.stringify(figures)}\n`)
 }
 
@@ -163,7 +166,7 @@ async function main(): Promise<void> {
       t0 = performance.now()
       const figures = await runPhase(name, setup)
       console.log(`\n${name} (fresh process, ${((performance.now() - t0) / 1000).toFixed(1)} s in all)`)
-      for (const [what, value] of Object.entries(figures)) console.log(`  ${what.padEnd(36)} ${value}`)
+      for (const [what, value] of Object.entries(figures)) console.log(`  ${what.padEnd(40)} ${value}`)
     }
   } finally {
     for (const fn of cleanups.reverse()) await fn().catch(() => undefined)

@@ -256,24 +256,33 @@ class FileKeyIndex implements KeyIndex {
     }
   }
 
+  /**
+   * The file as one JSON object, its `keys` serialised one entry at a time, yielding between slices (a
+   * thousand keys at once held the event loop for ~80 ms under load).
+   */
   private async write(): Promise<void> {
     if (this.init.path === undefined || !this.dirty) return
     this.dirty = false
-    const file: IndexFile = {
+    const head: Omit<IndexFile, 'keys'> = {
       version: 1,
       contract: this.init.scan.address.toLowerCase(),
       fromBlock: String(this.init.fromBlock),
       allSyncedTo: this.allSyncedTo === undefined ? null : String(this.allSyncedTo),
       hashes: Object.fromEntries([...this.cursorHashes()].map(([n, h]) => [String(n), h])),
-      keys: Object.fromEntries(
-        [...this.entries].map(([key, e]) => [
-          key,
-          { syncedTo: String(e.syncedTo), ...(e.best === undefined ? {} : bindingToJson(e.best.binding)) },
-        ]),
-      ),
     }
+    const parts: string[] = []
+    const slice = createSlicer()
+    for (const [key, e] of [...this.entries]) {
+      await slice()
+      const entry = {
+        syncedTo: String(e.syncedTo),
+        ...(e.best === undefined ? {} : bindingToJson(e.best.binding)),
+      }
+      parts.push(`${JSON.stringify(key)}:${JSON.stringify(entry)}`)
+    }
+    const text = `${JSON.stringify(head).slice(0, -1)},"keys":{${parts.join(',')}}}`
     const temp = `${this.init.path}.${process.pid}.tmp`
-    await writeFile(temp, JSON.stringify(file), { mode: 0o600 })
+    await writeFile(temp, text, { mode: 0o600 })
     await rename(temp, this.init.path)
   }
 }

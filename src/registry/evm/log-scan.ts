@@ -7,9 +7,11 @@
  *   window's ceiling for this scanner.
  *   A node that fails otherwise (unreachable, timeout) is not split against: its error goes up at once.
  * - Light answers. One answer is parsed in one piece (JSON.parse inside the HTTP client), so its size is
- *   what blocks the event loop: the first window is one block, a window doubles after an answer of few
- *   logs (under `LIGHT_LOGS`) and is halved after one of many (over `HEAVY_LOGS`). One block holds at most
- *   what its gas limit lets a spammer log, so no answer is much bigger than that.
+ *   what blocks the event loop: the first window is one block, a window doubles after an answer of little
+ *   log data (under `LIGHT_BYTES`) and is halved after one of much (over `HEAVY_BYTES`), so a window of
+ *   light blocks does not run on into a stretch of junk-filled ones. One block holds at most what its gas
+ *   limit lets a spammer log (~1.2 MB of JSON for a 30M-gas block of 2 KiB events), so no answer is much
+ *   bigger than that; decoding starts a turn after the parse.
  * - Raw logs, decoded here. `eth_getLogs` is called directly and each log's data (`bytes payload, bytes
  *   signature, address relayer`) decoded one by one, yielding to the event loop between slices and
  *   checking the signal, so thousands of 2 KiB junk events do not freeze the daemon.
@@ -26,6 +28,7 @@ import {
   numberToHex,
 } from 'viem'
 import type { Hex } from 'viem'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { isPRouterError } from '../../errors.js'
 import type { BindingEvent } from '../backend.js'
 import { createSlicer } from '../verify-newest.js'
@@ -52,9 +55,9 @@ export interface ScanRange {
   workerKey?: `0x${string}`
 }
 
-/** An answer with fewer logs than this doubles the window; one with more than HEAVY_LOGS halves it. */
-const LIGHT_LOGS = 64
-const HEAVY_LOGS = 512
+/** An answer with less log data than this (hex characters) doubles the window; over HEAVY_BYTES halves it. */
+const LIGHT_BYTES = 64 * 1024
+const HEAVY_BYTES = 256 * 1024
 
 const EVENT_TOPIC = encodeEventTopics({ abi: workerRegistryAbi, eventName: 'BindingSubmitted' })[0]
 const EVENT_DATA = [{ type: 'bytes' }, { type: 'bytes' }, { type: 'address' }] as const
@@ -83,8 +86,9 @@ export async function scanEvents(
     }
     await decodeInto(events, logs, signal)
     from = to + 1n
-    if (logs.length > HEAVY_LOGS && scan.window > 1n) scan.window /= 2n
-    else if (logs.length < LIGHT_LOGS) scan.window = min(scan.window * 2n, scan.ceiling)
+    const bytes = logs.reduce((sum, log) => sum + log.data.length, 0)
+    if (bytes > HEAVY_BYTES && scan.window > 1n) scan.window /= 2n
+    else if (bytes < LIGHT_BYTES) scan.window = min(scan.window * 2n, scan.ceiling)
   }
   return events
 }
@@ -108,12 +112,16 @@ function getLogs(
   })
 }
 
-/** Decode each log into `events`, yielding between slices; a log that does not decode is skipped. */
+/**
+ * Decode each log into `events`, yielding first (the answer was just parsed in the same turn) and between
+ * slices; a log that does not decode is skipped.
+ */
 async function decodeInto(
   events: BindingEvent[],
   logs: readonly RawLog[],
   signal?: AbortSignal,
 ): Promise<void> {
+  await nextTurn()
   const slice = createSlicer(signal)
   for (const log of logs) {
     await slice()
