@@ -118,7 +118,9 @@ async function warmUp(rpcUrl: string): Promise<void> {
 
 function runPhase(name: string, setup: Setup): Promise<Figures> {
   const self = fileURLToPath(import.meta.url)
-  const child = spawn(process.execPath, ['--import', 'tsx', self, 'phase', name, JSON.stringify(setup)], {
+  // compiled (`npm run bench:registry-junk:compiled`): phases run without tsx, as a daemon would
+  const loader = self.endsWith('.ts') ? ['--import', 'tsx'] : []
+  const child = spawn(process.execPath, [...loader, self, 'phase', name, JSON.stringify(setup)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   let out = ''
