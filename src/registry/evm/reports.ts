@@ -13,7 +13,7 @@
  * Exact repeats (same report, same signature) are listed once.
  */
 import { bytesToHex, hexToBytes } from 'viem'
-import { PRouterError, isPRouterError } from '../../errors.js'
+import { isPRouterError } from '../../errors.js'
 import { canonicalReport, parseSignedUsageReport } from '../../metering/report.js'
 import type { SignedUsageReport } from '../../metering/report.js'
 import { overlaps } from '../../metering/period.js'
@@ -22,7 +22,7 @@ import { workerRegistryAbi } from './artifact.js'
 import type { LogScan } from './logs.js'
 import { headBlock } from './logs.js'
 import type { EvmRpc } from './rpc.js'
-import type { SubmitReceipt, SubmitTarget } from './submit.js'
+import { sendCall, type SubmitReceipt, type SubmitTarget } from './submit.js'
 
 /** The contract's bounds (contracts/WorkerRegistry.sol), in ms. */
 export const REPORT_MAX_SKEW_MS = 10 * 60_000
@@ -46,43 +46,22 @@ export function reportArgs(signed: SignedUsageReport): readonly [Hex, bigint, bi
 }
 
 /** Send `submitReport` and wait for its receipt; the contract's refusals come back as ERR_EVM_TX. */
-export async function submitReport(
+export function submitReport(
   target: SubmitTarget,
   signed: SignedUsageReport,
   signal?: AbortSignal,
 ): Promise<SubmitReceipt> {
-  const { rpc, relayer, address } = target
-  const args = reportArgs(signed)
-  const txHash = await rpc.call(
-    'submitReport',
-    () =>
-      relayer.serialize(() =>
-        relayer.wallet.writeContract({
-          address,
-          abi: workerRegistryAbi,
-          functionName: 'submitReport',
-          args,
-          account: relayer.account,
-          chain: null,
-        }),
-      ),
-    { signal },
-  )
-  const receipt = await rpc.call(
-    `waiting for the receipt of ${txHash}`,
-    () => rpc.client.waitForTransactionReceipt({ hash: txHash, timeout: target.txTimeout }),
-    { signal, timeout: target.txTimeout },
-  )
-  if (receipt.status !== 'success') {
-    throw new PRouterError(
-      'ERR_EVM_TX',
-      `submitReport ${txHash} reverted on chain (block ${receipt.blockNumber})`,
-      {
-        detail: { txHash, reason: 'reverted in the block' },
-      },
-    )
-  }
-  return { txHash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed }
+  const { relayer, address } = target
+  const write = (): Promise<Hex> =>
+    relayer.wallet.writeContract({
+      address,
+      abi: workerRegistryAbi,
+      functionName: 'submitReport',
+      args: reportArgs(signed),
+      account: relayer.account,
+      chain: null,
+    })
+  return sendCall(target, 'submitReport', write, signal)
 }
 
 /** The reports logged from `fromBlock` on whose period overlaps the query's window, by start then worker. */

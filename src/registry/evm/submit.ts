@@ -37,27 +37,36 @@ export function submitArgs(binding: SignedBinding): readonly [Hex, Hex, Hex] {
  * Submit `args` as they are (tests use this to send a key that does not match the payload; `publish`
  * always sends `submitArgs(binding)`).
  */
-export async function submitRaw(
+export function submitRaw(
   target: SubmitTarget,
   args: readonly [Hex, Hex, Hex],
   signal?: AbortSignal,
 ): Promise<SubmitReceipt> {
-  const { rpc, relayer, address } = target
-  const txHash = await rpc.call(
-    'submit',
-    () =>
-      relayer.serialize(() =>
-        relayer.wallet.writeContract({
-          address,
-          abi: workerRegistryAbi,
-          functionName: 'submit',
-          args,
-          account: relayer.account,
-          chain: null,
-        }),
-      ),
-    { signal },
-  )
+  const { relayer, address } = target
+  const write = (): Promise<Hex> =>
+    relayer.wallet.writeContract({
+      address,
+      abi: workerRegistryAbi,
+      functionName: 'submit',
+      args,
+      account: relayer.account,
+      chain: null,
+    })
+  return sendCall(target, 'submit', write, signal)
+}
+
+/**
+ * Send one contract call (`write`, through the relayer: one transaction at a time) and wait for its receipt,
+ * bounded by `txTimeout`; a revert in gas estimation or in the block is ERR_EVM_TX.
+ */
+export async function sendCall(
+  target: SubmitTarget,
+  name: string,
+  write: () => Promise<Hex>,
+  signal?: AbortSignal,
+): Promise<SubmitReceipt> {
+  const { rpc, relayer } = target
+  const txHash = await rpc.call(name, () => relayer.serialize(write), { signal })
   const receipt = await rpc.call(
     `waiting for the receipt of ${txHash}`,
     () => rpc.client.waitForTransactionReceipt({ hash: txHash, timeout: target.txTimeout }),
@@ -66,7 +75,7 @@ export async function submitRaw(
   if (receipt.status !== 'success') {
     throw new PRouterError(
       'ERR_EVM_TX',
-      `submit ${txHash} reverted on chain (block ${receipt.blockNumber})`,
+      `${name} ${txHash} reverted on chain (block ${receipt.blockNumber})`,
       {
         detail: { txHash, reason: 'reverted in the block' },
       },
