@@ -100,7 +100,8 @@ async function phase(name: string, setup: Setup): Promise<void> {
   const held = loop.stop()
   figures['event loop max delay (wall)'] = `${(delay.max / 1e6).toFixed(1)} ms`
   figures['longest synchronous stretch (CPU)'] = `${held.maxCpuMs.toFixed(1)} ms`
-  figures['peak RSS (whole process, tsx included)'] = `${(peakRss / MIB).toFixed(0)} MiB`
+  const under = import.meta.url.endsWith('.ts') ? 'tsx included' : 'compiled, no tsx'
+  figures[`peak RSS (whole process, ${under})`] = `${(peakRss / MIB).toFixed(0)} MiB`
   figures['RSS growth (peak - after warm-up)'] = `${((peakRss - warmRss) / MIB).toFixed(0)} MiB`
   process.stdout.write(`${JSON.stringify(figures)}\n`)
 }
