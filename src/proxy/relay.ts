@@ -71,7 +71,11 @@ class Exchange {
     }, spec.limits.requestTimeout)
     spec.signal?.addEventListener('abort', this.onAbort, { once: true })
     spec.res.once('close', () => {
-      if (!spec.res.writableFinished && !this.failing) this.end(499) // the client went away
+      // an upstream failure also closes `res` (pipeline destroys it), and since Node 24 'close' comes before
+      // pipeline's callback: let that callback record the real outcome first
+      setImmediate(() => {
+        if (!spec.res.writableFinished && !this.failing) this.end(499) // the client went away
+      })
     })
   }
 
