@@ -5,6 +5,8 @@
  */
 import type { RegistrySpec } from '../registry/index.js'
 import type { RouterConfig } from '../router/config.js'
+import type { OutboundInit } from '../proxy/outbound.js'
+import type { RelayLimits } from '../proxy/relay.js'
 
 export interface HopConfig {
   /** Hops, 0..7. */
@@ -95,16 +97,8 @@ export interface DaemonConfig {
     /** Per calling worker (anonymous callers share one bucket). */
     rateLimit: { perSecond: number; burst: number }
   }
-  outbound: {
-    maxStreams: number
-    maxStreamsPerPeer: number
-    maxPending: number
-    connectTimeout: number
-    /** A request without its answer's first byte this long has its worker pinged on a fresh stream (ms). */
-    probeAfter: number
-    /** No answer to that ping within this fails the worker's waiting requests with ERR_PEER_LOST (ms). */
-    probeTimeout: number
-  }
+  /** The outbound relay's own options (src/proxy/outbound.ts); its byte and time limits are `limits`. */
+  outbound: Omit<OutboundInit, keyof RelayLimits | 'self'>
   limits: { maxHeaderBytes: number; maxBodyBytes: number; idleTimeout: number; requestTimeout: number }
   /** Keep streams to these peers open and their LeaseSets fresh: 'all' registry peers, none, or a list of keys. */
   warm: { peers: 'all' | 'none' | string[]; interval: number; max: number }
