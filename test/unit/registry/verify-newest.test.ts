@@ -90,18 +90,19 @@ test('a resolve through 3000 forged bindings yields to the event loop and stops 
   delay.enable()
   const t0 = performance.now()
   await assert.rejects(
-    registry.resolve(alice.workerKey, { signal: AbortSignal.timeout(400) }),
+    registry.resolve(alice.workerKey, { signal: AbortSignal.timeout(200) }),
     (err: Error) => err.name === 'TimeoutError',
   )
   const abortedAfter = performance.now() - t0
   delay.disable()
   const maxBlockMs = delay.max / 1e6
   console.log(
-    `aborted after ${abortedAfter.toFixed(0)} ms (signal 400 ms), ${verdicts.verifications} of 3000 verified, ` +
+    `aborted after ${abortedAfter.toFixed(0)} ms (signal 200 ms), ${verdicts.verifications} of 3000 verified, ` +
       `longest event-loop block ${maxBlockMs.toFixed(1)} ms`,
   )
   assert.ok(abortedAfter < 600, `the abort was honoured in ${abortedAfter.toFixed(0)} ms`)
   assert.ok(verdicts.verifications < 3000, 'verification stopped with the signal')
+  // the signal is short enough that 3000 verifications cannot end first even on a quiet machine (~0.13 ms each);
   // slices are 10 ms plus one verify (3-7 ms); the bound leaves room for a loaded 2-core test machine
   assert.ok(maxBlockMs < 100, `the event loop was blocked ${maxBlockMs.toFixed(1)} ms at most`)
 
