@@ -123,6 +123,23 @@ export const DEFAULT_WARM_MAX = 64
 export const DEFAULT_PUBLISH_REFRESH_INTERVAL = 1 * HOUR
 /** How long an idle inbound HTTP connection (an I2P stream) is kept open for the next request. */
 export const INBOUND_KEEP_ALIVE_TIMEOUT = 5 * MINUTE
+/**
+ * HTTP/2 between workers (src/proxy/session-pool.ts): requests one outbound I2P stream carries before the pool
+ * opens another to the same worker (up to maxStreamsPerPeer), and the most it ever carries at once — also
+ * what an inbound stream accepts (SETTINGS_MAX_CONCURRENT_STREAMS).
+ */
+export const H2_REQUESTS_PER_STREAM = 16
+export const H2_MAX_CONCURRENT_STREAMS = 128
+/**
+ * i2pd (since 2.55) holds a stream's send for its 10–12 ms send timer when the stream sent or acked within
+ * that time; a stream quiet for this long sends at once. Busy workers get up to H2_ROTATION streams so each
+ * request may leave on a rested one.
+ */
+export const I2PD_SEND_TIMER_REST = 15
+export const H2_ROTATION = 4
+/** Flow-control windows: one RTT of a fast I2P path holds far more than HTTP/2's default 64 KiB. */
+export const H2_STREAM_WINDOW = 4 * MIB
+export const H2_SESSION_WINDOW = 16 * MIB
 /** Waiting for the SAM bridge to answer again after the router went away. */
 export const SESSION_RETRY_MIN = 500
 export const SESSION_RETRY_MAX = 10 * SECOND

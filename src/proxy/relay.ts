@@ -4,12 +4,14 @@
  * (no byte either way) and a total timeout. Whatever fails, the client gets `{ code, message }` if nothing was
  * sent yet, or a cut-short response otherwise — never a hang.
  */
-import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import { pipeline } from 'node:stream'
 import { PRouterError } from '../errors.js'
 import { forwardableHeaders } from './headers.js'
 import { bodyTooLarge, byteLimit } from './limits.js'
 import { sendError } from './http-error.js'
+import type { Upstream, UpstreamResponse } from './upstream.js'
 
 export interface RelayLimits {
   maxBodyBytes: number
@@ -17,12 +19,16 @@ export interface RelayLimits {
   requestTimeout: number
 }
 
+/** A request as either server hands it over: HTTP/1.1 (the local API, CONNECT-less inbound) or HTTP/2. */
+export type ProxyRequest = IncomingMessage | Http2ServerRequest
+export type ProxyResponse = ServerResponse | Http2ServerResponse
+
 export interface RelaySpec {
-  req: IncomingMessage
-  res: ServerResponse
+  req: ProxyRequest
+  res: ProxyResponse
   limits: RelayLimits
   /** Start the upstream request (its headers already filtered and completed by the caller). */
-  open: () => ClientRequest
+  open: () => Promise<Upstream>
   /** Turn an upstream failure into the error the client sees. */
   classify: (err: unknown) => Promise<PRouterError>
   /** Response headers added by the relay (none by default). */
@@ -43,13 +49,13 @@ export function relay(spec: RelaySpec): Promise<void> {
 }
 
 /** Bodies without a length or chunks: safe to send again on a fresh stream if a reused one was dead. */
-export function isBodyless(req: IncomingMessage): boolean {
+export function isBodyless(req: ProxyRequest): boolean {
   const length = req.headers['content-length']
   return req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')
 }
 
 class Exchange {
-  private upstream: ClientRequest | undefined
+  private upstream: Upstream | undefined
   private responded = false
   private ended = false
   /** A failure is being answered (classify is async): no retry, and a client close is not the outcome. */
@@ -94,21 +100,34 @@ class Exchange {
   }
 
   private send(): void {
-    const upstream = this.spec.open()
+    this.spec.open().then(
+      (upstream) => {
+        this.attach(upstream)
+      },
+      (err: unknown) => {
+        this.fail(err)
+      },
+    )
+  }
+
+  /** The upstream exists (it has its stream): wire it, then send the body. */
+  private attach(upstream: Upstream): void {
+    if (this.ended || this.failing) {
+      upstream.destroy() // the exchange ended while the stream was on its way
+      return
+    }
     this.upstream = upstream
-    upstream.setTimeout(this.spec.limits.idleTimeout, () => {
+    upstream.setIdleTimeout(this.spec.limits.idleTimeout, () => {
       const ms = this.spec.limits.idleTimeout
       this.fail(new PRouterError('ERR_IDLE_TIMEOUT', `no byte moved for ${ms} ms`))
     })
-    upstream.on('error', (err) => {
+    upstream.onError((err) => {
       this.onUpstreamError(upstream, err)
     })
-    upstream.on('response', (response) => {
+    upstream.onResponse((response) => {
       this.onResponse(response)
     })
-    upstream.once('socket', () => {
-      this.watchStall()
-    })
+    this.watchStall()
     this.sendBody(upstream)
   }
 
@@ -121,10 +140,10 @@ class Exchange {
     }, stall.after)
   }
 
-  private sendBody(upstream: ClientRequest): void {
+  private sendBody(upstream: Upstream): void {
     const { req, limits } = this.spec
     if (this.retried) {
-      upstream.end()
+      upstream.body.end()
       return
     }
     const limit = byteLimit(limits.maxBodyBytes, 'request')
@@ -132,28 +151,30 @@ class Exchange {
       req.unpipe(limit)
       this.refuseBody(err)
     })
-    req.pipe(limit).pipe(upstream)
+    req.pipe(limit).pipe(upstream.body)
   }
 
-  private onUpstreamError(upstream: ClientRequest, err: unknown): void {
-    const stale = upstream.reusedSocket && !this.responded && isBodyless(this.spec.req)
+  private onUpstreamError(upstream: Upstream, err: unknown): void {
+    if (upstream !== this.upstream) return // a stale stream's late error, after the retry took over
+    const stale = upstream.retryable() && !this.responded && isBodyless(this.spec.req)
     if (stale && !this.retried && !this.ended && !this.failing) {
-      this.retried = true // a kept-alive stream the peer had closed: once more on a fresh one
+      this.retried = true // it never reached the far side (a stale kept-alive stream): once more on a fresh one
+      this.upstream = undefined // its later events are not this exchange's any more
       this.send()
       return
     }
     this.fail(err)
   }
 
-  private onResponse(response: IncomingMessage): void {
+  private onResponse(response: UpstreamResponse): void {
     const { res, limits } = this.spec
     this.responded = true
     clearInterval(this.stall)
     const headers = { ...forwardableHeaders(response.headers), ...this.spec.responseHeaders }
-    res.writeHead(response.statusCode ?? 502, headers)
-    pipeline(response, byteLimit(limits.maxBodyBytes, 'response'), res, (err) => {
+    res.writeHead(response.status, headers)
+    pipeline(response.body, byteLimit(limits.maxBodyBytes, 'response'), res, (err) => {
       if (err) this.fail(err)
-      else this.end(response.statusCode ?? 502)
+      else this.end(response.status)
     })
   }
 

@@ -99,7 +99,7 @@ describe('proxy faults on a private network', { timeout: 20 * 60_000 }, () => {
 
   test('CONNECT is counted on the sending side as on the receiving side', async () => {
     const carol = keyOf('carol')
-    const before = await requestCounts()
+    const before = await settledCounts() // an exchange is counted as the relay ends it, just after its client has it
     assert.equal((await call(alice(), 'GET', `/v1/workers/${carol}/hello`)).status, 200)
     const api = alice()
     const proxied = await call(api, 'GET', `http://${workerHost(carol)}/hello`, {
@@ -256,6 +256,18 @@ describe('proxy faults on a private network', { timeout: 20 * 60_000 }, () => {
     diag(`router kill -9: i2pd closed the raw SAM stream after ${rawMs < 0 ? 'more than 90000' : rawMs} ms`)
     raw.destroy()
   })
+
+  /** The counts once two reads 300 ms apart agree. */
+  async function settledCounts(): Promise<{ aliceOut: number; carolIn: number }> {
+    let last = await requestCounts()
+    for (let i = 0; i < 20; i++) {
+      await sleep(300)
+      const now = await requestCounts()
+      if (now.aliceOut === last.aliceOut && now.carolIn === last.carolIn) return now
+      last = now
+    }
+    return last
+  }
 
   async function requestCounts(): Promise<{ aliceOut: number; carolIn: number }> {
     const count = async (api: Api, direction: string, peer: string): Promise<number> => {
