@@ -137,9 +137,13 @@ export const H2_MAX_CONCURRENT_STREAMS = 128
  */
 export const I2PD_SEND_TIMER_REST = 15
 export const H2_ROTATION = 4
-/** Flow-control windows: one RTT of a fast I2P path holds far more than HTTP/2's default 64 KiB. */
-export const H2_STREAM_WINDOW = 4 * MIB
-export const H2_SESSION_WINDOW = 16 * MIB
+/**
+ * Flow-control windows, both ways: one round trip of an I2P path carries far more than HTTP/2's default 64 KiB,
+ * and the session's window bounds what a caller can park unread in this daemon per stream (4 MiB; with
+ * inbound.maxStreamsPerCaller 32, 128 MiB per caller address at worst, as a slow service leaves it).
+ */
+export const H2_STREAM_WINDOW = 1 * MIB
+export const H2_SESSION_WINDOW = 4 * MIB
 /** Waiting for the SAM bridge to answer again after the router went away. */
 export const SESSION_RETRY_MIN = 500
 export const SESSION_RETRY_MAX = 10 * SECOND

@@ -30,6 +30,7 @@ import {
   ACCEPT_RETRY_MIN,
   DEFAULT_RESOLVE_CACHE_TTL,
   H2_MAX_CONCURRENT_STREAMS,
+  H2_SESSION_WINDOW,
   H2_STREAM_WINDOW,
   INBOUND_KEEP_ALIVE_TIMEOUT,
 } from '../constants.js'
@@ -199,6 +200,7 @@ class InboundServer implements Inbound {
     })
     h2.on('session', (session: Http2Session) => {
       session.on('error', () => undefined) // the stream's close says it all
+      session.setLocalWindowSize(H2_SESSION_WINDOW)
       if (this.switching !== undefined) this.sessions.set(session, this.switching)
     })
     h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
