@@ -4,8 +4,10 @@
  * hands new streams over tens of ms apart).
  *
  * The pool adapts per worker. A request goes on the stream that suits it best: one below
- * H2_REQUESTS_PER_STREAM in flight, rested (nothing sent for I2PD_SEND_TIMER_REST, so i2pd sends at once
- * rather than after its send timer), least loaded, longest rested. Another stream is opened in the background
+ * H2_REQUESTS_PER_STREAM in flight, rested (nothing in flight and nothing sent for I2PD_SEND_TIMER_REST, so
+ * i2pd sends at once rather than after its send timer), least loaded, longest rested. Requests in flight
+ * together thus spread over a busy worker's streams, which also spreads large bodies over several streams'
+ * worth of i2pd's per-stream throughput. Another stream is opened in the background
  * when every stream is that loaded, or when a busy worker's best stream is not rested and it has fewer than
  * H2_ROTATION; a request waits for a new stream only when the worker has none that can take it. One dial per
  * worker at a time, so a burst of 1,000 requests opens a handful of streams, not 1,000.
@@ -186,7 +188,8 @@ function startSession(socket: net.Socket, idleTimeout: number): Pooled {
   return pooled
 }
 
-const rested = (s: Pooled, now: number): boolean => now - s.lastUsed >= I2PD_SEND_TIMER_REST
+/** Nothing in flight and nothing sent for the send timer's length: a request on it leaves at once. */
+const rested = (s: Pooled, now: number): boolean => s.active === 0 && now - s.lastUsed >= I2PD_SEND_TIMER_REST
 
 /** Below the per-stream target first, then rested, then least loaded, then longest rested. */
 function pick(sessions: readonly Pooled[], now: number): Pooled | undefined {

@@ -42,6 +42,8 @@ interface Peer {
   dials: number
   /** Streams switched to HTTP/2: the pool's, not the probes' (those stay HTTP/1.1). */
   upgrades: number
+  /** The HTTP/2 session of each request it got over HTTP/2, in order. */
+  sessions: unknown[]
   /** When set, a new stream fails with it (as the SAM bridge answers) instead of connecting. */
   refuse?: PRouterError
   /** Go silent: every stream, open or new, takes bytes and never answers. */
@@ -68,7 +70,11 @@ function answerPeer(
 
 async function startPeer(t: TestContext): Promise<Peer> {
   const server: Server = createServer(answerPeer)
-  const h2 = createH2Server(answerPeer)
+  const sessions: unknown[] = []
+  const h2 = createH2Server((req, res) => {
+    sessions.push(req.stream.session)
+    answerPeer(req, res)
+  })
   let upgrades = 0
   server.on('upgrade', (_req: IncomingMessage, socket: Socket, head: Buffer) => {
     upgrades++
@@ -110,6 +116,7 @@ async function startPeer(t: TestContext): Promise<Peer> {
   return {
     port: (router.address() as { port: number }).port,
     dials: 0,
+    sessions,
     get upgrades() {
       return upgrades
     },
@@ -335,6 +342,18 @@ test('back-to-back requests rotate over rested streams: the pool grows to a few,
   assert.ok(open >= 2, `${open} streams: a lone stream would send each request inside i2pd's send timer`)
   assert.ok(open <= INIT.maxStreamsPerPeer, `${open} streams, at most ${INIT.maxStreamsPerPeer}`)
   assert.equal(peer.upgrades, open, 'no stream was dialled and dropped')
+})
+
+test('requests in flight together spread over the warm streams (large bodies get several streams)', async (t) => {
+  const peer = await startPeer(t)
+  const { outbound } = harness(t, peer)
+  const port = await front(t, outbound)
+  for (let i = 0; i < 30; i++) assert.equal((await get(port, '/hello')).status, 200)
+  const open = outbound.openStreams().get(KEY) ?? 0
+  await sleep(50) // every stream rested
+  peer.sessions.length = 0
+  await Promise.all(Array.from({ length: open }, () => get(port, '/slow?ms=100')))
+  assert.equal(new Set(peer.sessions).size, open, `${open} requests on ${open} streams, one each`)
 })
 
 test('forget: requests in flight finish on the old stream, the next one dials anew', async (t) => {
