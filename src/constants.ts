@@ -244,3 +244,6 @@ export const DEFAULT_WATCH_PENDING_PER_KEY = 32
 /** Waits between failed STREAM ACCEPTs of the inbound side while its session is up (capped backoff). */
 export const ACCEPT_RETRY_MIN = 200
 export const ACCEPT_RETRY_MAX = 5 * SECOND
+
+/** The Debian release whose i2pd is provisioned when none is chosen (src/router/releases.ts lists them). */
+export const DEFAULT_I2PD_RELEASE = 'trixie'

@@ -1,15 +1,17 @@
 /**
  * Which i2pd PRouter runs, in order: an explicit path (config or PROUTER_I2PD), an i2pd >= the minimum
  * version on PATH, one already provisioned in the cache folder, else provision one now (see provision.ts).
+ * A chosen release (trixie, sid) skips PATH: the cache's i2pd of that release, else it is provisioned.
  */
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { PRouterError } from '../errors.js'
 import { MIN_I2PD_VERSION } from '../constants.js'
 import type { Logger } from '../logger.js'
 import { compareVersions } from './version.js'
 import { i2pdVersion, type I2pdBinary } from './i2pd-binary.js'
-import { provisionI2pd, readProvisioned } from './provision.js'
+import { isProvisionedRoot, LAUNCHER, provisionI2pd, readProvisioned } from './provision.js'
+import type { I2pdRelease } from './releases.js'
 
 export { i2pdVersion, type I2pdBinary, type I2pdSource } from './i2pd-binary.js'
 
@@ -24,6 +26,11 @@ export interface ResolveI2pdInit {
   cacheDir: string
   /** Download and unpack one when none is found (default true). */
   provision?: boolean
+  /**
+   * Run this Debian release's i2pd, from the cache or provisioned; PATH is not searched. Unset: PATH, then
+   * the cache's i2pd of DEFAULT_I2PD_RELEASE, then provision that release.
+   */
+  release?: I2pdRelease
 }
 
 export async function resolveI2pd(
@@ -34,17 +41,23 @@ export async function resolveI2pd(
   options.signal?.throwIfAborted()
   const { logger } = components
   if (init.explicitPath !== undefined) return explicitBinary(init.explicitPath, logger)
-  const onPath = await binaryOnPath()
-  if (onPath !== undefined) return onPath
-  const cached = await readProvisioned(init.cacheDir)
-  if (cached !== undefined) return cached
-  if (init.provision === false) {
-    throw new PRouterError(
-      'ERR_ROUTER_NOT_FOUND',
-      `no i2pd >= ${MIN_I2PD_VERSION} on PATH or in ${init.cacheDir}; run "prouter router provision" or set PROUTER_I2PD`,
-    )
+  const { cacheDir, release } = init
+  if (release === undefined) {
+    const onPath = await binaryOnPath()
+    if (onPath !== undefined) return onPath
   }
-  return provisionI2pd({ cacheDir: init.cacheDir }, { logger }, options)
+  const cached = await readProvisioned(cacheDir, release)
+  if (cached !== undefined) return cached
+  if (init.provision === false) throw notFound(cacheDir, release)
+  return provisionI2pd({ cacheDir, ...(release === undefined ? {} : { release }) }, { logger }, options)
+}
+
+function notFound(cacheDir: string, release: I2pdRelease | undefined): PRouterError {
+  const message =
+    release === undefined
+      ? `no i2pd >= ${MIN_I2PD_VERSION} on PATH or in ${cacheDir}; run "prouter router provision" or set PROUTER_I2PD`
+      : `no ${release} i2pd in ${cacheDir}; run "prouter router provision --release ${release}"`
+  return new PRouterError('ERR_ROUTER_NOT_FOUND', message)
 }
 
 async function explicitBinary(path: string, logger: Logger): Promise<I2pdBinary> {
@@ -55,7 +68,21 @@ async function explicitBinary(path: string, logger: Logger): Promise<I2pdBinary>
       `i2pd ${version} is older than ${MIN_I2PD_VERSION}: private networks may not form`,
     )
   }
-  return { command: path, args: [], version, source: 'explicit' }
+  const certsDir = await provisionedCertsDir(path)
+  return {
+    command: path,
+    args: [],
+    version,
+    source: 'explicit',
+    ...(certsDir === undefined ? {} : { certsDir }),
+  }
+}
+
+/** The certificates beside a provisioned folder's launcher (`<cache>/i2pd-sid/i2pd`), when `path` is one. */
+async function provisionedCertsDir(path: string): Promise<string | undefined> {
+  const root = dirname(path)
+  if (basename(path) !== LAUNCHER || !(await isProvisionedRoot(root))) return undefined
+  return join(root, 'usr', 'share', 'i2pd', 'certificates')
 }
 
 async function binaryOnPath(): Promise<I2pdBinary | undefined> {

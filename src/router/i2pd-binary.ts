@@ -19,6 +19,8 @@ export interface I2pdBinary {
   source: I2pdSource
   /** Folder of i2pd's bundled certificates (reseed/family), when known. */
   certsDir?: string
+  /** A provisioned i2pd's launcher script (`<root>/i2pd`), which runs it as one command (e.g. PROUTER_I2PD). */
+  launcher?: string
 }
 
 export async function i2pdVersion(command: string, args: readonly string[] = []): Promise<string> {

@@ -1,37 +1,53 @@
 /**
- * Provisioning i2pd without touching the system: Debian trixie's i2pd (>= 2.51, which can form a private
- * network on loopback; bookworm's 2.45.1 cannot) and its runtime libraries are fetched with `apt-get download`
- * under a private apt state (own sources list, lists and cache folders below the cache folder), unpacked with
- * `dpkg-deb -x`, and run through the unpacked dynamic loader. The result is stamped, so a second call is a
- * file read. Unpacking goes to a temporary folder renamed into place, so concurrent provisioners do not mix.
+ * Provisioning i2pd without touching the system: a Debian release's i2pd (trixie: 2.56, sid: 2.59; both
+ * >= 2.51, which can form a private network on loopback; bookworm's 2.45.1 cannot) and the runtime libraries
+ * it needs are fetched with `apt-get download` under a private apt state (own sources list, lists and cache
+ * folders below the cache folder, one per release), unpacked with `dpkg-deb -x`, checked to load every library
+ * from the unpacked tree, and run through the unpacked dynamic loader. The result is stamped, so a second call
+ * is a file read. Unpacking goes to a temporary folder renamed into place, so concurrent provisioners do not
+ * mix. Releases live side by side (releases.ts names the folders).
  */
 import { execFile } from 'node:child_process'
-import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { access, chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { DEFAULT_I2PD_RELEASE } from '../constants.js'
 import { PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { i2pdVersion, type I2pdBinary } from './i2pd-binary.js'
+import {
+  debianSuite,
+  librariesOutside,
+  parseDependsClosure,
+  releaseAptDir,
+  releaseRoot,
+  type I2pdRelease,
+} from './releases.js'
 
 const execFileAsync = promisify(execFile)
 
-export const PROVISION_SUITE = 'trixie'
 export const PROVISION_MIRROR = 'http://deb.debian.org/debian'
 export const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg'
-/** i2pd and the runtime libraries it links against (from i2pd's Depends in trixie, plus the C runtime). */
-export const PROVISION_PACKAGES = [
-  'i2pd',
-  'libc6',
-  'libstdc++6',
-  'libgcc-s1',
-  'libboost-program-options1.83.0',
-  'libssl3t64',
-  'libminiupnpc18',
-  'zlib1g',
-] as const
+/**
+ * What is downloaded: i2pd and everything it Depends on, recursively (libraries, their C runtime, and a few
+ * small data packages such as gcc-*-base), read from the release's own package lists: each release has its own
+ * library versions (sid: libboost 1.92, libminiupnpc21, and a libssl3t64 that needs libzstd1).
+ */
+const ROOT_PACKAGE = 'i2pd'
+const DEPENDS_ONLY = [
+  '--recurse',
+  '--no-recommends',
+  '--no-suggests',
+  '--no-conflicts',
+  '--no-breaks',
+  '--no-replaces',
+  '--no-enhances',
+  '--no-pre-depends', // i2pd pre-depends on adduser, for its system service: not needed to run it
+]
 
 const STAMP = 'prouter-provisioned.json'
-const ROOT_DIR = `i2pd-${PROVISION_SUITE}`
+/** A script in the provisioned folder that runs its i2pd: usable as an explicit binary (`PROUTER_I2PD`). */
+export const LAUNCHER = 'i2pd'
 
 interface Multiarch {
   triplet: string
@@ -49,9 +65,12 @@ interface Stamp {
   suite: string
 }
 
-/** The provisioned i2pd in `cacheDir`, or undefined when there is none (or it no longer runs). */
-export async function readProvisioned(cacheDir: string): Promise<I2pdBinary | undefined> {
-  const root = join(cacheDir, ROOT_DIR)
+/** The provisioned i2pd of `release` in `cacheDir`, or undefined when there is none. */
+export async function readProvisioned(
+  cacheDir: string,
+  release: I2pdRelease = DEFAULT_I2PD_RELEASE,
+): Promise<I2pdBinary | undefined> {
+  const root = releaseRoot(cacheDir, release)
   let stamp: Stamp
   try {
     stamp = JSON.parse(await readFile(join(root, STAMP), 'utf8')) as Stamp
@@ -59,18 +78,41 @@ export async function readProvisioned(cacheDir: string): Promise<I2pdBinary | un
     return undefined
   }
   const arch = MULTIARCH[stamp.arch]
-  if (arch === undefined) return undefined
-  return { ...binaryAt(root, arch), version: stamp.version, source: 'cache' }
+  if (arch === undefined || stamp.suite !== debianSuite(release)) return undefined
+  const launcher = join(root, LAUNCHER)
+  const withLauncher = (await exists(launcher)) ? { launcher } : {} // folders from before launchers have none
+  return { ...binaryAt(root, arch), version: stamp.version, source: 'cache', ...withLauncher }
+}
+
+/** Whether `dir` is a provisioned i2pd folder (its stamp is there). */
+export function isProvisionedRoot(dir: string): Promise<boolean> {
+  return exists(join(dir, STAMP))
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export interface ProvisionInit {
+  cacheDir: string
+  /** Which Debian release's i2pd (default DEFAULT_I2PD_RELEASE). */
+  release?: I2pdRelease
 }
 
 export async function provisionI2pd(
-  init: { cacheDir: string },
+  init: ProvisionInit,
   components: { logger: Logger },
   options: { signal?: AbortSignal } = {},
 ): Promise<I2pdBinary> {
   const { signal } = options
   signal?.throwIfAborted()
-  const existing = await readProvisioned(init.cacheDir)
+  const release = init.release ?? DEFAULT_I2PD_RELEASE
+  const existing = await readProvisioned(init.cacheDir, release)
   if (existing !== undefined) return existing
   const log = components.logger.child({ component: 'provision' })
   await requireTools()
@@ -78,17 +120,32 @@ export async function provisionI2pd(
   const arch = MULTIARCH[archName]
   if (arch === undefined) throw provisionError(`no loader layout known for architecture ${archName}`)
   const started = Date.now()
-  const debs = await downloadDebs(init.cacheDir, log, signal)
-  const root = join(init.cacheDir, ROOT_DIR)
+  const debs = await downloadDebs(init.cacheDir, release, log, signal)
+  const root = releaseRoot(init.cacheDir, release)
   const tmp = `${root}.tmp-${process.pid}`
   await rm(tmp, { recursive: true, force: true })
-  for (const deb of debs) await run('dpkg-deb', ['-x', deb, tmp], signal)
-  const probe = binaryAt(tmp, arch)
-  const version = await i2pdVersion(probe.command, probe.args)
-  await writeFile(join(tmp, STAMP), JSON.stringify({ version, arch: archName, suite: PROVISION_SUITE }))
+  let version: string
+  try {
+    version = await unpack(debs, tmp, arch, signal)
+    const stamp: Stamp = { version, arch: archName, suite: debianSuite(release) }
+    await writeFile(join(tmp, STAMP), JSON.stringify(stamp))
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true })
+    throw err
+  }
   await moveIntoPlace(tmp, root)
-  log.info({ version, ms: Date.now() - started, root }, 'provisioned i2pd')
-  return { ...binaryAt(root, arch), version, source: 'provisioned' }
+  log.info({ release, version, ms: Date.now() - started, root }, 'provisioned i2pd')
+  return { ...binaryAt(root, arch), version, source: 'provisioned', launcher: join(root, LAUNCHER) }
+}
+
+/** Unpack `debs` into `root`, check the result runs on its own libraries, add the launcher; i2pd's version. */
+async function unpack(debs: string[], root: string, arch: Multiarch, signal?: AbortSignal): Promise<string> {
+  for (const deb of debs) await run('dpkg-deb', ['-x', deb, root], signal)
+  await requireOwnLibraries(root, arch, signal)
+  const probe = binaryAt(root, arch)
+  const version = await i2pdVersion(probe.command, probe.args)
+  await writeLauncher(root, arch)
+  return version
 }
 
 function binaryAt(root: string, arch: Multiarch): Omit<I2pdBinary, 'version' | 'source'> {
@@ -100,22 +157,70 @@ function binaryAt(root: string, arch: Multiarch): Omit<I2pdBinary, 'version' | '
   }
 }
 
-async function downloadDebs(cacheDir: string, log: Logger, signal?: AbortSignal): Promise<string[]> {
-  const apt = join(cacheDir, 'apt')
+/** Refuse an unpacked i2pd that would load a library from the host, or find none: what does its loader resolve? */
+async function requireOwnLibraries(root: string, arch: Multiarch, signal?: AbortSignal): Promise<void> {
+  const libDir = join(root, 'usr', 'lib', arch.triplet)
+  const binary = join(root, 'usr', 'bin', 'i2pd')
+  let stdout: string
+  try {
+    ;({ stdout } = await execFileAsync(
+      join(libDir, arch.loader),
+      ['--library-path', libDir, '--list', binary],
+      {
+        signal,
+      },
+    ))
+  } catch (cause) {
+    signal?.throwIfAborted()
+    // A library not found makes the loader exit non-zero; its list on stdout still says which.
+    const out = (cause as { stdout?: unknown }).stdout
+    if (typeof out !== 'string' || out === '')
+      throw provisionError(`cannot run the unpacked loader in ${root}`, cause)
+    stdout = out
+  }
+  const outside = librariesOutside(stdout, root)
+  if (outside.length > 0) {
+    throw provisionError(`the unpacked i2pd does not find these libraries in ${root}: ${outside.join(', ')}`)
+  }
+}
+
+/** `<root>/i2pd`: runs the unpacked i2pd through the unpacked loader, wherever the folder is moved. */
+async function writeLauncher(root: string, arch: Multiarch): Promise<void> {
+  const lib = `"$here/usr/lib/${arch.triplet}"`
+  const script =
+    "#!/bin/sh\n# Written by PRouter's provisioning: i2pd with its own libraries (see docs/router.md).\n" +
+    'here=$(dirname "$(readlink -f "$0")")\n' +
+    `exec ${lib}/${arch.loader} --library-path ${lib} "$here/usr/bin/i2pd" "$@"\n`
+  const path = join(root, LAUNCHER)
+  await writeFile(path, script)
+  await chmod(path, 0o755)
+}
+
+async function downloadDebs(
+  cacheDir: string,
+  release: I2pdRelease,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const apt = releaseAptDir(cacheDir, release)
   const debDir = join(apt, 'debs')
   for (const dir of ['lists/partial', 'cache/archives/partial', 'debs']) {
     await mkdir(join(apt, dir), { recursive: true })
   }
-  const sources = `deb [signed-by=${DEBIAN_KEYRING}] ${PROVISION_MIRROR} ${PROVISION_SUITE} main\n`
+  const suite = debianSuite(release)
+  const sources = `deb [signed-by=${DEBIAN_KEYRING}] ${PROVISION_MIRROR} ${suite} main\n`
   await writeFile(join(apt, 'sources.list'), sources)
   await writeFile(join(apt, 'status'), '')
   const opts = privateAptOptions(apt)
-  log.info({ suite: PROVISION_SUITE }, 'apt-get update (private state)')
+  log.info({ suite }, 'apt-get update (private state)')
   await run('apt-get', [...opts, 'update'], signal)
+  const { stdout } = await run('apt-cache', [...opts, 'depends', ...DEPENDS_ONLY, ROOT_PACKAGE], signal)
+  const packages = parseDependsClosure(stdout)
+  if (!packages.includes(ROOT_PACKAGE)) throw provisionError(`Debian ${suite} has no ${ROOT_PACKAGE} package`)
   await rm(debDir, { recursive: true, force: true })
   await mkdir(debDir)
-  log.info({ packages: PROVISION_PACKAGES }, 'apt-get download')
-  await run('apt-get', [...opts, 'download', ...PROVISION_PACKAGES], signal, debDir)
+  log.info({ packages }, 'apt-get download')
+  await run('apt-get', [...opts, 'download', ...packages], signal, debDir)
   return (await readdir(debDir)).filter((f) => f.endsWith('.deb')).map((f) => join(debDir, f))
 }
 
@@ -137,7 +242,7 @@ export function privateAptOptions(dir: string): string[] {
 }
 
 async function requireTools(): Promise<void> {
-  for (const tool of ['apt-get', 'dpkg-deb']) {
+  for (const tool of ['apt-get', 'apt-cache', 'dpkg-deb']) {
     try {
       await execFileAsync(tool, ['--version'])
     } catch {
@@ -174,9 +279,14 @@ async function moveIntoPlace(tmp: string, root: string): Promise<void> {
   }
 }
 
-async function run(command: string, args: string[], signal?: AbortSignal, cwd?: string): Promise<void> {
+async function run(
+  command: string,
+  args: string[],
+  signal?: AbortSignal,
+  cwd?: string,
+): Promise<{ stdout: string }> {
   try {
-    await execFileAsync(command, args, { signal, cwd, maxBuffer: 16 * 1024 * 1024 })
+    return await execFileAsync(command, args, { signal, cwd, maxBuffer: 16 * 1024 * 1024 })
   } catch (cause) {
     signal?.throwIfAborted()
     const { stderr } = cause as { stderr?: unknown }

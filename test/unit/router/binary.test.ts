@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaultCacheDir, resolveI2pd } from '../../../src/router/binary.js'
@@ -49,6 +49,7 @@ test('an explicit binary wins over everything, and its version is reported', asy
   await chmod(fake, 0o755)
   const binary = await resolveI2pd({ cacheDir: dir, explicitPath: fake, provision: false }, { logger })
   assert.deepEqual([binary.command, binary.version, binary.source], [fake, '2.99.1', 'explicit'])
+  assert.equal(binary.certsDir, undefined, 'not a provisioned folder: no certificates are assumed')
 })
 
 test('an explicit path that is not i2pd fails clearly', async () => {
@@ -60,4 +61,80 @@ test('an explicit path that is not i2pd fails clearly', async () => {
 
 test('the cache folder follows XDG', () => {
   assert.equal(defaultCacheDir({ XDG_CACHE_HOME: '/x' }), '/x/prouter')
+})
+
+/** A provisioned folder as provision.ts leaves it: a stamp and a launcher (nothing is run but the launcher). */
+async function fakeProvisioned(
+  cacheDir: string,
+  folder: string,
+  suite: string,
+  version: string,
+): Promise<string> {
+  const root = join(cacheDir, folder)
+  await mkdir(root, { recursive: true })
+  await writeFile(join(root, 'prouter-provisioned.json'), JSON.stringify({ version, arch: 'amd64', suite }))
+  const launcher = join(root, 'i2pd')
+  await writeFile(launcher, `#!/bin/sh\necho "i2pd version ${version} (0.9.68)"\n`)
+  await chmod(launcher, 0o755)
+  return root
+}
+
+/** A cache with trixie's and sid's i2pd, and a PATH with an i2pd >= 2.51 on it. */
+async function twoReleases(t: {
+  after: (fn: () => Promise<void>) => void
+}): Promise<{ cache: string; bin: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'prouter-releases-'))
+  t.after(() => rm(dir, { recursive: true }))
+  const cache = join(dir, 'cache')
+  await fakeProvisioned(cache, 'i2pd-trixie', 'trixie', '2.56.0')
+  await fakeProvisioned(cache, 'i2pd-sid', 'sid', '2.59.0')
+  const bin = join(dir, 'bin')
+  await mkdir(bin)
+  await writeFile(join(bin, 'i2pd'), '#!/bin/sh\necho "i2pd version 2.58.0 (0.9.67)"\n')
+  await chmod(join(bin, 'i2pd'), 0o755)
+  return { cache, bin }
+}
+
+test('a chosen release is taken from its own cache folder, and PATH is not searched', async (t) => {
+  const { cache, bin } = await twoReleases(t)
+  await withPath(`${bin}:/usr/bin:/bin`, async () => {
+    const sid = await resolveI2pd({ cacheDir: cache, release: 'sid', provision: false }, { logger })
+    assert.deepEqual([sid.version, sid.source], ['2.59.0', 'cache'])
+    assert.ok(sid.args.includes(join(cache, 'i2pd-sid', 'usr', 'bin', 'i2pd')), sid.args.join(' '))
+    assert.equal(sid.launcher, join(cache, 'i2pd-sid', 'i2pd'))
+    const trixie = await resolveI2pd({ cacheDir: cache, release: 'trixie', provision: false }, { logger })
+    assert.deepEqual([trixie.version, trixie.source], ['2.56.0', 'cache'])
+    // No release: as before, an i2pd on PATH first.
+    const unset = await resolveI2pd({ cacheDir: cache, provision: false }, { logger })
+    assert.deepEqual([unset.version, unset.source], ['2.58.0', 'path'])
+  })
+})
+
+test('no release and nothing on PATH: the default release (trixie), never sid', async (t) => {
+  const { cache } = await twoReleases(t)
+  await withPath('/nonexistent', async () => {
+    const binary = await resolveI2pd({ cacheDir: cache, provision: false }, { logger })
+    assert.equal(binary.version, '2.56.0')
+    assert.ok(binary.args.includes(join(cache, 'i2pd-trixie', 'usr', 'bin', 'i2pd')))
+  })
+})
+
+test('a chosen release missing from the cache is not replaced by another one', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'prouter-releases-'))
+  t.after(() => rm(dir, { recursive: true }))
+  await fakeProvisioned(dir, 'i2pd-trixie', 'trixie', '2.56.0')
+  // A folder named for sid whose stamp says trixie is not sid's i2pd either.
+  await fakeProvisioned(dir, 'i2pd-sid', 'trixie', '2.56.0')
+  await assert.rejects(
+    resolveI2pd({ cacheDir: dir, release: 'sid', provision: false }, { logger }),
+    (err: unknown) => isPRouterError(err, 'ERR_ROUTER_NOT_FOUND') && err.message.includes('--release sid'),
+  )
+})
+
+test("a provisioned folder's launcher works as an explicit binary and brings its certificates", async (t) => {
+  const { cache } = await twoReleases(t)
+  const launcher = join(cache, 'i2pd-sid', 'i2pd')
+  const binary = await resolveI2pd({ cacheDir: cache, explicitPath: launcher, provision: false }, { logger })
+  assert.deepEqual([binary.command, binary.version, binary.source], [launcher, '2.59.0', 'explicit'])
+  assert.equal(binary.certsDir, join(cache, 'i2pd-sid', 'usr', 'share', 'i2pd', 'certificates'))
 })
