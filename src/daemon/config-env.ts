@@ -5,6 +5,7 @@
  * An empty variable counts as unset. PROUTER_CONFIG is the CLI's (it picks the file), not read here.
  */
 import { invalidOption } from '../errors.js'
+import { I2PD_RELEASES } from '../router/releases.js'
 
 type Parse = (value: string, name: string) => unknown
 
@@ -22,6 +23,7 @@ const VARIABLES: ReadonlyArray<readonly [name: string, path: string, parse: Pars
   ['PROUTER_KEYS_DIR', 'keysDir', asIs],
   ['PROUTER_ROUTER_MODE', 'router.mode', oneOf('managed', 'attach')],
   ['PROUTER_I2PD', 'router.i2pd', asIs],
+  ['PROUTER_I2PD_RELEASE', 'router.i2pdRelease', oneOf(...I2PD_RELEASES)],
   ['PROUTER_NETID', 'router.netId', wholeNumber],
   ['PROUTER_RESEED_FROM_REGISTRY', 'router.reseed.fromRegistry', boolean],
   ['PROUTER_SAM', 'router.sam', hostPort],

@@ -41,6 +41,7 @@ import {
   MAX_TUNNEL_LENGTH,
   MAX_TUNNEL_QUANTITY,
 } from '../constants.js'
+import { I2PD_RELEASES } from '../router/releases.js'
 
 /** Counts (streams, peers, requests per second) above this are surely a typo. */
 const MAX_COUNT = 1_000_000
@@ -83,6 +84,7 @@ const managedRouterSchema = z.strictObject({
   mode: z.literal('managed'),
   dataDir: str().optional(),
   i2pd: str().optional(),
+  i2pdRelease: z.enum(I2PD_RELEASES).optional(),
   host: host.optional(), // unset: i2pd binds every address and learns its public one (NAT)
   port: port.default(0),
   netId: int(1, 255).default(2),

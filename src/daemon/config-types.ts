@@ -7,6 +7,7 @@ import type { RegistrySpec } from '../registry/index.js'
 import type { RouterConfig } from '../router/config.js'
 import type { OutboundInit } from '../proxy/outbound.js'
 import type { RelayLimits } from '../proxy/relay.js'
+import type { I2pdRelease } from '../router/releases.js'
 
 export interface HopConfig {
   /** Hops, 0..7. */
@@ -37,6 +38,8 @@ export interface ManagedRouterConfig extends RouterOptions {
   mode: 'managed'
   /** An explicit i2pd binary; default: PATH, the cache, else provision Debian trixie's. */
   i2pd: string | undefined
+  /** Run this Debian release's i2pd (cached or provisioned, PATH not searched); ignored with `i2pd`. */
+  i2pdRelease: I2pdRelease | undefined
   /** Loopback ports of the router's own SAM, I2PControl and web console; 0 = choose a free one at start. */
   samPort: number
   i2pcontrolPort: number

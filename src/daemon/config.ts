@@ -165,6 +165,7 @@ function resolveManaged(
     ...r,
     dataDir: resolve(r.dataDir ?? join(dataDir, 'router')),
     i2pd: r.i2pd === undefined ? undefined : commandPath(r.i2pd),
+    i2pdRelease: r.i2pdRelease,
     reseed: {
       ...r.reseed,
       zipFile: zipFile === undefined ? undefined : resolve(zipFile),

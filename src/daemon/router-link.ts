@@ -73,7 +73,11 @@ export async function createRouterLink(
 ): Promise<RouterLink> {
   if (config.mode === 'attach') return attached(config, livenessOf(config.sam, components))
   const binary = await resolveI2pd(
-    { cacheDir: components.cacheDir, ...(config.i2pd === undefined ? {} : { explicitPath: config.i2pd }) },
+    {
+      cacheDir: components.cacheDir,
+      ...(config.i2pd === undefined ? {} : { explicitPath: config.i2pd }),
+      ...(config.i2pdRelease === undefined ? {} : { release: config.i2pdRelease }),
+    },
     components,
     options,
   )

@@ -46,6 +46,7 @@ describe('loadDaemonConfig: defaults', () => {
       mode: 'managed',
       dataDir: join(dir, 'router'),
       i2pd: undefined,
+      i2pdRelease: undefined,
       port: 0,
       netId: 2,
       published: true,
@@ -313,6 +314,7 @@ describe('loadDaemonConfig: environment', () => {
       PROUTER_DATA_DIR: dir,
       PROUTER_KEYS_DIR: join(dir, 'k'),
       PROUTER_I2PD: '/usr/sbin/i2pd',
+      PROUTER_I2PD_RELEASE: 'sid',
       PROUTER_NETID: '77',
       PROUTER_RESEED_FROM_REGISTRY: 'true',
       PROUTER_HOPS: '2',
@@ -330,6 +332,7 @@ describe('loadDaemonConfig: environment', () => {
     assert.equal(c.keysDir, join(dir, 'k'))
     assert.ok(c.router.mode === 'managed')
     assert.equal(c.router.i2pd, '/usr/sbin/i2pd')
+    assert.equal(c.router.i2pdRelease, 'sid')
     assert.equal(c.router.netId, 77)
     assert.equal(c.router.reseed.fromRegistry, true)
     assert.equal(c.tunnels.outbound.length, 2)
@@ -340,13 +343,14 @@ describe('loadDaemonConfig: environment', () => {
     assert.deepEqual(c.inbound.allowPaths, ['/a', '/b*'])
     assert.deepEqual(c.warm.peers, [KEY_A])
     assert.equal(c.metering.period, 300_000)
-    assert.equal(ENV_VARIABLES.length, 24)
+    assert.equal(ENV_VARIABLES.length, 25)
   })
 
   test('a malformed value names the variable', async (t) => {
     const dir = await dataDir(t)
     const cases: Array<[Record<string, string>, string, string]> = [
       [{ PROUTER_API_PORT: 'eighty' }, 'PROUTER_API_PORT', 'not a whole number'],
+      [{ PROUTER_I2PD_RELEASE: 'bookworm' }, 'PROUTER_I2PD_RELEASE', 'trixie'],
       [{ PROUTER_API_PORT: '70000' }, 'PROUTER_API_PORT', 'api.port must be a TCP port'],
       [{ PROUTER_SAM: 'nowhere' }, 'PROUTER_SAM', 'host:port'],
       [{ PROUTER_SAM: 'h:0' }, 'PROUTER_SAM', 'router.sam.port'],
