@@ -96,7 +96,11 @@ async function measure(net: WorkerNet, hops: number, charliePid: number): Promis
   const warm = await series(() => alice.get(charlie.workerKey, '/hello'))
   const bursts = []
   for (const n of CONCURRENT)
-    bursts.push({ n, ...(await concurrent(n, () => alice.get(charlie.workerKey, '/hello'))) })
+    bursts.push({
+      n,
+      ...(await concurrent(n, () => alice.get(charlie.workerKey, '/hello'))),
+      streams: (await net.worker('alice').daemon?.status())?.peers.streamsOut,
+    })
   const reach = await startToReachable(net)
   const rss = await rssOf(charliePid)
   const p50 = percentile(warm.ms, 50)
@@ -136,7 +140,7 @@ async function measure(net: WorkerNet, hops: number, charliePid: number): Promis
       what: `${burst.n} concurrent requests, ${tag}`,
       p50: r(percentile(burst.ms, 50)),
       p99: r(percentile(burst.ms, 99)),
-      note: `errors ${burst.errors}; all done in ${r(burst.wallMs)} ms`,
+      note: `errors ${burst.errors}; all done in ${r(burst.wallMs)} ms; alice's streams out after: ${burst.streams}`,
     })),
     {
       what: `daemon start -> reachable (own i2pd), ${tag}`,

@@ -3,14 +3,13 @@
  * streams instead of each opening its own (a new I2P stream costs a round trip or more, and a receiving i2pd
  * hands new streams over tens of ms apart).
  *
- * The pool adapts per worker. A request goes on the stream that suits it best: one below
- * H2_REQUESTS_PER_STREAM in flight, rested (nothing in flight and nothing sent for I2PD_SEND_TIMER_REST, so
- * i2pd sends at once rather than after its send timer), least loaded, longest rested. Requests in flight
- * together thus spread over a busy worker's streams, which also spreads large bodies over several streams'
- * worth of i2pd's per-stream throughput. Another stream is opened in the background
- * when every stream is that loaded, or when a busy worker's best stream is not rested and it has fewer than
- * H2_ROTATION; a request waits for a new stream only when the worker has none that can take it. One dial per
- * worker at a time, so a burst of 1,000 requests opens a handful of streams, not 1,000.
+ * The pool adapts per worker. A request goes on the stream that suits it best: rested (nothing in flight and
+ * nothing sent for I2PD_SEND_TIMER_REST, so i2pd sends at once rather than after its send timer), else least
+ * loaded, then longest rested. Requests in flight together thus spread over a busy worker's streams (large
+ * bodies get several streams' worth of i2pd's per-stream throughput). Another stream is opened in the
+ * background when a worker's best stream is not rested and it has fewer than H2_ROTATION; a request waits for
+ * a new stream only when every stream carries H2_MAX_CONCURRENT_STREAMS. One dial per worker at a time, so a
+ * burst of 1,000 requests opens a handful of streams, not 1,000.
  */
 import {
   connect,
@@ -21,7 +20,6 @@ import {
 import type net from 'node:net'
 import {
   H2_MAX_CONCURRENT_STREAMS,
-  H2_REQUESTS_PER_STREAM,
   H2_ROTATION,
   H2_SESSION_WINDOW,
   H2_STREAM_WINDOW,
@@ -191,13 +189,13 @@ function startSession(socket: net.Socket, idleTimeout: number): Pooled {
 /** Nothing in flight and nothing sent for the send timer's length: a request on it leaves at once. */
 const rested = (s: Pooled, now: number): boolean => s.active === 0 && now - s.lastUsed >= I2PD_SEND_TIMER_REST
 
-/** Below the per-stream target first, then rested, then least loaded, then longest rested. */
+/** Rested first, then least loaded, then longest rested. */
 function pick(sessions: readonly Pooled[], now: number): Pooled | undefined {
   let best: Pooled | undefined
   let bestRank: number[] = []
   for (const s of sessions) {
     if (s.active >= H2_MAX_CONCURRENT_STREAMS || s.session.closed || s.session.destroyed) continue
-    const rank = [s.active >= H2_REQUESTS_PER_STREAM ? 1 : 0, rested(s, now) ? 0 : 1, s.active, s.lastUsed]
+    const rank = [rested(s, now) ? 0 : 1, s.active, s.lastUsed]
     if (best === undefined || lexLess(rank, bestRank)) [best, bestRank] = [s, rank]
   }
   return best
@@ -208,9 +206,9 @@ function lexLess(a: readonly number[], b: readonly number[]): boolean {
   return false
 }
 
-/** Another stream would serve this worker better: the best one is loaded, or not rested while few are open. */
+/** Another stream would serve this worker better: its best one is not rested while few are open. */
 function wantsAnother(p: PeerPool, best: Pooled, now: number): boolean {
-  return best.active >= H2_REQUESTS_PER_STREAM || (!rested(best, now) && p.sessions.length < H2_ROTATION)
+  return !rested(best, now) && p.sessions.length < H2_ROTATION
 }
 
 function send(s: Pooled, headers: OutgoingHttpHeaders): ClientHttp2Stream {
