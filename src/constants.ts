@@ -130,6 +130,8 @@ export const INBOUND_KEEP_ALIVE_TIMEOUT = 5 * MINUTE
  * more than the requests it would relieve.
  */
 export const H2_MAX_CONCURRENT_STREAMS = 128
+/** A request body this large (or a ranged request) gets an I2P stream to itself (session-pool.ts). */
+export const BULK_BODY_BYTES = 1 * MIB
 /**
  * i2pd (since 2.55) holds a stream's send for its 10–12 ms send timer when the stream sent or acked within
  * that time; a stream quiet for this long sends at once. Busy workers get up to H2_ROTATION streams so each

@@ -8,7 +8,7 @@ import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2'
 import type { Duplex } from 'node:stream'
 import type net from 'node:net'
 import { pipeline } from 'node:stream'
-import { INBOUND_KEEP_ALIVE_TIMEOUT, SECOND } from '../constants.js'
+import { BULK_BODY_BYTES, INBOUND_KEEP_ALIVE_TIMEOUT, SECOND } from '../constants.js'
 import { isPRouterError, PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
@@ -143,7 +143,7 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
             target,
             forwardableHeaders(req.headers, drop),
           )
-          return fromH2Stream(await pool.request(workerKey, headers, lost.signal))
+          return fromH2Stream(await pool.request(workerKey, headers, lost.signal, isBulk(req)))
         },
         onEnd: ({ status, error }) => {
           if (error?.code === 'ERR_REGISTRY_NOT_FOUND') return // not a peer: keep the table to real workers
@@ -270,6 +270,14 @@ function dialer(init: OutboundInit, components: OutboundComponents, log: Logger)
       deadline.dispose()
     }
   }
+}
+
+/**
+ * A transfer worth a stream of its own: a ranged request (a part of a download fetched in parallel) or a body
+ * of BULK_BODY_BYTES or more.
+ */
+function isBulk(req: Req): boolean {
+  return req.headers.range !== undefined || Number(req.headers['content-length'] ?? 0) >= BULK_BODY_BYTES
 }
 
 /** An HTTP/2 request's headers: the worker's name as authority, the rest as filtered by the caller. */

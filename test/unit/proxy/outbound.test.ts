@@ -186,10 +186,11 @@ async function front(t: TestContext, outbound: Outbound): Promise<number> {
 function get(
   port: number,
   path: string,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
   const started = performance.now()
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
       const parts: Buffer[] = []
       res.on('data', (c: Buffer) => parts.push(c))
       res.on('end', () => {
@@ -381,4 +382,17 @@ test('a stream closed under a request in flight fails it at once with ERR_PEER_C
   const res = await hanging
   assert.deepEqual([res.status, res.body.code], [502, 'ERR_PEER_CLOSED'])
   assert.ok(res.ms < INIT.probeAfter, `failed in ${Math.round(res.ms)} ms`)
+})
+
+test('ranged requests in flight together get a stream each, up to maxStreamsPerPeer', async (t) => {
+  const peer = await startPeer(t)
+  const { outbound } = harness(t, peer)
+  const port = await front(t, outbound)
+  assert.equal((await get(port, '/hello')).status, 200) // one warm stream
+  peer.sessions.length = 0
+  const parts = Array.from({ length: 6 }, (_, i) => get(port, '/slow?ms=300', { range: `bytes=${i}-${i}` }))
+  assert.deepEqual(new Set((await Promise.all(parts)).map((r) => r.status)), new Set([200]))
+  const used = new Set(peer.sessions).size
+  assert.equal(used, INIT.maxStreamsPerPeer, `6 parts on ${used} streams: one each while the pool may grow`)
+  assert.equal(peer.upgrades, INIT.maxStreamsPerPeer)
 })
