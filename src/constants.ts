@@ -123,29 +123,6 @@ export const DEFAULT_WARM_MAX = 64
 export const DEFAULT_PUBLISH_REFRESH_INTERVAL = 1 * HOUR
 /** How long an idle inbound HTTP connection (an I2P stream) is kept open for the next request. */
 export const INBOUND_KEEP_ALIVE_TIMEOUT = 5 * MINUTE
-/**
- * HTTP/2 between workers (src/proxy/session-pool.ts): the most requests one I2P stream carries at once, either
- * way (SETTINGS_MAX_CONCURRENT_STREAMS of an inbound stream; outbound, a request past it waits for another).
- * Fewer, fuller streams measured faster than spreading a burst early (docs/benchmarks.md): a new stream costs
- * more than the requests it would relieve.
- */
-export const H2_MAX_CONCURRENT_STREAMS = 128
-/** A request body this large (or a ranged request) gets an I2P stream to itself (session-pool.ts). */
-export const BULK_BODY_BYTES = 1 * MIB
-/**
- * i2pd (since 2.55) holds a stream's send for its 10–12 ms send timer when the stream sent or acked within
- * that time; a stream quiet for this long sends at once. Busy workers get up to H2_ROTATION streams so each
- * request may leave on a rested one.
- */
-export const I2PD_SEND_TIMER_REST = 15
-export const H2_ROTATION = 4
-/**
- * Flow-control windows, both ways: one round trip of an I2P path carries far more than HTTP/2's default 64 KiB,
- * and the session's window bounds what a caller can park unread in this daemon per stream (4 MiB; with
- * inbound.maxStreamsPerCaller 32, 128 MiB per caller address at worst, as a slow service leaves it).
- */
-export const H2_STREAM_WINDOW = 1 * MIB
-export const H2_SESSION_WINDOW = 4 * MIB
 /** Waiting for the SAM bridge to answer again after the router went away. */
 export const SESSION_RETRY_MIN = 500
 export const SESSION_RETRY_MAX = 10 * SECOND

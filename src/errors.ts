@@ -120,8 +120,6 @@ export const ERROR_CODES = {
   ERR_PATH_AMBIGUOUS:
     'With inbound.allowPaths, the target holds an ambiguous encoding (%2f, %5c, %2e%2e, //, NUL, %25).',
   ERR_PEER_LOST: 'The worker stopped answering (its ping failed) before the answer came.',
-  ERR_UPGRADE_REFUSED:
-    'A stream asked to switch to HTTP/2 other than with its handshake ping (its first request).',
 
   ERR_SU3_MALFORMED:
     'An SU3 file does not parse as a PRouter reseed bundle: magic, a header field, lengths, or signer ID (field in the message).',

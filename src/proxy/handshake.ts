@@ -7,14 +7,6 @@
  *   -> GET /.prouter/ping HTTP/1.1\r\nhost: <worker>\r\nx-prouter-proof: <496 hex digits>\r\n\r\n
  *   <- HTTP/1.1 200 OK\r\n…content-length: N\r\n\r\n{"workerKey":"0x…","b32":"…","proof":"ok"}
  *
- * A stream for requests asks to switch to HTTP/2 in the same round trip (many requests share it: see
- * session-pool.ts); the answer is then a 101 with the same body, and HTTP/2 frames may follow it at once:
- *
- *   -> GET /.prouter/ping HTTP/1.1\r\nhost: <worker>\r\nconnection: upgrade\r\nupgrade: prouter-h2\r\n…
- *   <- HTTP/1.1 101 Switching Protocols\r\n…content-length: N\r\n\r\n{…}<HTTP/2 SETTINGS…>
- *
- * A CONNECT tunnel and the liveness probe stay on HTTP/1.1 (no upgrade asked).
- *
  * The proof (src/identity/caller-proof.ts) is signed by the caller's worker key for its own b32 and the
  * callee's; the callee believes it for this stream only, and only if the stream's source is that b32 and the
  * key's newest binding names it (docs/registry.md, "The caller proof"). `proof` in the answer is the callee's
@@ -30,8 +22,6 @@ import { ERROR_CODES, PRouterError, type ErrorCode } from '../errors.js'
 export const PING_PATH = '/.prouter/ping'
 /** The ping's header carrying the caller proof (hex); never forwarded to a service (`x-prouter-*`). */
 export const PROOF_HEADER = 'x-prouter-proof'
-/** The `upgrade` token of the ping that switches its stream to HTTP/2 with prior knowledge. */
-export const H2_UPGRADE = 'prouter-h2'
 const MAX_ANSWER_BYTES = 4096
 
 export interface HandshakeInit {
@@ -41,15 +31,11 @@ export interface HandshakeInit {
   host: string
   /** The caller proof for this stream (signCallerProof); undefined: the caller stays anonymous. */
   proof: string | undefined
-  /** Ask to switch the stream to HTTP/2 (the answer is then a 101). */
-  h2?: boolean
 }
 
 export interface HandshakeAnswer {
   /** The callee's verdict on the proof: `ok` or a refusal code; undefined if it said nothing (older peer). */
   proof: string | undefined
-  /** Bytes after the answer: the callee's first HTTP/2 frames, after a switch (empty otherwise). */
-  rest: Buffer
 }
 
 /** Ping on a fresh stream; resolves once the answer names `workerKey`, rejects otherwise (or on abort). */
@@ -78,10 +64,9 @@ export function handshake(
         return
       }
       if (answer === 'incomplete') return
-      // on HTTP/1.1 nothing may follow the answer: the peer speaks only when asked
-      const h2 = init.h2 === true
-      if (!h2 && answer.rest.length > 0) done(malformed('bytes after the answer'))
-      else done(checkAnswer(answer, workerKey, h2 ? 101 : 200))
+      // nothing may follow the answer: the peer speaks only when asked (the stream stays flowing for the
+      // HTTP client that takes it over next)
+      done(answer.rest.length > 0 ? malformed('bytes after the answer') : checkAnswer(answer, workerKey))
     }
     const onClose = (): void => {
       done(new PRouterError('ERR_PEER_CLOSED', `worker ${workerKey} closed the stream before answering`))
@@ -98,10 +83,9 @@ export function handshake(
 }
 
 /** The ping's bytes. Host and proof come from this daemon (a worker name, hex), never from a client. */
-export function pingRequest(init: Pick<HandshakeInit, 'host' | 'proof' | 'h2'>): string {
+export function pingRequest(init: Pick<HandshakeInit, 'host' | 'proof'>): string {
   const proof = init.proof === undefined ? '' : `${PROOF_HEADER}: ${init.proof}\r\n`
-  const h2 = init.h2 === true ? `connection: upgrade\r\nupgrade: ${H2_UPGRADE}\r\n` : ''
-  return `GET ${PING_PATH} HTTP/1.1\r\nhost: ${init.host}\r\n${h2}${proof}\r\n`
+  return `GET ${PING_PATH} HTTP/1.1\r\nhost: ${init.host}\r\n${proof}\r\n`
 }
 
 interface Answer {
@@ -126,11 +110,8 @@ export function parseAnswer(bytes: Buffer): Answer | 'incomplete' {
   return { status: Number(status), body: bytes.subarray(end + 4, bodyEnd), rest: bytes.subarray(bodyEnd) }
 }
 
-function checkAnswer(answer: Answer, workerKey: string, expected: number): HandshakeAnswer | PRouterError {
-  if (answer.status === 200 && expected === 101) {
-    return new PRouterError('ERR_PEER_CLOSED', `worker ${workerKey} does not speak HTTP/2 (an older PRouter)`)
-  }
-  if (answer.status !== expected) return refusal(answer, workerKey)
+function checkAnswer(answer: Answer, workerKey: string): HandshakeAnswer | PRouterError {
+  if (answer.status !== 200) return refusal(answer, workerKey)
   let said: { workerKey?: unknown; proof?: unknown }
   try {
     said = JSON.parse(answer.body.toString('utf8')) as typeof said
@@ -144,7 +125,7 @@ function checkAnswer(answer: Answer, workerKey: string, expected: number): Hands
     )
   }
   const proof = said.proof === 'ok' || isErrorCode(said.proof) ? said.proof : undefined
-  return { proof, rest: answer.rest }
+  return { proof }
 }
 
 /** The peer's own refusal (e.g. its stream limit: 503 ERR_TOO_MANY_STREAMS) passed on with its code. */

@@ -2,7 +2,7 @@
  * Errors as HTTP answers: one table from code to status, one JSON shape `{ code, message }`. Every local
  * API and every inbound answer that PRouter itself makes goes through `sendError`.
  */
-import type { ProxyResponse } from './relay.js'
+import type { ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { isPRouterError, PRouterError, type ErrorCode } from '../errors.js'
 
@@ -11,7 +11,6 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_API_BAD_REQUEST: 400,
   ERR_INVALID_ARGUMENT: 400,
   ERR_PATH_AMBIGUOUS: 400,
-  ERR_UPGRADE_REFUSED: 400,
   ERR_API_UNAUTHORIZED: 401,
   ERR_PROXY_AUTH_REQUIRED: 407,
   ERR_PATH_NOT_ALLOWED: 403,
@@ -46,7 +45,11 @@ export function toPRouterError(err: unknown): PRouterError {
 }
 
 /** Answer `err` as `{ code, message }` if nothing was sent yet; otherwise cut the response short. */
-export function sendError(res: ProxyResponse, err: unknown, extraHeaders: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  err: unknown,
+  extraHeaders: Record<string, string> = {},
+): void {
   const e = toPRouterError(err)
   if (res.headersSent) {
     res.destroy(e)

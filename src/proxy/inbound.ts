@@ -1,7 +1,6 @@
 /**
- * Inbound: streams other workers open to this one. Each accepted stream is an HTTP/1.1 connection fed to a
- * local HTTP server; its handshake ping may switch it to HTTP/2 (handshake.ts), after which it goes to a local
- * HTTP/2 server and carries many requests at once. Each request is checked — caller identity, anonymous
+ * Inbound: streams other workers open to this one. Each accepted stream is an HTTP/1.1 connection (kept
+ * alive for many requests) fed to a local HTTP server; each request is checked — caller identity, anonymous
  * policy, allowed paths, per-caller rate limit, sizes — and relayed to the worker's own service with headers
  * saying who called. The caller is proven on the stream itself: its handshake ping carries a caller proof
  * (src/identity/caller-proof.ts) signed by a worker key for the stream's source destination (which I2P
@@ -17,21 +16,11 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http'
-import {
-  createServer as createH2Server,
-  type Http2Server,
-  type Http2ServerRequest,
-  type Http2ServerResponse,
-  type Http2Session,
-} from 'node:http2'
 import type net from 'node:net'
 import {
   ACCEPT_RETRY_MAX,
   ACCEPT_RETRY_MIN,
   DEFAULT_RESOLVE_CACHE_TTL,
-  H2_MAX_CONCURRENT_STREAMS,
-  H2_SESSION_WINDOW,
-  H2_STREAM_WINDOW,
   INBOUND_KEEP_ALIVE_TIMEOUT,
 } from '../constants.js'
 import { isPRouterError, PRouterError } from '../errors.js'
@@ -47,11 +36,10 @@ import { ANONYMOUS, CALLER_ADDRESS_HEADER, CALLER_HEADER, forwardableHeaders } f
 import { sendError, writeRawError } from './http-error.js'
 import { createRateLimiter, type RateLimiter } from './limits.js'
 import { createStreamTable, type StreamTable } from './stream-table.js'
-import { H2_UPGRADE, PING_PATH, PROOF_HEADER } from './handshake.js'
+import { PING_PATH, PROOF_HEADER } from './handshake.js'
 import type { PeerMeter } from '../metering/peer-meter.js'
 import type { StreamMeter } from '../metering/stream-meter.js'
-import { relay, type ProxyRequest, type ProxyResponse, type RelayLimits } from './relay.js'
-import { fromClientRequest } from './upstream.js'
+import { relay, type RelayLimits } from './relay.js'
 import type { StreamSource } from './stream-source.js'
 
 /** How long a stream's caller verdict holds before the next request re-checks it. */
@@ -115,11 +103,6 @@ export function createInbound(init: InboundInit, components: InboundComponents):
 class InboundServer implements Inbound {
   private readonly log: Logger
   private readonly server: Server
-  private readonly h2: Http2Server
-  /** The stream under each HTTP/2 session (its `socket` is only a proxy of it). */
-  private readonly sessions = new WeakMap<Http2Session, net.Socket>()
-  /** Set while a switched stream is handed to the HTTP/2 server, which creates its session synchronously. */
-  private switching: net.Socket | undefined
   private readonly streams = new Set<net.Socket>()
   private readonly callers = new WeakMap<net.Socket, StreamCaller>()
   private readonly table: StreamTable<net.Socket>
@@ -144,7 +127,6 @@ class InboundServer implements Inbound {
     this.service = init.serviceUrl === undefined ? undefined : new URL(init.serviceUrl)
     this.accepting = this.createAcceptLoop(this.log)
     this.server = this.createHttpServer()
-    this.h2 = this.createH2Server()
   }
 
   get open(): number {
@@ -160,7 +142,6 @@ class InboundServer implements Inbound {
     this.table.clear()
     for (const s of this.streams) s.destroy()
     this.server.closeAllConnections()
-    this.h2.close()
     this.serviceAgent.destroy()
     await accepting
   }
@@ -173,10 +154,12 @@ class InboundServer implements Inbound {
       keepAliveTimeout: INBOUND_KEEP_ALIVE_TIMEOUT,
     })
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.onRequest(req, res, req.socket)
-    })
-    server.on('upgrade', (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
-      this.switchToH2(req, socket, head)
+      const stream = req.socket
+      this.table.requestStarted(stream)
+      res.once('close', () => {
+        this.table.requestEnded(stream)
+      })
+      void this.handle(req, res)
     })
     server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
       if (err.code === 'HPE_HEADER_OVERFLOW' && socket.writable) {
@@ -187,67 +170,6 @@ class InboundServer implements Inbound {
       } else socket.destroy()
     })
     return server
-  }
-
-  private createH2Server(): Http2Server {
-    const h2 = createH2Server({
-      settings: {
-        maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS,
-        initialWindowSize: H2_STREAM_WINDOW,
-        // past maxHeaderBytes a request is answered 431 (handle); far past it the stream is reset
-        maxHeaderListSize: 2 * this.init.maxHeaderBytes + 4096,
-      },
-    })
-    h2.on('session', (session: Http2Session) => {
-      session.on('error', () => undefined) // the stream's close says it all
-      session.setLocalWindowSize(H2_SESSION_WINDOW)
-      if (this.switching !== undefined) this.sessions.set(session, this.switching)
-    })
-    h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
-      const socket = this.sessions.get(req.stream.session as Http2Session)
-      if (socket === undefined) req.stream.close()
-      else this.onRequest(req, res, socket)
-    })
-    h2.setTimeout(INBOUND_KEEP_ALIVE_TIMEOUT) // an idle session closes
-    return h2
-  }
-
-  /**
-   * The handshake ping asked for HTTP/2 (handshake.ts): it settles the caller as a plain ping does, is
-   * answered 101 with the same body, and the stream goes on as an HTTP/2 session. Only a stream's first request
-   * may switch it.
-   */
-  private switchToH2(req: IncomingMessage, socket: net.Socket, head: Buffer): void {
-    const first = this.callers.get(socket)?.settled === false
-    if (req.url !== PING_PATH || req.headers.upgrade !== H2_UPGRADE || !first) {
-      writeRawError(
-        socket,
-        new PRouterError('ERR_UPGRADE_REFUSED', "only a stream's handshake ping may switch it"),
-      )
-      return
-    }
-    const proof = this.settleCaller(req, socket)
-    const body = this.pongBody(proof)
-    socket.write(
-      `HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: ${H2_UPGRADE}\r\n` +
-        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    )
-    if (head.length > 0) socket.unshift(head)
-    this.switching = socket
-    try {
-      this.h2.emit('connection', socket)
-    } finally {
-      this.switching = undefined
-    }
-  }
-
-  /** A request on a stream, HTTP/1.1 or HTTP/2: the stream is busy until its answer has gone. */
-  private onRequest(req: ProxyRequest, res: ProxyResponse, socket: net.Socket): void {
-    this.table.requestStarted(socket)
-    res.once('close', () => {
-      this.table.requestEnded(socket)
-    })
-    void this.handle(req, res, socket)
   }
 
   /** One pending STREAM ACCEPT at a time (see docs/decisions.md), the next issued as soon as one lands. */
@@ -313,8 +235,8 @@ class InboundServer implements Inbound {
    * anything else leaves the stream anonymous for good. Returns the proof's verdict for the pong (`ok` or the
    * refusal's code), undefined after the first request.
    */
-  private settleCaller(req: ProxyRequest, socket: net.Socket): string | undefined {
-    const held = this.callers.get(socket)
+  private settleCaller(req: IncomingMessage): string | undefined {
+    const held = this.callers.get(req.socket)
     if (held === undefined || held.settled) return undefined
     held.settled = true
     let outcome = 'none'
@@ -373,13 +295,13 @@ class InboundServer implements Inbound {
     return anonymous
   }
 
-  private async handle(req: ProxyRequest, res: ProxyResponse, socket: net.Socket): Promise<void> {
-    const proof = this.settleCaller(req, socket)
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const proof = this.settleCaller(req)
     if (req.url === PING_PATH) {
       this.pong(res, proof) // passes no policy, so it does not wait for the caller lookup (the handshake's path)
       return
     }
-    const caller = await this.callerOf(socket)
+    const caller = await this.callerOf(req.socket)
     const started = performance.now()
     try {
       const target = this.admit(req, caller)
@@ -388,7 +310,7 @@ class InboundServer implements Inbound {
         res,
         limits: this.init,
         classify: (err) => Promise.resolve(serviceError(err, this.service)),
-        open: () => Promise.resolve(fromClientRequest(this.openServiceRequest(req, caller, target))),
+        open: () => this.openServiceRequest(req, caller, target),
         onEnd: ({ status, error }) => {
           this.recordPeer(caller, status, started, error?.code)
         },
@@ -406,11 +328,7 @@ class InboundServer implements Inbound {
   }
 
   /** The checks, in order; returns the service path to call. */
-  private admit(req: ProxyRequest, caller: Caller): string {
-    if (req.httpVersionMajor === 2 && headerBytes(req.rawHeaders) > this.init.maxHeaderBytes) {
-      // HTTP/1.1's parser enforces this itself (clientError): HTTP/2's header list is checked here
-      throw new PRouterError('ERR_HEADERS_TOO_LARGE', `headers over ${this.init.maxHeaderBytes} bytes`)
-    }
+  private admit(req: IncomingMessage, caller: Caller): string {
     if (caller.workerKey === undefined && !this.init.allowAnonymous) {
       throw new PRouterError('ERR_ANONYMOUS_REFUSED', 'this worker serves registered workers only')
     }
@@ -429,7 +347,7 @@ class InboundServer implements Inbound {
     return `${this.service.pathname.replace(/\/$/, '')}${pathname}${search}`
   }
 
-  private openServiceRequest(req: ProxyRequest, caller: Caller, path: string) {
+  private openServiceRequest(req: IncomingMessage, caller: Caller, path: string) {
     const service = this.service as URL
     return request({
       agent: this.serviceAgent,
@@ -447,13 +365,9 @@ class InboundServer implements Inbound {
   }
 
   /** `proof`: the verdict on this stream's proof when this ping settled it (handshake.ts), else absent. */
-  private pongBody(proof: string | undefined): string {
+  private pong(res: ServerResponse, proof: string | undefined): void {
     const { workerKey, b32 } = this.init.self
-    return JSON.stringify(proof === undefined ? { workerKey, b32 } : { workerKey, b32, proof })
-  }
-
-  private pong(res: ProxyResponse, proof: string | undefined): void {
-    const body = this.pongBody(proof)
+    const body = JSON.stringify(proof === undefined ? { workerKey, b32 } : { workerKey, b32, proof })
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
     res.end(body)
   }
@@ -462,13 +376,6 @@ class InboundServer implements Inbound {
     const ms = performance.now() - started
     this.components.peers.record(caller.workerKey ?? ANONYMOUS, { out: false, status, ms, error })
   }
-}
-
-/** A request head's size as HTTP/1.1 would count it: each `name: value\r\n` (pseudo-headers included). */
-function headerBytes(raw: readonly string[]): number {
-  let n = 0
-  for (const part of raw) n += part.length + 2
-  return n
 }
 
 function serviceError(err: unknown, service: URL | undefined): PRouterError {

@@ -1,14 +1,13 @@
 /**
  * Outbound: pRuntime's requests to other workers, named by worker key. Streams come from the daemon's one
- * SAM session and carry HTTP/2, many requests each, pooled per worker (session-pool.ts), so a warm request
- * pays no stream set-up; a new stream resolves the key through the verifying registry, opens a SAM stream to
- * the b32 it names and switches it to HTTP/2 in its handshake.
+ * SAM session and are kept alive in an HTTP agent pool per worker, so a warm request pays no stream set-up;
+ * a new stream resolves the key through the verifying registry and opens a SAM stream to the b32 it names.
  */
-import type { ClientHttp2Stream, OutgoingHttpHeaders } from 'node:http2'
+import { Agent, request, type ClientRequest, type ClientRequestArgs, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type net from 'node:net'
 import { pipeline } from 'node:stream'
-import { BULK_BODY_BYTES, INBOUND_KEEP_ALIVE_TIMEOUT, SECOND } from '../constants.js'
+import { INBOUND_KEEP_ALIVE_TIMEOUT, SECOND } from '../constants.js'
 import { isPRouterError, PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
@@ -25,8 +24,6 @@ import { workerHost } from './worker-name.js'
 import { handshake, PING_PATH } from './handshake.js'
 import { createPeerWatch } from './peer-watch.js'
 import type { IncomingMessage as Req, ServerResponse } from 'node:http'
-import { createSessionPool, type SessionPool } from './session-pool.js'
-import { fromH2Stream } from './upstream.js'
 
 export interface OutboundInit extends RelayLimits {
   maxStreams: number
@@ -71,14 +68,7 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
   const log = components.logger.child({ component: 'outbound' })
   const { peers } = components
   const dial = dialer(init, components, log)
-  const pool = createSessionPool(
-    {
-      maxStreams: init.maxStreams,
-      maxStreamsPerPeer: init.maxStreamsPerPeer,
-      idleTimeout: INBOUND_KEEP_ALIVE_TIMEOUT - 30 * SECOND, // idle sessions go before the peer drops them
-    },
-    { logger: log, dial: (workerKey) => dial(workerKey, { h2: true }) },
-  )
+  const agent = new I2pAgent(init, dial)
   const pending = createGauge(init.maxStreams + init.maxPending)
   const classify = (err: unknown): Promise<PRouterError> => classifyError(err, components.streams)
   const watch = createPeerWatch(init, {
@@ -90,7 +80,7 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
       stream.destroy()
     },
     onLost: (workerKey) => {
-      pool.forget(workerKey)
+      agent.forget(workerKey)
     },
   })
   /** Why a new request is refused at once (the router is down or hung) rather than left to a deadline. */
@@ -136,15 +126,8 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
             watch.stalled(workerKey)
           },
         },
-        open: async () => {
-          const headers = requestHeaders(
-            workerKey,
-            req.method ?? 'GET',
-            target,
-            forwardableHeaders(req.headers, drop),
-          )
-          return fromH2Stream(await pool.request(workerKey, headers, lost.signal, isBulk(req)))
-        },
+        open: () =>
+          openRequest(agent, workerKey, req.method ?? 'GET', target, forwardableHeaders(req.headers, drop)),
         onEnd: ({ status, error }) => {
           if (error?.code === 'ERR_REGISTRY_NOT_FOUND') return // not a peer: keep the table to real workers
           peers.record(workerKey, { out: true, status, ms: performance.now() - started, error: error?.code })
@@ -192,7 +175,7 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
   const ping = async (workerKey: string, options: { signal?: AbortSignal } = {}): Promise<number> => {
     const refusal = routerRefusal()
     if (refusal !== undefined) throw refusal
-    return pingOnce(pool, workerKey, init, options.signal)
+    return pingOnce(agent, workerKey, init, options.signal)
   }
 
   log.debug({ maxStreams: init.maxStreams, perPeer: init.maxStreamsPerPeer }, 'outbound ready')
@@ -200,13 +183,13 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
     forward,
     tunnel,
     ping,
-    openStreams: () => pool.openStreams(),
+    openStreams: () => agent.openStreams(),
     forget: (workerKey) => {
-      pool.forget(workerKey)
+      agent.forget(workerKey)
     },
     close: () => {
       watch.close()
-      pool.close()
+      agent.destroy()
     },
   }
 }
@@ -222,7 +205,7 @@ const LEASESET_RETRY = { delay: 250, maxDelay: 1 * SECOND }
 function dialer(init: OutboundInit, components: OutboundComponents, log: Logger) {
   return async (
     workerKey: string,
-    options: { signal?: AbortSignal; timeout?: number; h2?: boolean } = {},
+    options: { signal?: AbortSignal; timeout?: number } = {},
   ): Promise<net.Socket> => {
     options.signal?.throwIfAborted()
     const session = components.streams.session()
@@ -241,17 +224,12 @@ function dialer(init: OutboundInit, components: OutboundComponents, log: Logger)
       components.meter.track(stream, workerKey) // the handshake's ping is traffic with the peer too
       const proof = signCallerProof(init.self.worker, { caller: init.self.b32, callee: b32 })
       const host = workerHost(workerKey)
-      const h2 = options.h2 === true
-      const answer = await handshake(stream, { workerKey, host, proof, h2 }, deadline.signal).catch(
+      const answer = await handshake(stream, { workerKey, host, proof }, deadline.signal).catch(
         (err: unknown) => {
           stream.destroy()
           throw err
         },
       )
-      if (h2) {
-        stream.pause() // the HTTP/2 session takes it from here, the peer's first frames first
-        if (answer.rest.length > 0) stream.unshift(answer.rest)
-      }
       if (answer.proof !== undefined && answer.proof !== 'ok') {
         log.warn(
           { workerKey, refused: answer.proof },
@@ -273,69 +251,100 @@ function dialer(init: OutboundInit, components: OutboundComponents, log: Logger)
 }
 
 /**
- * A transfer worth a stream of its own: a ranged request (a part of a download fetched in parallel) or a body
- * of BULK_BODY_BYTES or more.
+ * Node's HTTP agent with streams from the SAM session instead of TCP connections: its pool keeps streams
+ * alive per worker (the agent's "host" is the worker key), bounded per worker and in all.
  */
-function isBulk(req: Req): boolean {
-  return req.headers.range !== undefined || Number(req.headers['content-length'] ?? 0) >= BULK_BODY_BYTES
+class I2pAgent extends Agent {
+  constructor(
+    init: OutboundInit,
+    private readonly dial: (workerKey: string) => Promise<net.Socket>,
+  ) {
+    super({
+      keepAlive: true,
+      maxSockets: init.maxStreamsPerPeer,
+      maxTotalSockets: init.maxStreams,
+      maxFreeSockets: init.maxStreamsPerPeer,
+      scheduling: 'lifo',
+      timeout: INBOUND_KEEP_ALIVE_TIMEOUT - 30 * SECOND, // idle pooled streams go before the peer drops them
+    })
+  }
+
+  override createConnection(
+    options: ClientRequestArgs,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex {
+    const workerKey = options.host ?? ''
+    this.dial(workerKey).then(
+      (socket) => callback?.(null, socket),
+      (err: unknown) => callback?.(toPRouterError(err), undefined as unknown as Duplex),
+    )
+    return undefined as unknown as Duplex // the socket comes through the callback
+  }
+
+  forget(workerKey: string): void {
+    for (const [name, list] of Object.entries(this.freeSockets)) {
+      if (name.startsWith(`${workerKey}:`)) for (const socket of list ?? []) socket.destroy()
+    }
+  }
+
+  openStreams(): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const pool of [this.sockets, this.freeSockets]) {
+      for (const [name, list] of Object.entries(pool)) {
+        const key = name.split(':')[0] ?? name
+        out.set(key, (out.get(key) ?? 0) + (list?.length ?? 0))
+      }
+    }
+    return out
+  }
 }
 
-/** An HTTP/2 request's headers: the worker's name as authority, the rest as filtered by the caller. */
-function requestHeaders(
+function openRequest(
+  agent: Agent,
   workerKey: string,
   method: string,
   path: string,
   headers: ReturnType<typeof forwardableHeaders>,
-): OutgoingHttpHeaders {
-  return { ...headers, ':method': method, ':path': path, ':authority': workerHost(workerKey) }
+): ClientRequest {
+  return request({
+    agent,
+    host: workerKey,
+    port: 80,
+    method,
+    path,
+    setHost: false,
+    headers: { ...headers, host: workerHost(workerKey) },
+  })
 }
 
-/** A ping through the pool: resolves with the round trip in ms once the worker answered 200. */
-async function pingOnce(
-  pool: SessionPool,
+function pingOnce(
+  agent: Agent,
   workerKey: string,
   init: OutboundInit,
   signal?: AbortSignal,
 ): Promise<number> {
   signal?.throwIfAborted()
   const started = performance.now()
-  const deadline = deadlineSignal(init.connectTimeout, signal)
-  try {
-    const stream = await pool.request(
-      workerKey,
-      requestHeaders(workerKey, 'GET', PING_PATH, {}),
-      deadline.signal,
-    )
-    const status = await answerOf(stream, deadline.signal)
-    if (status !== 200) throw new PRouterError('ERR_PEER_CLOSED', `ping of ${workerKey} answered ${status}`)
-    return performance.now() - started
-  } catch (err) {
-    if (isTimeoutReason(err) || isTimeoutReason(deadline.signal.reason)) {
-      throw unreachable(workerKey, 'ping timed out', err)
-    }
-    throw err
-  } finally {
-    deadline.dispose()
-  }
-}
-
-/** The status of a request's answer, its body read and dropped. */
-function answerOf(stream: ClientHttp2Stream, signal: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
-    let status = 0
+    const req = openRequest(agent, workerKey, 'GET', PING_PATH, {})
+    req.setTimeout(init.connectTimeout, () => req.destroy(unreachable(workerKey, 'ping timed out')))
     const onAbort = (): void => {
-      stream.destroy()
-      reject(signal.reason as Error)
+      req.destroy(signal?.reason as Error)
     }
-    signal.addEventListener('abort', onAbort, { once: true })
-    stream.once('response', (headers) => (status = Number(headers[':status'])))
-    stream.on('error', reject)
-    stream.once('close', () => {
-      signal.removeEventListener('abort', onAbort)
-      resolve(status) // after an error: already rejected
+    signal?.addEventListener('abort', onAbort, { once: true })
+    req.on('error', (err) => {
+      signal?.removeEventListener('abort', onAbort)
+      reject(err)
     })
-    stream.resume()
-    stream.end()
+    req.on('response', (res: IncomingMessage) => {
+      res.resume()
+      res.on('end', () => {
+        signal?.removeEventListener('abort', onAbort)
+        if (res.statusCode === 200) resolve(performance.now() - started)
+        else reject(new PRouterError('ERR_PEER_CLOSED', `ping of ${workerKey} answered ${res.statusCode}`))
+      })
+    })
+    req.end()
   })
 }
 

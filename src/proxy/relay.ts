@@ -4,14 +4,12 @@
  * (no byte either way) and a total timeout. Whatever fails, the client gets `{ code, message }` if nothing was
  * sent yet, or a cut-short response otherwise — never a hang.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
+import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream'
 import { PRouterError } from '../errors.js'
 import { forwardableHeaders } from './headers.js'
 import { bodyTooLarge, byteLimit } from './limits.js'
 import { sendError } from './http-error.js'
-import type { Upstream, UpstreamResponse } from './upstream.js'
 
 export interface RelayLimits {
   maxBodyBytes: number
@@ -19,16 +17,12 @@ export interface RelayLimits {
   requestTimeout: number
 }
 
-/** A request as either server hands it over: HTTP/1.1 (the local API, CONNECT-less inbound) or HTTP/2. */
-export type ProxyRequest = IncomingMessage | Http2ServerRequest
-export type ProxyResponse = ServerResponse | Http2ServerResponse
-
 export interface RelaySpec {
-  req: ProxyRequest
-  res: ProxyResponse
+  req: IncomingMessage
+  res: ServerResponse
   limits: RelayLimits
   /** Start the upstream request (its headers already filtered and completed by the caller). */
-  open: () => Promise<Upstream>
+  open: () => ClientRequest
   /** Turn an upstream failure into the error the client sees. */
   classify: (err: unknown) => Promise<PRouterError>
   /** Response headers added by the relay (none by default). */
@@ -49,13 +43,13 @@ export function relay(spec: RelaySpec): Promise<void> {
 }
 
 /** Bodies without a length or chunks: safe to send again on a fresh stream if a reused one was dead. */
-export function isBodyless(req: ProxyRequest): boolean {
+export function isBodyless(req: IncomingMessage): boolean {
   const length = req.headers['content-length']
   return req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')
 }
 
 class Exchange {
-  private upstream: Upstream | undefined
+  private upstream: ClientRequest | undefined
   private responded = false
   private ended = false
   /** A failure is being answered (classify is async): no retry, and a client close is not the outcome. */
@@ -100,34 +94,21 @@ class Exchange {
   }
 
   private send(): void {
-    this.spec.open().then(
-      (upstream) => {
-        this.attach(upstream)
-      },
-      (err: unknown) => {
-        this.fail(err)
-      },
-    )
-  }
-
-  /** The upstream exists (it has its stream): wire it, then send the body. */
-  private attach(upstream: Upstream): void {
-    if (this.ended || this.failing) {
-      upstream.destroy() // the exchange ended while the stream was on its way
-      return
-    }
+    const upstream = this.spec.open()
     this.upstream = upstream
-    upstream.setIdleTimeout(this.spec.limits.idleTimeout, () => {
+    upstream.setTimeout(this.spec.limits.idleTimeout, () => {
       const ms = this.spec.limits.idleTimeout
       this.fail(new PRouterError('ERR_IDLE_TIMEOUT', `no byte moved for ${ms} ms`))
     })
-    upstream.onError((err) => {
+    upstream.on('error', (err) => {
       this.onUpstreamError(upstream, err)
     })
-    upstream.onResponse((response) => {
+    upstream.on('response', (response) => {
       this.onResponse(response)
     })
-    this.watchStall()
+    upstream.once('socket', () => {
+      this.watchStall()
+    })
     this.sendBody(upstream)
   }
 
@@ -140,10 +121,10 @@ class Exchange {
     }, stall.after)
   }
 
-  private sendBody(upstream: Upstream): void {
+  private sendBody(upstream: ClientRequest): void {
     const { req, limits } = this.spec
     if (this.retried) {
-      upstream.body.end()
+      upstream.end()
       return
     }
     const limit = byteLimit(limits.maxBodyBytes, 'request')
@@ -151,30 +132,28 @@ class Exchange {
       req.unpipe(limit)
       this.refuseBody(err)
     })
-    req.pipe(limit).pipe(upstream.body)
+    req.pipe(limit).pipe(upstream)
   }
 
-  private onUpstreamError(upstream: Upstream, err: unknown): void {
-    if (upstream !== this.upstream) return // a stale stream's late error, after the retry took over
-    const stale = upstream.retryable() && !this.responded && isBodyless(this.spec.req)
+  private onUpstreamError(upstream: ClientRequest, err: unknown): void {
+    const stale = upstream.reusedSocket && !this.responded && isBodyless(this.spec.req)
     if (stale && !this.retried && !this.ended && !this.failing) {
-      this.retried = true // it never reached the far side (a stale kept-alive stream): once more on a fresh one
-      this.upstream = undefined // its later events are not this exchange's any more
+      this.retried = true // a kept-alive stream the peer had closed: once more on a fresh one
       this.send()
       return
     }
     this.fail(err)
   }
 
-  private onResponse(response: UpstreamResponse): void {
+  private onResponse(response: IncomingMessage): void {
     const { res, limits } = this.spec
     this.responded = true
     clearInterval(this.stall)
     const headers = { ...forwardableHeaders(response.headers), ...this.spec.responseHeaders }
-    res.writeHead(response.status, headers)
-    pipeline(response.body, byteLimit(limits.maxBodyBytes, 'response'), res, (err) => {
+    res.writeHead(response.statusCode ?? 502, headers)
+    pipeline(response, byteLimit(limits.maxBodyBytes, 'response'), res, (err) => {
       if (err) this.fail(err)
-      else this.end(response.status)
+      else this.end(response.statusCode ?? 502)
     })
   }
 

@@ -24,9 +24,6 @@ import {
 } from '../../src/identity/index.js'
 import { isPRouterError } from '../../src/errors.js'
 import { workerHost } from '../../src/proxy/worker-name.js'
-import { H2_UPGRADE, handshake, parseAnswer, PING_PATH } from '../../src/proxy/handshake.js'
-import type { Duplex } from 'node:stream'
-import http2 from 'node:http2'
 import { sleep } from '../../src/signals.js'
 import { KIB, MIB } from '../../src/constants.js'
 import type { Daemon } from '../../src/daemon/daemon.js'
@@ -193,44 +190,6 @@ describe('prouter daemon on a private network', { timeout: 15 * 60_000 }, () => 
     await registry.close()
   })
 
-  test('a stream switches to HTTP/2 only in its handshake; an HTTP/2 caller without a proof is anonymous', async () => {
-    const late = await attacker.connect(charlie.b32)
-    const hello = await exchange(late, 'GET /hello HTTP/1.1\r\nhost: charlie\r\n\r\n')
-    assert.equal(hello.status, 200)
-    const upgrade = `connection: upgrade\r\nupgrade: ${H2_UPGRADE}`
-    const refused = await exchange(late, `GET ${PING_PATH} HTTP/1.1\r\nhost: charlie\r\n${upgrade}\r\n\r\n`)
-    const { code } = JSON.parse(refused.body.toString('utf8')) as { code: string }
-    assert.deepEqual([refused.status, code], [400, 'ERR_UPGRADE_REFUSED'])
-    late.destroy()
-
-    const stream = await attacker.connect(charlie.b32)
-    const answer = await handshake(
-      stream,
-      { workerKey: charlie.workerKey, host: 'charlie', proof: undefined, h2: true },
-      AbortSignal.timeout(30_000),
-    )
-    stream.pause()
-    if (answer.rest.length > 0) stream.unshift(answer.rest)
-    const session = http2.connect('http://charlie', { createConnection: () => stream })
-    try {
-      const seen = await Promise.all(
-        [1, 2, 3].map(async () => {
-          const req = session.request({ ':path': '/hello', 'x-prouter-caller': keyOf('alice') })
-          req.end()
-          const chunks: Buffer[] = []
-          for await (const c of req) chunks.push(c as Buffer)
-          return JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-            caller: string
-            callerAddress: string
-          }
-        }),
-      )
-      for (const one of seen) assert.deepEqual([one.caller, one.callerAddress], ['anonymous', attacker.b32])
-    } finally {
-      session.destroy()
-    }
-  })
-
   test("bob's inbound limits: paths, body size, header size, total time, rate", async () => {
     const api = alice()
     const bob = keyOf('bob')
@@ -353,26 +312,6 @@ function hops(n: number) {
 
 function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex')
-}
-
-/** One HTTP/1.1 request written raw on `stream`, and its answer (30 s bound). */
-async function exchange(stream: Duplex, bytes: string): Promise<{ status: number; body: Buffer }> {
-  let buffered = Buffer.alloc(0)
-  const answer = new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
-    const onData = (c: Buffer): void => {
-      buffered = Buffer.concat([buffered, c])
-      const parsed = parseAnswer(buffered)
-      if (parsed === 'incomplete') return
-      stream.off('data', onData)
-      resolve(parsed)
-    }
-    stream.on('data', onData)
-    stream.once('close', () => {
-      reject(new Error(`closed after ${buffered.length} bytes`))
-    })
-  })
-  stream.write(bytes)
-  return Promise.race([answer, sleep(30_000).then(() => Promise.reject(new Error('no answer in 30 s')))])
 }
 
 /** Poll `check` every second until it returns something truthy, bounded by `ms`. */

@@ -39,7 +39,7 @@ const ok = (body: string) =>
 test('the ping carries the proof; an answer naming the worker resolves with its verdict on the proof', async (t) => {
   const { socket, got } = await peer(t, ok(JSON.stringify({ workerKey: KEY, b32: 'x', proof: 'ok' })))
   const answer = await handshake(socket, to('w.prouter'), new AbortController().signal)
-  assert.deepEqual(answer, { proof: 'ok', rest: Buffer.alloc(0) })
+  assert.deepEqual(answer, { proof: 'ok' })
   assert.equal(
     await got,
     `GET /.prouter/ping HTTP/1.1\r\nhost: w.prouter\r\nx-prouter-proof: ${PROOF}\r\n\r\n`,
