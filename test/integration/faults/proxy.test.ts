@@ -185,7 +185,9 @@ describe('proxy faults on a private network', { timeout: 20 * 60_000 }, () => {
     // not closed and not refused: held by carol, or still on its way (i2pd delivers streams over seconds)
     const stillOpen = flood.filter((h) => h.closedAt === undefined && !h.answer.includes('ERR_TOO_MANY'))
     const lastIdle = Math.max(...idle.map((h) => (h.closedAt ?? 0) - opened))
-    assert.ok(refused > 0, 'streams past the per-caller cap were refused')
+    // how many get refused per caller depends on how many streams i2pd hands carol at once from one address, which
+    // it does over seconds (none at all in one full run): the cap itself is asserted in stream-table.test.ts; here
+    // the count is reported; what must hold whatever i2pd does is asserted above
     diag(
       `flood: ${flood.length} anonymous streams from 2 destinations; carol held at most ${most} ` +
         `(maxStreams ${CAROL_MAX_STREAMS}); ${refused} refused (ERR_TOO_MANY_STREAMS), ` +
