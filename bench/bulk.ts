@@ -16,13 +16,14 @@
  *   BENCH_HOPS=1 BENCH_BULK_MIB=16 BENCH_SINGLE_MIB=8 BENCH_STREAMS=2,4 npm run bench:bulk
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { Agent } from 'node:http'
 import { createServer, connect, type AddressInfo } from 'node:net'
 import { once } from 'node:events'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { saveResults } from './results-file.js'
 import { DEFAULT_MAX_BODY_BYTES, MAX_TUNNEL_LENGTH, MIB, MINUTE, SECOND } from '../src/constants.js'
 import { createLogger } from '../src/logger.js'
 import { defaultCacheDir, resolveI2pd } from '../src/router/binary.js'
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
     networkUpMs: Math.round(upMs),
   }
   printTable(header, rows)
-  await save({ ...header, rows })
+  await saveResults('bulk', { ...header, rows })
 }
 
 /** alice and bob with their own routers (as in bench/daemon.ts), limits raised for one large body. */
@@ -275,13 +276,6 @@ async function throughDaemons(
 
 function tag(hops: number): string {
   return `${hops} hop${hops === 1 ? '' : 's'}`
-}
-
-async function save(result: object): Promise<void> {
-  await mkdir('bench/results', { recursive: true })
-  const file = join('bench/results', `bulk-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-  await writeFile(file, JSON.stringify(result, null, 2) + '\n')
-  console.log(`\nwritten: ${file}`)
 }
 
 await main()

@@ -13,10 +13,11 @@
  *   npm run bench                     (isolated in a network namespace)
  *   BENCH_HOPS=1,3 BENCH_RTTS=200 npm run bench
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { saveResults } from './results-file.js'
 import { createLogger } from '../src/logger.js'
 import { defaultCacheDir, resolveI2pd, type I2pdBinary } from '../src/router/binary.js'
 import { createSamSession, type SamAddress } from '../src/sam/index.js'
@@ -42,10 +43,7 @@ async function main(): Promise<void> {
   const rows: Row[] = []
   for (const hops of HOPS) rows.push(...(await benchHops(binary, hops)))
   print(binary, rows)
-  await mkdir('bench/results', { recursive: true })
-  const file = `bench/results/daemon-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
-  await writeFile(file, JSON.stringify({ i2pd: binary.version, rows }, null, 2) + '\n')
-  process.stderr.write(`written to ${file}\n`)
+  await saveResults('daemon', { i2pd: binary.version, rows })
 }
 
 async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {

@@ -6,12 +6,13 @@
  *   npm run bench                        (isolated in a network namespace; PROUTER_I2PD picks the binary)
  *   BENCH_HOPS=0,1 BENCH_BULK_MIB=4 BENCH_RTTS=200 npm run bench
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, connect } from 'node:net'
 import type { AddressInfo, Socket } from 'node:net'
 import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { saveResults } from './results-file.js'
 import { MIB } from '../src/constants.js'
 import { createLogger } from '../src/logger.js'
 import { defaultCacheDir, resolveI2pd } from '../src/router/binary.js'
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   }
   print(rows, binary.version)
   if (crashes.length > 0) console.log(`\nrouters that exited unexpectedly (restarted): ${crashes.join(', ')}`)
-  await save({
+  await saveResults('sam', {
     crashes,
     i2pd: binary.version,
     node: process.version,
@@ -166,13 +167,6 @@ function print(rows: readonly Row[], version: string): void {
       `| ${r.path} | ${f(r.sessionCreateMs, 0)} | ${f(r.connectToFirstByteMs)} | ${f(r.rttP50Ms, 2)} | ${f(r.rttP99Ms, 2)} | ${f(r.oneWayMiBps, 2)} | ${ratio} |`,
     )
   }
-}
-
-async function save(result: object): Promise<void> {
-  await mkdir('bench/results', { recursive: true })
-  const file = join('bench/results', `sam-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-  await writeFile(file, JSON.stringify(result, null, 2) + '\n')
-  console.log(`\nwritten: ${file}`)
 }
 
 await main()

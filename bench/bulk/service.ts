@@ -7,29 +7,15 @@
  */
 import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listenLoopback, type LoopbackHttp } from '../../src/testnet/loopback-http.js'
 
-export interface BulkService {
-  readonly url: string
-  close(): Promise<void>
-}
+export type BulkService = LoopbackHttp
 
-export async function startBulkService(payload: Buffer): Promise<BulkService> {
+export function startBulkService(payload: Buffer): Promise<BulkService> {
   const server = createServer({ requestTimeout: 0 }, (req, res) => {
     handle(payload, req, res)
   })
-  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => {
-          resolve()
-        })
-        server.closeAllConnections()
-      }),
-  }
+  return listenLoopback(server)
 }
 
 function handle(payload: Buffer, req: IncomingMessage, res: ServerResponse): void {

@@ -5,6 +5,7 @@ import type { Command } from 'commander'
 import type { Logger } from '../logger.js'
 import { createLogger } from '../logger.js'
 import type { I2pdBinary } from '../router/binary.js'
+import type { I2pdRelease } from '../router/releases.js'
 import { defaultCacheDir, resolveI2pd } from '../router/binary.js'
 import { DEFAULT_CLI_TEARDOWN_TIMEOUT } from '../constants.js'
 import { invalidOption } from '../errors.js'
@@ -45,7 +46,9 @@ export function addGlobalOptions(program: Command): void {
 export interface Context {
   logger: Logger
   options: GlobalOptions
-  binary(signal?: AbortSignal): Promise<I2pdBinary>
+  /** The i2pd every command runs (--i2pd, PATH or provisioned); with `release`, that Debian release's, provisioned
+   * into the cache when missing. */
+  binary(options?: { signal?: AbortSignal; release?: I2pdRelease }): Promise<I2pdBinary>
   /** For a long-running command: its stop signal and teardown rules (lifetime.ts). Call once. */
   lifetime(): Lifetime
 }
@@ -57,12 +60,15 @@ export function contextOf(command: Command): Context {
   return {
     logger,
     options,
-    binary: (signal) =>
-      resolveI2pd(
-        { cacheDir, ...(options.i2pd === undefined ? {} : { explicitPath: options.i2pd }) },
+    binary: ({ signal, release } = {}) => {
+      const explicit =
+        release === undefined && options.i2pd !== undefined ? { explicitPath: options.i2pd } : {}
+      return resolveI2pd(
+        { cacheDir, ...explicit, ...(release === undefined ? {} : { release }) },
         { logger },
         { signal },
-      ),
+      )
+    },
     lifetime: () => createLifetime({ logger }, { teardownTimeout: teardownTimeout(options.teardownTimeout) }),
   }
 }

@@ -40,7 +40,7 @@ async function demo(opts: DemoOptions, cmd: Command): Promise<void> {
   const dir = resolve(opts.dir)
   // createWorkerNet keeps its testnet in <dir>/testnet, whose namespaces carry that folder's prefix
   if (opts.nat === true) life.ownNamespaces(netnsPrefix(join(dir, 'testnet')))
-  const binary = await ctx.binary(signal)
+  const binary = await ctx.binary({ signal })
   say(`i2pd ${binary.version} (${binary.source})`)
   const started = performance.now()
   const { createWorkerNet } = await import('../testnet/workers.js') // not loaded by the other commands

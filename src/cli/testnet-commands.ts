@@ -60,7 +60,7 @@ async function up(opts: UpOptions, cmd: Command): Promise<void> {
   const life = ctx.lifetime()
   const signal = life.signal
   if (opts.nat === true) life.ownNamespaces(netnsPrefix(resolve(opts.dir)))
-  const binary = await ctx.binary(signal)
+  const binary = await ctx.binary({ signal })
   const progress = (p: TestnetProgress): void => {
     if (opts.json !== true) process.stderr.write(describe(p) + '\n')
   }

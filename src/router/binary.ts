@@ -10,7 +10,13 @@ import { MIN_I2PD_VERSION } from '../constants.js'
 import type { Logger } from '../logger.js'
 import { compareVersions } from './version.js'
 import { i2pdVersion, type I2pdBinary } from './i2pd-binary.js'
-import { isProvisionedRoot, LAUNCHER, provisionI2pd, readProvisioned } from './provision.js'
+import {
+  isProvisionedRoot,
+  LAUNCHER,
+  provisionedCertsDir,
+  provisionI2pd,
+  readProvisioned,
+} from './provision.js'
 import type { I2pdRelease } from './releases.js'
 
 export { i2pdVersion, type I2pdBinary, type I2pdSource } from './i2pd-binary.js'
@@ -68,7 +74,7 @@ async function explicitBinary(path: string, logger: Logger): Promise<I2pdBinary>
       `i2pd ${version} is older than ${MIN_I2PD_VERSION}: private networks may not form`,
     )
   }
-  const certsDir = await provisionedCertsDir(path)
+  const certsDir = await launcherCertsDir(path)
   return {
     command: path,
     args: [],
@@ -79,10 +85,10 @@ async function explicitBinary(path: string, logger: Logger): Promise<I2pdBinary>
 }
 
 /** The certificates beside a provisioned folder's launcher (`<cache>/i2pd-sid/i2pd`), when `path` is one. */
-async function provisionedCertsDir(path: string): Promise<string | undefined> {
+async function launcherCertsDir(path: string): Promise<string | undefined> {
   const root = dirname(path)
   if (basename(path) !== LAUNCHER || !(await isProvisionedRoot(root))) return undefined
-  return join(root, 'usr', 'share', 'i2pd', 'certificates')
+  return provisionedCertsDir(root)
 }
 
 async function binaryOnPath(): Promise<I2pdBinary | undefined> {

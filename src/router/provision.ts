@@ -148,28 +148,28 @@ async function unpack(debs: string[], root: string, arch: Multiarch, signal?: Ab
   return version
 }
 
-function binaryAt(root: string, arch: Multiarch): Omit<I2pdBinary, 'version' | 'source'> {
+/** i2pd's bundled certificates (reseed, family) in a provisioned folder. */
+export function provisionedCertsDir(root: string): string {
+  return join(root, 'usr', 'share', 'i2pd', 'certificates')
+}
+
+/** Where an unpacked i2pd's loader, libraries and binary are in `root`. */
+function unpackedPaths(root: string, arch: Multiarch): { libDir: string; loader: string; binary: string } {
   const libDir = join(root, 'usr', 'lib', arch.triplet)
-  return {
-    command: join(libDir, arch.loader),
-    args: ['--library-path', libDir, join(root, 'usr', 'bin', 'i2pd')],
-    certsDir: join(root, 'usr', 'share', 'i2pd', 'certificates'),
-  }
+  return { libDir, loader: join(libDir, arch.loader), binary: join(root, 'usr', 'bin', 'i2pd') }
+}
+
+function binaryAt(root: string, arch: Multiarch): Omit<I2pdBinary, 'version' | 'source'> {
+  const { libDir, loader, binary } = unpackedPaths(root, arch)
+  return { command: loader, args: ['--library-path', libDir, binary], certsDir: provisionedCertsDir(root) }
 }
 
 /** Refuse an unpacked i2pd that would load a library from the host, or find none: what does its loader resolve? */
 async function requireOwnLibraries(root: string, arch: Multiarch, signal?: AbortSignal): Promise<void> {
-  const libDir = join(root, 'usr', 'lib', arch.triplet)
-  const binary = join(root, 'usr', 'bin', 'i2pd')
+  const { libDir, loader, binary } = unpackedPaths(root, arch)
   let stdout: string
   try {
-    ;({ stdout } = await execFileAsync(
-      join(libDir, arch.loader),
-      ['--library-path', libDir, '--list', binary],
-      {
-        signal,
-      },
-    ))
+    ;({ stdout } = await execFileAsync(loader, ['--library-path', libDir, '--list', binary], { signal }))
   } catch (cause) {
     signal?.throwIfAborted()
     // A library not found makes the loader exit non-zero; its list on stdout still says which.

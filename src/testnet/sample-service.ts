@@ -7,31 +7,17 @@
  *   GET  /bytes?n=N     N bytes
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listenLoopback, type LoopbackHttp } from './loopback-http.js'
 import { pipeline } from 'node:stream'
 import { CALLER_ADDRESS_HEADER, CALLER_HEADER } from '../proxy/headers.js'
 
-export interface SampleService {
-  readonly url: string
-  close(): Promise<void>
-}
+export type SampleService = LoopbackHttp
 
-export async function startSampleService(worker: string): Promise<SampleService> {
+export function startSampleService(worker: string): Promise<SampleService> {
   const server = createServer((req, res) => {
     handle(worker, req, res)
   })
-  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => {
-          resolve()
-        })
-        server.closeAllConnections()
-      }),
-  }
+  return listenLoopback(server)
 }
 
 function handle(worker: string, req: IncomingMessage, res: ServerResponse): void {
