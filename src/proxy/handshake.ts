@@ -5,13 +5,15 @@
  * ping every inbound side answers itself, and it carries the caller's proof of identity for the stream:
  *
  *   -> GET /.prouter/ping HTTP/1.1\r\nhost: <worker>\r\nx-prouter-proof: <496 hex digits>\r\n\r\n
- *   <- HTTP/1.1 200 OK\r\n…content-length: N\r\n\r\n{"workerKey":"0x…","b32":"…","proof":"ok"}
+ *   <- HTTP/1.1 200 OK\r\n…content-length: N\r\n\r\n{"workerKey":"0x…","b32":"…","proof":"ok","session":"<hex>"}
  *
  * The proof (src/identity/caller-proof.ts) is signed by the caller's worker key for its own b32 and the
  * callee's; the callee believes it for this stream only, and only if the stream's source is that b32 and the
  * key's newest binding names it (docs/registry.md, "The caller proof"). `proof` in the answer is the callee's
  * verdict on the proof's bytes (`ok` or the refusal's code; absent from older peers); a refused proof leaves
- * the stream usable, its caller `anonymous`.
+ * the stream usable, its caller `anonymous`. `session` is a random token of the callee's current SAM session:
+ * a worker whose router restarted keeps its address but answers with a new token, which tells the caller that
+ * its streams to the old session are dead (i2pd never closes them; see peer-sessions.ts).
  *
  * It costs one round trip per new stream (the SYN's, which the first request would wait for anyway), one
  * sr25519 signature here and one verification there, and checks that the stream reached the worker asked for.
@@ -36,7 +38,12 @@ export interface HandshakeInit {
 export interface HandshakeAnswer {
   /** The callee's verdict on the proof: `ok` or a refusal code; undefined if it said nothing (older peer). */
   proof: string | undefined
+  /** The callee's session token (hex); undefined from older peers. */
+  session: string | undefined
 }
+
+/** What a session token may look like: short hex, nothing a peer could use to bloat our memory. */
+const SESSION_TOKEN = /^[0-9a-f]{8,32}$/
 
 /** Ping on a fresh stream; resolves once the answer names `workerKey`, rejects otherwise (or on abort). */
 export function handshake(
@@ -112,7 +119,7 @@ export function parseAnswer(bytes: Buffer): Answer | 'incomplete' {
 
 function checkAnswer(answer: Answer, workerKey: string): HandshakeAnswer | PRouterError {
   if (answer.status !== 200) return refusal(answer, workerKey)
-  let said: { workerKey?: unknown; proof?: unknown }
+  let said: { workerKey?: unknown; proof?: unknown; session?: unknown }
   try {
     said = JSON.parse(answer.body.toString('utf8')) as typeof said
   } catch {
@@ -125,7 +132,9 @@ function checkAnswer(answer: Answer, workerKey: string): HandshakeAnswer | PRout
     )
   }
   const proof = said.proof === 'ok' || isErrorCode(said.proof) ? said.proof : undefined
-  return { proof }
+  const session =
+    typeof said.session === 'string' && SESSION_TOKEN.test(said.session) ? said.session : undefined
+  return { proof, session }
 }
 
 /** The peer's own refusal (e.g. its stream limit: 503 ERR_TOO_MANY_STREAMS) passed on with its code. */

@@ -8,6 +8,7 @@
  * forward lookup). No proof, a refused one or a binding elsewhere: `anonymous`. No reverse lookup: anyone may
  * publish a binding naming someone else's address (docs/registry.md, "The caller proof").
  */
+import { randomBytes } from 'node:crypto'
 import {
   createServer,
   request,
@@ -29,7 +30,7 @@ import { errorFields } from '../redact.js'
 import { createLoop, type Loop } from '../lifecycle.js'
 import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
-import type { AcceptedStream } from '../sam/index.js'
+import type { AcceptedStream, SamSession } from '../sam/index.js'
 import { isTimeoutReason } from '../signals.js'
 import { createPathFilter, normalizeTarget, refuseAmbiguous, type PathFilter } from './allow-paths.js'
 import { ANONYMOUS, CALLER_ADDRESS_HEADER, CALLER_HEADER, forwardableHeaders } from './headers.js'
@@ -44,6 +45,8 @@ import type { StreamSource } from './stream-source.js'
 
 /** How long a stream's caller verdict holds before the next request re-checks it. */
 const CALLER_RECHECK_INTERVAL = DEFAULT_RESOLVE_CACHE_TTL
+/** Bytes of randomness in a session token (handshake.ts, SESSION_TOKEN). */
+const SESSION_TOKEN_BYTES = 8
 
 export interface InboundInit extends RelayLimits {
   /** The local service, `http://host:port[/base]`; undefined: every request is refused (ERR_NO_SERVICE). */
@@ -80,6 +83,8 @@ export interface Caller {
 /** What one stream is known by: its source, the key its handshake proved (if any) and the current verdict. */
 interface StreamCaller {
   b32: string
+  /** The token of the session that accepted the stream (the ping names it). */
+  session: string
   /** Settled by the stream's first request: a ping with a valid proof, or anything else (anonymous). */
   settled: boolean
   proven: string | undefined
@@ -105,6 +110,7 @@ class InboundServer implements Inbound {
   private readonly server: Server
   private readonly streams = new Set<net.Socket>()
   private readonly callers = new WeakMap<net.Socket, StreamCaller>()
+  private readonly sessionTokens = new WeakMap<SamSession, string>()
   private readonly table: StreamTable<net.Socket>
   private readonly limiter: RateLimiter
   private readonly allowed: PathFilter
@@ -180,7 +186,7 @@ class InboundServer implements Inbound {
         name: 'inbound accept',
         run: async (signal) => {
           const session = await streams.whenUp(signal)
-          this.onStream(await session.accept({ signal }))
+          this.onStream(await session.accept({ signal }), this.tokenOf(session))
         },
         every: 0,
         backoff: { min: ACCEPT_RETRY_MIN, max: ACCEPT_RETRY_MAX },
@@ -193,7 +199,14 @@ class InboundServer implements Inbound {
     )
   }
 
-  private onStream(accepted: AcceptedStream): void {
+  /** A random token per SAM session: the ping names it, so a caller can tell our router restarted. */
+  private tokenOf(session: SamSession): string {
+    const token = this.sessionTokens.get(session) ?? randomBytes(SESSION_TOKEN_BYTES).toString('hex')
+    this.sessionTokens.set(session, token)
+    return token
+  }
+
+  private onStream(accepted: AcceptedStream, session: string): void {
     const { stream, peerB32 } = accepted
     this.log.debug({ peerB32, open: this.table.size }, 'stream accepted')
     stream.on('error', () => undefined) // a peer vanishing is not our error; the HTTP server sees the close
@@ -207,7 +220,7 @@ class InboundServer implements Inbound {
       this.streams.delete(stream)
       this.table.remove(stream)
     })
-    const caller = this.newStreamCaller(peerB32)
+    const caller = this.newStreamCaller(peerB32, session)
     this.callers.set(stream, caller)
     stream.once('close', () => {
       caller.settle(Promise.resolve({ workerKey: undefined, b32: peerB32 })) // closed before any request
@@ -222,12 +235,12 @@ class InboundServer implements Inbound {
     this.server.emit('connection', stream)
   }
 
-  private newStreamCaller(b32: string): StreamCaller {
+  private newStreamCaller(b32: string, session: string): StreamCaller {
     let settle: (verdict: Promise<Caller>) => void = () => undefined
     const verdict = new Promise<Caller>((resolve) => {
       settle = resolve // a second call (the close after the first request) changes nothing
     })
-    return { b32, settled: false, proven: undefined, verdict, at: Date.now(), settle }
+    return { b32, session, settled: false, proven: undefined, verdict, at: Date.now(), settle }
   }
 
   /**
@@ -298,7 +311,7 @@ class InboundServer implements Inbound {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const proof = this.settleCaller(req)
     if (req.url === PING_PATH) {
-      this.pong(res, proof) // passes no policy, so it does not wait for the caller lookup (the handshake's path)
+      this.pong(res, proof, this.callers.get(req.socket)?.session) // passes no policy, so it does not wait for the caller lookup (the handshake's path)
       return
     }
     const caller = await this.callerOf(req.socket)
@@ -364,10 +377,11 @@ class InboundServer implements Inbound {
     })
   }
 
-  /** `proof`: the verdict on this stream's proof when this ping settled it (handshake.ts), else absent. */
-  private pong(res: ServerResponse, proof: string | undefined): void {
+  /** `proof`: the verdict on this stream's proof when this ping settled it (handshake.ts), else absent;
+   * `session`: the token of the session that accepted the stream. */
+  private pong(res: ServerResponse, proof: string | undefined, session: string | undefined): void {
     const { workerKey, b32 } = this.init.self
-    const body = JSON.stringify(proof === undefined ? { workerKey, b32 } : { workerKey, b32, proof })
+    const body = JSON.stringify({ workerKey, b32, ...(proof === undefined ? {} : { proof }), session })
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
     res.end(body)
   }

@@ -23,6 +23,7 @@ import type { StreamMeter } from '../metering/stream-meter.js'
 import { workerHost } from './worker-name.js'
 import { handshake, PING_PATH } from './handshake.js'
 import { createPeerWatch } from './peer-watch.js'
+import { createPeerSessions, type PeerSessions } from './peer-sessions.js'
 import type { IncomingMessage as Req, ServerResponse } from 'node:http'
 
 export interface OutboundInit extends RelayLimits {
@@ -67,7 +68,14 @@ export interface Outbound {
 export function createOutbound(init: OutboundInit, components: OutboundComponents): Outbound {
   const log = components.logger.child({ component: 'outbound' })
   const { peers } = components
-  const dial = dialer(init, components, log)
+  const sessions = createPeerSessions({
+    onRestart: (workerKey, isDead) => {
+      const dropped = agent.destroyStreams(workerKey, isDead)
+      if (dropped > 0)
+        log.info({ workerKey, dropped }, 'worker restarted its router: its old streams are dead')
+    },
+  })
+  const dial = dialer(init, { ...components, sessions }, log)
   const agent = new I2pAgent(init, dial)
   const pending = createGauge(init.maxStreams + init.maxPending)
   const classify = (err: unknown): Promise<PRouterError> => classifyError(err, components.streams)
@@ -202,7 +210,11 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
 const LEASESET_RETRY = { delay: 250, maxDelay: 1 * SECOND }
 
 /** Resolve the worker's binding, then open a SAM stream to the b32 it names, under the connect deadline. */
-function dialer(init: OutboundInit, components: OutboundComponents, log: Logger) {
+function dialer(
+  init: OutboundInit,
+  components: OutboundComponents & { sessions: PeerSessions },
+  log: Logger,
+) {
   return async (
     workerKey: string,
     options: { signal?: AbortSignal; timeout?: number } = {},
@@ -230,6 +242,7 @@ function dialer(init: OutboundInit, components: OutboundComponents, log: Logger)
           throw err
         },
       )
+      components.sessions.reached(workerKey, stream, answer.session)
       if (answer.proof !== undefined && answer.proof !== 'ok') {
         log.warn(
           { workerKey, refused: answer.proof },
@@ -285,6 +298,23 @@ class I2pAgent extends Agent {
     for (const [name, list] of Object.entries(this.freeSockets)) {
       if (name.startsWith(`${workerKey}:`)) for (const socket of list ?? []) socket.destroy()
     }
+  }
+
+  /** Destroy `workerKey`'s streams, idle or carrying a request, for which `isDead` holds; returns how many. A
+   * request on one fails, and is sent again on a fresh stream if it has no body (relay.ts). */
+  destroyStreams(workerKey: string, isDead: (stream: Duplex) => boolean): number {
+    let destroyed = 0
+    for (const pool of [this.freeSockets, this.sockets]) {
+      for (const [name, list] of Object.entries(pool)) {
+        if (!name.startsWith(`${workerKey}:`)) continue
+        for (const socket of [...(list ?? [])]) {
+          if (!isDead(socket)) continue
+          socket.destroy()
+          destroyed++
+        }
+      }
+    }
+    return destroyed
   }
 
   openStreams(): Map<string, number> {

@@ -197,9 +197,11 @@ describe('metering on a private network', { timeout: 10 * 60_000 }, () => {
     // traffic early in a period, so no transfer straddles its end
     await untilPeriodStart()
     const body = randomBytes(2 * MIB)
+    const sentAt = Date.now()
     const answer = await call(api('alice'), 'POST', `/v1/workers/${key('bob')}/echo`, { body })
     assert.equal(answer.status, 200)
     const period = Math.floor(Date.now() / PERIOD) * PERIOD
+    const span = `sent ${sentAt - period} ms into the period, answered ${Date.now() - period} ms in`
     await sleep(period + PERIOD - Date.now() + 3000) // the end, a sample and a publication
     const registry = createHttpBackend({ url: net.registryUrl })
     t.after(() => registry.close())
@@ -214,9 +216,7 @@ describe('metering on a private network', { timeout: 10 * 60_000 }, () => {
     const toBob = alice.peers.find((p) => p.peer === key('bob'))
     const fromAlice = bob.peers.find((p) => p.peer === key('alice'))
     assert.ok(toBob && fromAlice)
-    t.diagnostic(
-      `alice's report: ${toBob.bytesOut} B to bob, ${toBob.bytesIn} B from bob; bob's: ${fromAlice.bytesIn} B from alice`,
-    )
+    t.diagnostic(`alice's report: ${JSON.stringify(toBob)}; bob's: ${JSON.stringify(fromAlice)}; ${span}`)
     assert.ok(toBob.bytesOut > body.length && toBob.bytesIn > body.length)
     assert.equal(toBob.bytesOut, fromAlice.bytesIn, 'sent equals received, to the byte')
     assert.equal(toBob.bytesIn, fromAlice.bytesOut)

@@ -220,16 +220,18 @@ describe('router faults', { timeout: 10 * 60_000 }, () => {
     assert.equal(await isRouterPid(pid, router.config.dataDir), false)
     const status = (await call(apiOf(daemon('alice')), 'GET', '/v1/status')).json()
     assert.equal(status.b32, b32, 'the same destination after the restart')
-    // charlie reaches alice again by key: her destination is the one the registry names
+    // charlie reaches alice again by key: her destination is the one the registry names, and a stream charlie
+    // kept to her old session (dead, and i2pd does not say so) is found out by her new session's token
+    const backAt = Date.now()
     const back = await call(
       apiOf(daemon('charlie')),
       'GET',
       `/v1/workers/${net.worker('alice').workerKey}/hello`,
-      {
-        timeout: 60_000,
-      },
+      { timeout: 60_000 },
     )
+    const backMs = Date.now() - backAt
     assert.equal(back.status, 200)
+    assert.ok(backMs < 45_000, `charlie's request took ${backMs} ms: it waited out the idle limit`)
     const failed = attempts.filter((a) => a.status !== 200)
     const now = await countersForCharlie()
     assert.ok(
@@ -245,6 +247,7 @@ describe('router faults', { timeout: 10 * 60_000 }, () => {
       routerReadyMs,
       sessionUpMs,
       recoverMs,
+      charlieToAliceMs: backMs,
       requests: attempts.length,
       failed: failed.length,
       codes: codesOf(attempts),

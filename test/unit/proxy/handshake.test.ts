@@ -36,10 +36,11 @@ async function peer(
 const ok = (body: string) =>
   `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`
 
-test('the ping carries the proof; an answer naming the worker resolves with its verdict on the proof', async (t) => {
-  const { socket, got } = await peer(t, ok(JSON.stringify({ workerKey: KEY, b32: 'x', proof: 'ok' })))
+test('the ping carries the proof; an answer naming the worker resolves with its verdict and session', async (t) => {
+  const body = { workerKey: KEY, b32: 'x', proof: 'ok', session: '0123456789abcdef' }
+  const { socket, got } = await peer(t, ok(JSON.stringify(body)))
   const answer = await handshake(socket, to('w.prouter'), new AbortController().signal)
-  assert.deepEqual(answer, { proof: 'ok' })
+  assert.deepEqual(answer, { proof: 'ok', session: '0123456789abcdef' })
   assert.equal(
     await got,
     `GET /.prouter/ping HTTP/1.1\r\nhost: w.prouter\r\nx-prouter-proof: ${PROOF}\r\n\r\n`,
@@ -58,6 +59,14 @@ test('a refused proof is passed on by its code; an older peer that says nothing,
     const { socket } = await peer(t, ok(JSON.stringify({ workerKey: KEY, proof })))
     const answer = await handshake(socket, to(), new AbortController().signal)
     assert.equal(answer.proof, expected, String(proof))
+  }
+})
+
+test('a session token that is not short hex is ignored, as from an older peer', async (t) => {
+  for (const session of ['', 'ABCDEF0123456789', 'f'.repeat(33), 'not hex!', 42, ['0123456789abcdef']]) {
+    const { socket } = await peer(t, ok(JSON.stringify({ workerKey: KEY, session })))
+    const answer = await handshake(socket, to(), new AbortController().signal)
+    assert.equal(answer.session, undefined, JSON.stringify(session))
   }
 })
 

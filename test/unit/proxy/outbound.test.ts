@@ -43,15 +43,21 @@ interface Peer {
   refuse?: PRouterError
   /** Go silent: every stream, open or new, takes bytes and never answers. */
   stop(): void
+  /** A router restart: the streams open now go silent, new ones reach a new session (a new ping token). */
+  restart(): void
 }
 
 async function startPeer(t: TestContext): Promise<Peer> {
+  let generation = 0
+  const sessionToken = (): string => `5e55${generation.toString(16).padStart(8, '0')}`
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://peer')
     req.resume()
     const answer = (): void => {
       const body = JSON.stringify(
-        req.url === PING_PATH ? { workerKey: KEY, b32: B32 } : { path: url.pathname },
+        req.url === PING_PATH
+          ? { workerKey: KEY, b32: B32, session: sessionToken() }
+          : { path: url.pathname },
       )
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
       res.end(body)
@@ -66,16 +72,18 @@ async function startPeer(t: TestContext): Promise<Peer> {
   let silent = false
   const sockets = new Set<Socket>()
   const router = createNetServer((client) => {
+    const born = generation
+    const dead = (): boolean => silent || born !== generation
     const upstream = connect(httpPort, '127.0.0.1')
     for (const s of [client, upstream]) {
       sockets.add(s)
       s.on('error', () => undefined)
       s.once('close', () => sockets.delete(s))
     }
-    client.on('data', (c: Buffer) => !silent && upstream.write(c))
-    upstream.on('data', (c: Buffer) => !silent && client.write(c))
-    client.once('close', () => !silent && upstream.destroy())
-    upstream.once('close', () => !silent && client.destroy())
+    client.on('data', (c: Buffer) => !dead() && upstream.write(c))
+    upstream.on('data', (c: Buffer) => !dead() && client.write(c))
+    client.once('close', () => !dead() && upstream.destroy())
+    upstream.once('close', () => !dead() && client.destroy())
   })
   router.listen(0, '127.0.0.1')
   await once(router, 'listening')
@@ -90,6 +98,9 @@ async function startPeer(t: TestContext): Promise<Peer> {
     dials: 0,
     stop() {
       silent = true
+    },
+    restart() {
+      generation++
     },
   }
 }
@@ -276,6 +287,24 @@ test('a silent stream to a worker that answers its probes ends at the idle limit
   assert.deepEqual([res.status, res.body.code], [504, 'ERR_IDLE_TIMEOUT'])
   assert.ok(res.ms >= idleTimeout - 50, `${Math.round(res.ms)} ms`)
   assert.ok(peer.dials >= 2, 'the worker was probed and answered')
+})
+
+test('a worker whose router restarted: a request on a stream to its old session is sent again on a new one', async (t) => {
+  const peer = await startPeer(t)
+  const { outbound, peers } = harness(t, peer)
+  const port = await front(t, outbound)
+  assert.equal((await get(port, '/hello')).status, 200) // a stream to the first session, in the pool
+  peer.restart()
+  const res = await get(port, '/hello') // takes the pooled stream, which is dead now
+  assert.deepEqual([res.status, res.body.path], [200, '/hello'])
+  const bound = INIT.probeAfter * 2 + INIT.probeTimeout + 300
+  assert.ok(
+    res.ms < bound,
+    `answered in ${Math.round(res.ms)} ms (bound ${bound}, idle limit ${INIT.idleTimeout})`,
+  )
+  assert.equal(peers.get(KEY)?.errorsOut, 0, 'the request was not failed')
+  await sleep(50)
+  assert.equal(outbound.openStreams().get(KEY), 1, 'only the stream to the new session is left')
 })
 
 test('PRouterError codes the outbound adds are in the catalogue', () => {
