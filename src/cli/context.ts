@@ -13,7 +13,7 @@ import { createLifetime, type Lifetime } from './lifetime.js'
 
 export interface GlobalOptions {
   logLevel: string
-  cacheDir: string
+  cacheDir?: string
   i2pd?: string
   teardownTimeout: string
 }
@@ -26,9 +26,11 @@ export function addGlobalOptions(program: Command): void {
         .default('warn'),
     )
     .addOption(
-      new Option('--cache-dir <dir>', 'where provisioned i2pd lives')
-        .env('PROUTER_CACHE_DIR')
-        .default(defaultCacheDir()),
+      // no default value here: finding the home folder may fail (no HOME, no passwd entry); see cacheDir()
+      new Option(
+        '--cache-dir <dir>',
+        'where provisioned i2pd lives (default: $XDG_CACHE_HOME/prouter, ~/.cache/prouter, or /var/cache/prouter for root with no home)',
+      ).env('PROUTER_CACHE_DIR'),
     )
     .addOption(
       new Option('--i2pd <path>', 'i2pd binary to use (overrides PATH and provisioning)').env('PROUTER_I2PD'),
@@ -46,6 +48,8 @@ export function addGlobalOptions(program: Command): void {
 export interface Context {
   logger: Logger
   options: GlobalOptions
+  /** The cache folder: --cache-dir, else the default, worked out (and failing) only when asked for. */
+  cacheDir(): string
   /** The i2pd every command runs (--i2pd, PATH or provisioned); with `release`, that Debian release's, provisioned
    * into the cache when missing. */
   binary(options?: { signal?: AbortSignal; release?: I2pdRelease }): Promise<I2pdBinary>
@@ -56,15 +60,16 @@ export interface Context {
 export function contextOf(command: Command): Context {
   const options = command.optsWithGlobals<GlobalOptions>()
   const logger = createLogger({ level: options.logLevel })
-  const cacheDir = resolve(options.cacheDir)
+  const cacheDir = (): string => resolve(options.cacheDir ?? defaultCacheDir())
   return {
     logger,
     options,
+    cacheDir,
     binary: ({ signal, release } = {}) => {
       const explicit =
         release === undefined && options.i2pd !== undefined ? { explicitPath: options.i2pd } : {}
       return resolveI2pd(
-        { cacheDir, ...explicit, ...(release === undefined ? {} : { release }) },
+        { cacheDir: cacheDir(), ...explicit, ...(release === undefined ? {} : { release }) },
         { logger },
         { signal },
       )

@@ -49,7 +49,7 @@ async function demo(opts: DemoOptions, cmd: Command): Promise<void> {
       dir,
       binary,
       hops: Number(opts.hops),
-      cacheDir: ctx.options.cacheDir,
+      cacheDir: ctx.cacheDir(),
       network: opts.nat === true ? 'nat' : 'loopback',
     },
     { logger: ctx.logger },

@@ -46,7 +46,7 @@ async function run(opts: RunOptions, cmd: Command): Promise<void> {
     env: process.env,
     flags: flagsLayer(opts, i2pdFlag(cmd)),
   })
-  const daemon = await createDaemon(config, { logger: ctx.logger, cacheDir: ctx.options.cacheDir })
+  const daemon = await createDaemon(config, { logger: ctx.logger, cacheDir: ctx.cacheDir() })
   try {
     await daemon.start({ signal })
     const ready = { ready: true, workerKey: daemon.workerKey, b32: daemon.b32, api: daemon.apiUrl }

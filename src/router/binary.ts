@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import { PRouterError } from '../errors.js'
+import { invalidOption, PRouterError } from '../errors.js'
 import { MIN_I2PD_VERSION } from '../constants.js'
 import type { Logger } from '../logger.js'
 import { compareVersions } from './version.js'
@@ -21,9 +21,34 @@ import type { I2pdRelease } from './releases.js'
 
 export { i2pdVersion, type I2pdBinary, type I2pdSource } from './i2pd-binary.js'
 
-/** `$XDG_CACHE_HOME/prouter`, else `~/.cache/prouter`. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'prouter')
+/**
+ * `$XDG_CACHE_HOME/prouter`, else `$HOME/.cache/prouter`, else the passwd entry's home; with no home at all
+ * (HOME unset and a uid with no passwd entry, as in containers and systemd's DynamicUser): root gets
+ * `/var/cache/prouter`, anyone else a clear `ERR_INVALID_OPTION` naming `--cache-dir`. Called only when the
+ * cache is needed, never at option definition.
+ */
+export function defaultCacheDir(
+  env: NodeJS.ProcessEnv = process.env,
+  system: { home?: () => string; uid?: number } = {},
+): string {
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'prouter')
+  const home = env.HOME || passwdHome(system.home ?? homedir)
+  if (home !== undefined) return join(home, '.cache', 'prouter')
+  if ((system.uid ?? process.getuid?.()) === 0) return SYSTEM_CACHE_DIR
+  throw invalidOption(
+    '--cache-dir',
+    'no home folder (HOME unset, no passwd entry): set PROUTER_CACHE_DIR or XDG_CACHE_HOME',
+  )
+}
+
+export const SYSTEM_CACHE_DIR = '/var/cache/prouter'
+
+function passwdHome(home: () => string): string | undefined {
+  try {
+    return home() || undefined
+  } catch {
+    return undefined // os.homedir() throws when the uid has no passwd entry
+  }
 }
 
 export interface ResolveI2pdInit {

@@ -61,6 +61,19 @@ test('an explicit path that is not i2pd fails clearly', async () => {
 
 test('the cache folder follows XDG', () => {
   assert.equal(defaultCacheDir({ XDG_CACHE_HOME: '/x' }), '/x/prouter')
+  assert.equal(defaultCacheDir({ HOME: '/h' }), '/h/.cache/prouter')
+})
+
+test('with no HOME and no passwd entry the cache folder falls back, or fails clearly when asked for', () => {
+  const noPasswd = (): string => {
+    throw new Error('ENOENT: no such file or directory, uv_os_get_passwd')
+  }
+  assert.equal(defaultCacheDir({}, { home: () => '/p', uid: 1000 }), '/p/.cache/prouter')
+  assert.equal(defaultCacheDir({}, { home: noPasswd, uid: 0 }), '/var/cache/prouter')
+  assert.throws(
+    () => defaultCacheDir({}, { home: noPasswd, uid: 61234 }),
+    (err: unknown) => isPRouterError(err, 'ERR_INVALID_OPTION') && /PROUTER_CACHE_DIR/.test(String(err)),
+  )
 })
 
 /** A provisioned folder as provision.ts leaves it: a stamp and a launcher (nothing is run but the launcher). */
