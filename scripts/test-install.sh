@@ -1,0 +1,21 @@
+#!/bin/sh
+# `prouter` as operators install it: pack the project, install the tarball globally into an empty prefix with
+# an empty HOME, and run the installed command outside the source tree (help, keys init and its 0600 key files).
+set -eu
+root="$(pwd)"
+work="$(mktemp -d /tmp/prouter-install-XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
+mkdir -p "$work/prefix" "$work/home"
+HOME="$work/home" npm i -g --silent --no-audit --no-fund --prefix "$work/prefix" "$work/$tarball"
+prouter="$work/prefix/bin/prouter"
+cd "$work/home"
+export HOME="$work/home"
+"$prouter" --help | grep -q 'Usage: prouter'
+"$prouter" keys init --dir "$work/keys" --json | grep -q '"workerKey":"0x'
+for f in "$work/keys/worker.key" "$work/keys/i2p.key"; do
+  [ "$(stat -c %a "$f")" = 600 ] || { echo "$f is not mode 0600"; exit 1; }
+done
+"$prouter" router provision --help >/dev/null
+[ ! -e "$work/prefix/lib/node_modules/prouter/src" ] || { echo 'the package ships the TypeScript sources'; exit 1; }
+echo "installed from $tarball ($(du -sh "$work/prefix/lib/node_modules/prouter" | cut -f1) with its dependencies): prouter runs outside $root"
