@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   ERR_ROUTER_VERSION: 'The i2pd binary is older than the minimum version PRouter supports.',
   ERR_ROUTER_START_TIMEOUT: 'i2pd did not become ready (SAM HELLO and I2PControl) before the deadline.',
   ERR_ROUTER_EXITED: 'i2pd exited (code or signal in the message).',
+  ERR_ROUTER_PORT_IN_USE:
+    'Another process listens on a port the router is configured for (SAM, I2PControl or console); i2pd is not started.',
   ERR_ROUTER_NOT_RUNNING: 'The operation needs a running router and there is none.',
   ERR_ROUTER_STATE:
     'The router supervisor was asked for a state change its transition table does not allow (a bug: the message names both states).',

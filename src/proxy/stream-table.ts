@@ -1,7 +1,8 @@
 /**
  * The inbound streams held open, and who holds them. Three bounds keep anonymous callers from crowding out
  * registered ones: at most `maxPerCaller` streams per caller address (source b32), an anonymous stream with no
- * request in progress is closed after `anonymousIdleTimeout`, and when all `maxStreams` are taken a new stream
+ * request in progress (or one that has not yet said who it is: a silent stream) is closed after
+ * `anonymousIdleTimeout`, and when all `maxStreams` are taken a new stream
  * evicts another (an idle one, anonymous first, the longest idle first; else a busy anonymous one) instead of
  * being refused. Only when every stream is busy with a registered caller is a new one refused.
  */
@@ -62,11 +63,14 @@ export function createStreamTable<S extends Closable>(init: StreamTableInit): St
     remove(stream)
     stream.destroy()
   }
-  /** An idle anonymous stream is closed after the short idle time; any other has the server's keep-alive. */
+  /**
+   * An idle stream not known to be a registered caller's is closed after the short idle time (a caller proves
+   * itself with its first request, sent at once); a registered one has the server's keep-alive.
+   */
   const arm = (stream: S, e: Entry): void => {
     clearTimeout(e.timer)
     e.timer = undefined
-    if (e.requests > 0 || e.anonymous !== true) return
+    if (e.requests > 0 || e.anonymous === false) return
     e.timer = setTimeout(() => {
       evict(stream)
     }, init.anonymousIdleTimeout)
@@ -113,6 +117,7 @@ export function createStreamTable<S extends Closable>(init: StreamTableInit): St
       }
       entries.set(stream, e)
       count(caller, 1)
+      arm(stream, e)
       return undefined
     },
     remove,

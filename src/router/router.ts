@@ -1,9 +1,10 @@
 /**
- * Supervising one i2pd process: config to its data folder, a stale i2pd of that folder stopped, spawn (dies
- * with this process, umask 077: see command.ts), readiness (I2PControl answers and every injected probe
- * passes, e.g. a SAM HELLO) within a deadline, output to a child logger, stop (SIGTERM, then SIGKILL after a
- * bound), graceful stop (SIGINT, bounded), and — after an unexpected exit — restarts with capped backoff,
- * forever, until the owner calls stop(). Every state change goes through `transition()` (see state.ts).
+ * Supervising one i2pd process: config to its data folder, a stale i2pd of that folder stopped, its ports
+ * checked free (listeners.ts), spawn (dies with this process, umask 077: see command.ts), readiness
+ * (I2PControl answers and every injected probe passes, e.g. a SAM HELLO) within a deadline, output to a child
+ * logger, stop (SIGTERM, then SIGKILL after a bound), graceful stop (SIGINT, bounded), and — after an
+ * unexpected exit — restarts with capped backoff, forever, until the owner calls stop(). Every state change
+ * goes through `transition()` (see state.ts).
  */
 import type { ChildProcess } from 'node:child_process'
 import { spawn } from 'node:child_process'
@@ -36,6 +37,7 @@ import { backoffDelay } from '../backoff.js'
 import { parseLogLine } from './log-line.js'
 import { dataDirArg, i2pdCommand } from './command.js'
 import { isRouterPid, readPidFile, stopPid } from './pid.js'
+import { assertListenersFree } from './listeners.js'
 import { assertTransition, type RouterState } from './state.js'
 
 export type { RouterState } from './state.js'
@@ -239,6 +241,7 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
   private async spawnAndWait(signal: AbortSignal): Promise<void> {
     await prepareDataDir(this.config)
     await this.stopStale()
+    await assertListenersFree(this.config)
     signal.throwIfAborted()
     const run = this.spawnRun()
     await this.waitReady(run, signal)

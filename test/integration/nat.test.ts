@@ -103,13 +103,17 @@ describe('a worker behind NAT, reached by its key', { timeout: 15 * 60_000 }, ()
     const router = net.testnet.routers.find((r) => r.name === natRouter().name)
     assert.ok(router)
     const seen: string[] = []
+    let last = ''
     const found = await until(async () => {
       const stats = await router.stats()
       const info = readRouterInfo(await readFile(routerInfoPath(natRouter().dataDir)))
       if (seen.at(-1) !== stats.netStatusName) seen.push(stats.netStatusName)
       const ssu2 = info.addresses.find((a) => a.transport === 'SSU2')
+      last = `caps ${info.caps}; SSU2 ${JSON.stringify(ssu2?.options ?? null)}`
       return stats.netStatusName === 'Firewalled' && ssu2?.options.ih0 !== undefined && info
-    }, 180_000)
+    }, 180_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}; status ${seen.join(' -> ')}; last RouterInfo: ${last}`)
+    })
     assert.match(found.caps, /U/, 'caps: unreachable')
     assert.equal(found.reachable, false, 'no address with a host')
     t.diagnostic(`status ${seen.join(' -> ')}; caps ${found.caps}; ${JSON.stringify(found.addresses)}`)

@@ -1,11 +1,13 @@
 /**
  * Supervising one real i2pd: readiness, I2PControl, restart after a crash (also when restarts fail), stop,
- * start-up deadline, a stale i2pd of the same data folder, i2pd's start-up errors, the modes of its files.
+ * start-up deadline, a stale i2pd of the same data folder, i2pd's start-up errors, ports taken by another
+ * process, the modes of its files.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
 import { chmod, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ReadinessProbe, Router } from '../../src/router/router.js'
@@ -13,6 +15,7 @@ import { createRouter } from '../../src/router/router.js'
 import { confPath, prepareDataDir } from '../../src/router/data-dir.js'
 import { i2pdCommand } from '../../src/router/command.js'
 import { isRouterPid, readPidFile, stopPid } from '../../src/router/pid.js'
+import { freePort } from '../../src/router/free-port.js'
 import { planRouters, routerConfig } from '../../src/testnet/plan.js'
 import { samHello } from '../../src/sam/index.js'
 import { isPRouterError, type PRouterError } from '../../src/errors.js'
@@ -170,11 +173,23 @@ test('stop() ends a router that keeps failing its restarts: no attempt after it'
   assert.equal(router.state, 'stopped')
 })
 
+/** i2pd options that move every listener of an i2pd to free ports (command-line options override its config). */
+async function otherPorts(): Promise<string[]> {
+  const names = ['port', 'sam.port', 'i2pcontrol.port', 'http.port']
+  const ports = await Promise.all(names.map(() => freePort('127.0.0.1')))
+  return names.map((name, i) => `--${name}=${ports[i]}`)
+}
+
 /** An i2pd of `router`'s data folder started by hand (as an orphan of a killed daemon would be). */
-async function orphanOf(t: TestContext, router: Router, dataDirArg = router.config.dataDir): Promise<number> {
+async function orphanOf(
+  t: TestContext,
+  router: Router,
+  dataDirArg = router.config.dataDir,
+  extraArgs: string[] = [],
+): Promise<number> {
   await prepareDataDir(router.config)
   const { command, args } = i2pdCommand({ binary: router.binary, dataDir: dataDirArg, dieWithParent: true })
-  const child = spawn(command, args, { stdio: 'ignore' })
+  const child = spawn(command, [...args, ...extraArgs], { stdio: 'ignore' })
   const pid = child.pid ?? 0
   t.after(() => stopPid(pid, 'i2pd'))
   const deadline = Date.now() + 20_000
@@ -196,10 +211,10 @@ test('a stale i2pd of the same data folder (named by its pid file) is stopped, a
   assert.equal(router.state, 'ready')
 })
 
-test("an i2pd that is not ours holds the pid file: the start fails with i2pd's own reason", async (t) => {
+test("an i2pd that is not ours holds the pid file (other ports): the start fails with i2pd's own reason", async (t) => {
   const router = await oneRouter(t)
   // the same folder by another spelling: not recognised as this router's (exact --datadir match), so kept
-  const stranger = await orphanOf(t, router, `${router.config.dataDir}/`)
+  const stranger = await orphanOf(t, router, `${router.config.dataDir}/`, await otherPorts())
   await assert.rejects(router.start(), (err: unknown) => {
     assert.ok(isPRouterError(err, 'ERR_ROUTER_EXITED'))
     assert.match(err.message, /Could not lock pid file/)
@@ -207,6 +222,41 @@ test("an i2pd that is not ours holds the pid file: the start fails with i2pd's o
   })
   assert.ok(!(await gone(stranger, 'i2pd')), 'a process not known to be ours is left alone')
   assert.equal(router.state, 'stopped')
+})
+
+test('an i2pd that is not ours on the same ports: ERR_ROUTER_PORT_IN_USE names it, and its probes are not taken for ours', async (t) => {
+  const router = await oneRouter(t)
+  const stranger = await orphanOf(t, router, `${router.config.dataDir}/`)
+  await assert.rejects(router.start(), (err: unknown) => {
+    assert.ok(isPRouterError(err, 'ERR_ROUTER_PORT_IN_USE'))
+    assert.ok(err.message.includes(`sam ${router.config.sam.host}:${router.config.sam.port}`), err.message)
+    assert.ok(err.message.includes(`pid ${stranger}`), err.message)
+    return true
+  })
+  assert.equal(router.pid, undefined, 'no i2pd was started')
+  assert.ok(!(await gone(stranger, 'i2pd')), 'a process not known to be ours is left alone')
+  assert.equal(router.state, 'stopped')
+})
+
+test('a port taken by another program: ERR_ROUTER_PORT_IN_USE, no i2pd started; free again, it starts', async (t) => {
+  const router = await oneRouter(t)
+  const squatter = createServer((socket) => socket.end('HELLO REPLY RESULT=OK VERSION=3.1\n'))
+  await new Promise<void>((resolve) =>
+    squatter.listen(router.config.i2pcontrol.port, router.config.i2pcontrol.host, resolve),
+  )
+  t.after(() => squatter.close())
+  await assert.rejects(router.start(), (err: unknown) => {
+    assert.ok(isPRouterError(err, 'ERR_ROUTER_PORT_IN_USE'))
+    assert.ok(
+      err.message.includes(`i2pcontrol ${router.config.i2pcontrol.host}:${router.config.i2pcontrol.port}`),
+      err.message,
+    )
+    return true
+  })
+  assert.equal(router.pid, undefined)
+  await new Promise((resolve) => squatter.close(resolve))
+  await router.start()
+  assert.equal(router.state, 'ready')
 })
 
 test('i2pd runs with umask 077: the files and folders it writes are private', async (t) => {

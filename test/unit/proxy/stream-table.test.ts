@@ -129,3 +129,20 @@ test('an idle anonymous stream closes after anonymousIdleTimeout; a busy or regi
   await sleep(100)
   assert.equal(busy.destroyed, true)
 })
+
+test('a stream that never sends a byte (never identified) closes after anonymousIdleTimeout', async (t) => {
+  const s = table({ anonymousIdleTimeout: 50 })
+  t.after(() => {
+    s.clear()
+  })
+  const silent = new FakeStream('silent')
+  const caller = new FakeStream('caller')
+  s.admit(silent, 'x')
+  s.admit(caller, 'r')
+  s.requestStarted(caller) // its handshake ping arrives at once
+  s.requestEnded(caller)
+  s.identified(caller, false) // the lookup proved a registered caller
+  await sleep(120)
+  assert.deepEqual([silent.destroyed, caller.destroyed], [true, false])
+  assert.equal(s.size, 1)
+})
