@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { chmod, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ReadinessProbe, Router } from '../../src/router/router.js'
@@ -173,6 +173,26 @@ test('stop() ends a router that keeps failing its restarts: no attempt after it'
   assert.equal(router.state, 'stopped')
 })
 
+/** Resolves once something accepts connections on `host:port` (bounded: 60 s). */
+async function listening({ host, port }: { host: string; port: number }): Promise<void> {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const socket = connect(port, host)
+    const up = await new Promise<boolean>((resolve) => {
+      socket.once('connect', () => {
+        resolve(true)
+      })
+      socket.once('error', () => {
+        resolve(false)
+      })
+    })
+    socket.destroy()
+    if (up) return
+    assert.ok(Date.now() < deadline, `${host}:${port} never listened`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
 /** i2pd options that move every listener of an i2pd to free ports (command-line options override its config). */
 async function otherPorts(): Promise<string[]> {
   const names = ['port', 'sam.port', 'i2pcontrol.port', 'http.port']
@@ -227,8 +247,9 @@ test("an i2pd that is not ours holds the pid file (other ports): the start fails
 test('an i2pd that is not ours on the same ports: ERR_ROUTER_PORT_IN_USE names it, and its probes are not taken for ours', async (t) => {
   const router = await oneRouter(t)
   const stranger = await orphanOf(t, router, `${router.config.dataDir}/`)
+  await listening(router.config.sam) // it writes its pid file before it opens its ports
   await assert.rejects(router.start(), (err: unknown) => {
-    assert.ok(isPRouterError(err, 'ERR_ROUTER_PORT_IN_USE'))
+    assert.ok(isPRouterError(err, 'ERR_ROUTER_PORT_IN_USE'), String(err))
     assert.ok(err.message.includes(`sam ${router.config.sam.host}:${router.config.sam.port}`), err.message)
     assert.ok(err.message.includes(`pid ${stranger}`), err.message)
     return true
