@@ -12,6 +12,7 @@
  *
  *   npm run bench                     (isolated in a network namespace)
  *   BENCH_HOPS=1,3 BENCH_RTTS=200 npm run bench
+ *   BENCH_MIN_STREAMS=3 npm run bench  (alice's outbound.minStreamsPerPeer)
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
@@ -26,11 +27,14 @@ import { percentile, readExactly, serveMeasure } from '../src/testnet/measure.js
 import { loadDaemonConfig } from '../src/daemon/config.js'
 import { createDaemon } from '../src/daemon/daemon.js'
 import { sleep } from '../src/signals.js'
+import { DEFAULT_OUTBOUND_MIN_STREAMS_PER_PEER } from '../src/constants.js'
 import { spawnDaemon } from '../test/helpers/daemon-client.js'
 
 const HOPS = (process.env.BENCH_HOPS ?? '3').split(',').map(Number)
 const RTTS = Number(process.env.BENCH_RTTS ?? 200)
 const CONCURRENT = [200, 1000]
+/** alice's `outbound.minStreamsPerPeer`: streams to charlie that back-to-back requests take turns on. */
+const MIN_STREAMS = Number(process.env.BENCH_MIN_STREAMS ?? DEFAULT_OUTBOUND_MIN_STREAMS_PER_PEER)
 const logger = createLogger({ level: process.env.PROUTER_LOG_LEVEL ?? 'warn' })
 
 type Row = Record<string, string | number>
@@ -54,7 +58,12 @@ async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
       binary,
       hops,
       workers: [
-        { name: 'alice', suri: '//Alice', router: 'managed', config: { warm: { interval: 30_000 } } },
+        {
+          name: 'alice',
+          suri: '//Alice',
+          router: 'managed',
+          config: { warm: { interval: 30_000 }, outbound: { minStreamsPerPeer: MIN_STREAMS } },
+        },
         { name: 'bob', suri: '//Bob', router: 'managed', config: { warm: { peers: 'none' } } },
         {
           name: 'charlie',
@@ -285,7 +294,8 @@ function r(v: number): number {
 
 function print(binary: I2pdBinary, rows: Row[]): void {
   console.log(
-    `\nPRouter daemon benchmark: i2pd ${binary.version}, ${RTTS} sequential requests per series (ms)\n`,
+    `\nPRouter daemon benchmark: i2pd ${binary.version}, ${RTTS} sequential requests per series (ms), ` +
+      `alice's outbound.minStreamsPerPeer ${MIN_STREAMS}\n`,
   )
   console.log('| what | p50 ms | p99 ms | note |\n|---|---|---|---|')
   for (const row of rows) console.log(`| ${row.what} | ${row.p50} | ${row.p99} | ${row.note} |`)

@@ -102,6 +102,16 @@ export const DEFAULT_OUTBOUND_MAX_STREAMS = 256
 export const DEFAULT_OUTBOUND_MAX_STREAMS_PER_PEER = 32
 /** Requests waiting for a free outbound stream before new ones are refused (ERR_TOO_MANY_STREAMS). */
 export const DEFAULT_OUTBOUND_MAX_PENDING = 1024
+/** Requests in flight on each HTTP/2 connection to a worker before the pool opens another (h2-pool.ts). */
+export const DEFAULT_OUTBOUND_REQUESTS_PER_STREAM = 32
+/** Connections the pool keeps to a worker once it has been called: back-to-back requests take turns on them,
+ * so each goes out on a rested stream (i2pd sends on one at once, and waits out its send timer otherwise). */
+export const DEFAULT_OUTBOUND_MIN_STREAMS_PER_PEER = 2
+/** HTTP/2 flow-control windows, per request and per connection, both sides: a large body is not held up by
+ * window updates on a path with a long round trip (HTTP/2's default is 64 KiB: 0.2 MiB/s at a 300 ms round
+ * trip), yet what a peer may make us buffer stays bounded (the session's window, per stream it holds). */
+export const H2_STREAM_WINDOW = 2 * 1024 * 1024
+export const H2_SESSION_WINDOW = 4 * 1024 * 1024
 export const DEFAULT_OUTBOUND_CONNECT_TIMEOUT = 30 * SECOND
 /** A request without the first byte of its answer this long has its worker pinged on a fresh stream. */
 export const DEFAULT_OUTBOUND_PROBE_AFTER = 5 * SECOND
@@ -109,6 +119,8 @@ export const DEFAULT_OUTBOUND_PROBE_AFTER = 5 * SECOND
 export const DEFAULT_OUTBOUND_PROBE_TIMEOUT = 10 * SECOND
 /** Inbound streams one caller address (source b32) may hold; as many as a peer's outbound pool by default. */
 export const DEFAULT_INBOUND_MAX_STREAMS_PER_CALLER = 32
+/** Requests one HTTP/2 connection may carry at once (a caller's further requests wait on its side). */
+export const INBOUND_H2_MAX_CONCURRENT = 256
 /** An anonymous caller's stream with no request in progress is closed after this (registered: 5 min). */
 export const DEFAULT_INBOUND_ANONYMOUS_IDLE_TIMEOUT = 15 * SECOND
 export const DEFAULT_RATE_LIMIT_PER_SECOND = 100

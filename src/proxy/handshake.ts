@@ -18,6 +18,7 @@
  * It costs one round trip per new stream (the SYN's, which the first request would wait for anyway), one
  * sr25519 signature here and one verification there, and checks that the stream reached the worker asked for.
  */
+import type { ClientHttp2Session } from 'node:http2'
 import type { Duplex } from 'node:stream'
 import { ERROR_CODES, PRouterError, type ErrorCode } from '../errors.js'
 
@@ -86,6 +87,60 @@ export function handshake(
     stream.on('data', onData)
     stream.once('close', onClose)
     stream.write(pingRequest(init))
+  })
+}
+
+/**
+ * The same ping as the first request of an HTTP/2 session over a fresh stream (h2-pool.ts): resolves once
+ * the answer names `workerKey`, rejects otherwise (or on abort).
+ */
+export function handshakeH2(
+  session: ClientHttp2Session,
+  init: HandshakeInit,
+  signal: AbortSignal,
+): Promise<HandshakeAnswer> {
+  const { workerKey } = init
+  return new Promise((resolve, reject) => {
+    const proof = init.proof === undefined ? {} : { [PROOF_HEADER]: init.proof }
+    const req = session.request(
+      { ':method': 'GET', ':path': PING_PATH, ':authority': init.host, ...proof },
+      { endStream: true },
+    )
+    let status = 0
+    const chunks: Buffer[] = []
+    let size = 0
+    let settled = false
+    const done = (outcome: HandshakeAnswer | Error): void => {
+      if (settled) return
+      settled = true
+      signal.removeEventListener('abort', onAbort)
+      if (outcome instanceof Error) {
+        req.destroy()
+        reject(outcome)
+      } else resolve(outcome)
+    }
+    const onAbort = (): void => {
+      const reason: unknown = signal.reason
+      done(reason instanceof Error ? reason : new PRouterError('ERR_PEER_CLOSED', 'handshake aborted'))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    req.once('response', (headers) => {
+      status = Number(headers[':status'])
+    })
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_ANSWER_BYTES) done(malformed('answer too long'))
+      else chunks.push(chunk)
+    })
+    req.once('end', () => {
+      done(checkAnswer({ status, body: Buffer.concat(chunks), rest: Buffer.alloc(0) }, workerKey))
+    })
+    req.once('error', (err: Error) => {
+      done(new PRouterError('ERR_PEER_CLOSED', `worker ${workerKey}: the ping failed: ${err.message}`))
+    })
+    req.once('close', () => {
+      done(new PRouterError('ERR_PEER_CLOSED', `worker ${workerKey} closed the stream before answering`))
+    })
   })
 }
 

@@ -28,7 +28,7 @@ const HOP_BY_HOP = new Set([
   'host',
 ])
 
-/** A copy of `headers` fit to forward: no hop-by-hop, no `x-prouter-*`, minus `drop`. */
+/** A copy of `headers` fit to forward: no hop-by-hop, no HTTP/2 pseudo-header, no `x-prouter-*`, minus `drop`. */
 export function forwardableHeaders(
   headers: IncomingHttpHeaders,
   drop: readonly string[] = [],
@@ -36,7 +36,7 @@ export function forwardableHeaders(
   const named = connectionTokens(headers.connection)
   const out: OutgoingHttpHeaders = {}
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue
+    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || name.startsWith(':')) continue
     if (name.startsWith('x-prouter-') || drop.includes(name)) continue
     out[name] = value
   }

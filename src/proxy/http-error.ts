@@ -3,6 +3,7 @@
  * API and every inbound answer that PRouter itself makes goes through `sendError`.
  */
 import type { ServerResponse } from 'node:http'
+import type { Http2ServerResponse } from 'node:http2'
 import type { Duplex } from 'node:stream'
 import { isPRouterError, PRouterError, type ErrorCode } from '../errors.js'
 
@@ -44,22 +45,23 @@ export function toPRouterError(err: unknown): PRouterError {
   return new PRouterError('ERR_INTERNAL', 'internal error', { cause: err })
 }
 
+/** An answer to a client, over HTTP/1.1 or HTTP/2 (the compatibility API). */
+export type HttpResponse = ServerResponse | Http2ServerResponse
+
 /** Answer `err` as `{ code, message }` if nothing was sent yet; otherwise cut the response short. */
-export function sendError(
-  res: ServerResponse,
-  err: unknown,
-  extraHeaders: Record<string, string> = {},
-): void {
+export function sendError(res: HttpResponse, err: unknown, extraHeaders: Record<string, string> = {}): void {
   const e = toPRouterError(err)
   if (res.headersSent) {
     res.destroy(e)
     return
   }
   const body = JSON.stringify({ code: e.code, message: e.message })
+  const extra = { ...extraHeaders }
+  if ('stream' in res) delete extra.connection // HTTP/2 has no connection header (RFC 9113 §8.2.2)
   res.writeHead(httpStatusOf(e.code), {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
-    ...extraHeaders,
+    ...extra,
   })
   res.end(body)
 }

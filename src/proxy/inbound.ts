@@ -1,6 +1,7 @@
 /**
- * Inbound: streams other workers open to this one. Each accepted stream is an HTTP/1.1 connection (kept
- * alive for many requests) fed to a local HTTP server; each request is checked — caller identity, anonymous
+ * Inbound: streams other workers open to this one. Each accepted stream is an HTTP/2 connection (many requests
+ * at once, as daemons send them) or an HTTP/1.1 one (kept alive for many requests: CONNECT tunnels, raw
+ * clients), told apart by its first bytes and fed to a local server of that kind; each request is checked — caller identity, anonymous
  * policy, allowed paths, per-caller rate limit, sizes — and relayed to the worker's own service with headers
  * saying who called. The caller is proven on the stream itself: its handshake ping carries a caller proof
  * (src/identity/caller-proof.ts) signed by a worker key for the stream's source destination (which I2P
@@ -17,11 +18,21 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http'
+import {
+  createServer as createH2Server,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+} from 'node:http2'
 import type net from 'node:net'
 import {
   ACCEPT_RETRY_MAX,
   ACCEPT_RETRY_MIN,
   DEFAULT_RESOLVE_CACHE_TTL,
+  H2_SESSION_WINDOW,
+  H2_STREAM_WINDOW,
+  INBOUND_H2_MAX_CONCURRENT,
   INBOUND_KEEP_ALIVE_TIMEOUT,
 } from '../constants.js'
 import { isPRouterError, PRouterError } from '../errors.js'
@@ -34,19 +45,24 @@ import type { AcceptedStream, SamSession } from '../sam/index.js'
 import { isTimeoutReason } from '../signals.js'
 import { createPathFilter, normalizeTarget, refuseAmbiguous, type PathFilter } from './allow-paths.js'
 import { ANONYMOUS, CALLER_ADDRESS_HEADER, CALLER_HEADER, forwardableHeaders } from './headers.js'
-import { sendError, writeRawError } from './http-error.js'
+import { sendError, writeRawError, type HttpResponse } from './http-error.js'
 import { createRateLimiter, type RateLimiter } from './limits.js'
 import { createStreamTable, type StreamTable } from './stream-table.js'
 import { PING_PATH, PROOF_HEADER } from './handshake.js'
 import type { PeerMeter } from '../metering/peer-meter.js'
 import type { StreamMeter } from '../metering/stream-meter.js'
 import { relay, type RelayLimits } from './relay.js'
+import { sniffProtocol } from './protocol-sniff.js'
+import { fromClientRequest } from './upstream.js'
 import type { StreamSource } from './stream-source.js'
 
 /** How long a stream's caller verdict holds before the next request re-checks it. */
 const CALLER_RECHECK_INTERVAL = DEFAULT_RESOLVE_CACHE_TTL
 /** Bytes of randomness in a session token (handshake.ts, SESSION_TOKEN). */
 const SESSION_TOKEN_BYTES = 8
+
+/** A request from another worker, over HTTP/2 or HTTP/1.1. */
+type InboundRequest = IncomingMessage | Http2ServerRequest
 
 export interface InboundInit extends RelayLimits {
   /** The local service, `http://host:port[/base]`; undefined: every request is refused (ERR_NO_SERVICE). */
@@ -108,6 +124,11 @@ export function createInbound(init: InboundInit, components: InboundComponents):
 class InboundServer implements Inbound {
   private readonly log: Logger
   private readonly server: Server
+  private readonly h2: Http2Server
+  /** The I2P stream under each HTTP/2 session (its `socket` is a proxy, not the stream). */
+  private readonly h2Streams = new WeakMap<Http2Session, net.Socket>()
+  /** The stream being handed to the HTTP/2 server: its 'session' event comes synchronously. */
+  private handingOver: net.Socket | undefined
   private readonly streams = new Set<net.Socket>()
   private readonly callers = new WeakMap<net.Socket, StreamCaller>()
   private readonly sessionTokens = new WeakMap<SamSession, string>()
@@ -133,6 +154,7 @@ class InboundServer implements Inbound {
     this.service = init.serviceUrl === undefined ? undefined : new URL(init.serviceUrl)
     this.accepting = this.createAcceptLoop(this.log)
     this.server = this.createHttpServer()
+    this.h2 = this.createH2Server()
   }
 
   get open(): number {
@@ -160,12 +182,7 @@ class InboundServer implements Inbound {
       keepAliveTimeout: INBOUND_KEEP_ALIVE_TIMEOUT,
     })
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const stream = req.socket
-      this.table.requestStarted(stream)
-      res.once('close', () => {
-        this.table.requestEnded(stream)
-      })
-      void this.handle(req, res)
+      this.onRequest(req.socket, req, res)
     })
     server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
       if (err.code === 'HPE_HEADER_OVERFLOW' && socket.writable) {
@@ -176,6 +193,70 @@ class InboundServer implements Inbound {
       } else socket.destroy()
     })
     return server
+  }
+
+  private createH2Server(): Http2Server {
+    const h2 = createH2Server({
+      settings: {
+        enablePush: false,
+        maxConcurrentStreams: INBOUND_H2_MAX_CONCURRENT,
+        initialWindowSize: H2_STREAM_WINDOW,
+        maxHeaderListSize: Math.max(65_535, 2 * this.init.maxHeaderBytes), // the limit itself is checked below
+      },
+      maxSessionMemory: 16, // MB: room for the windows above
+    })
+    h2.on('session', (session: Http2Session) => {
+      const stream = this.handingOver
+      if (stream === undefined) return
+      this.h2Streams.set(session, stream)
+      session.on('error', () => undefined) // the stream's close ends it; its requests see the failure
+      session.setTimeout(INBOUND_KEEP_ALIVE_TIMEOUT, () => {
+        session.close()
+      })
+      session.once('connect', () => {
+        session.setLocalWindowSize(H2_SESSION_WINDOW)
+      })
+    })
+    h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+      const stream = this.h2Streams.get(req.stream.session as Http2Session)
+      if (stream === undefined) {
+        req.stream.close()
+        return
+      }
+      if (headerBytes(req) > this.init.maxHeaderBytes) {
+        const e = new PRouterError('ERR_HEADERS_TOO_LARGE', `headers over ${this.init.maxHeaderBytes} bytes`)
+        sendError(res, e)
+        return
+      }
+      this.onRequest(stream, req, res)
+    })
+    return h2
+  }
+
+  /** Hand an accepted stream to the server of the HTTP it speaks. */
+  private serve(stream: net.Socket): void {
+    void sniffProtocol(stream).then((protocol) => {
+      if (stream.destroyed) return
+      if (protocol === 'http1') {
+        this.server.emit('connection', stream)
+        stream.resume() // the bytes sniffed, then the rest
+        return
+      }
+      this.handingOver = stream
+      try {
+        this.h2.emit('connection', stream)
+      } finally {
+        this.handingOver = undefined
+      }
+    })
+  }
+
+  private onRequest(stream: net.Socket, req: InboundRequest, res: HttpResponse): void {
+    this.table.requestStarted(stream)
+    res.once('close', () => {
+      this.table.requestEnded(stream)
+    })
+    void this.handle(stream, req, res)
   }
 
   /** One pending STREAM ACCEPT at a time (see docs/decisions.md), the next issued as soon as one lands. */
@@ -232,7 +313,7 @@ class InboundServer implements Inbound {
       stream,
       caller.verdict.then((c) => c.workerKey ?? ANONYMOUS),
     )
-    this.server.emit('connection', stream)
+    this.serve(stream)
   }
 
   private newStreamCaller(b32: string, session: string): StreamCaller {
@@ -248,8 +329,8 @@ class InboundServer implements Inbound {
    * anything else leaves the stream anonymous for good. Returns the proof's verdict for the pong (`ok` or the
    * refusal's code), undefined after the first request.
    */
-  private settleCaller(req: IncomingMessage): string | undefined {
-    const held = this.callers.get(req.socket)
+  private settleCaller(stream: net.Socket, req: InboundRequest): string | undefined {
+    const held = this.callers.get(stream)
     if (held === undefined || held.settled) return undefined
     held.settled = true
     let outcome = 'none'
@@ -308,13 +389,13 @@ class InboundServer implements Inbound {
     return anonymous
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const proof = this.settleCaller(req)
+  private async handle(stream: net.Socket, req: InboundRequest, res: HttpResponse): Promise<void> {
+    const proof = this.settleCaller(stream, req)
     if (req.url === PING_PATH) {
-      this.pong(res, proof, this.callers.get(req.socket)?.session) // passes no policy, so it does not wait for the caller lookup (the handshake's path)
+      this.pong(res, proof, this.callers.get(stream)?.session) // passes no policy, so it does not wait for the caller lookup (the handshake's path)
       return
     }
-    const caller = await this.callerOf(req.socket)
+    const caller = await this.callerOf(stream)
     const started = performance.now()
     try {
       const target = this.admit(req, caller)
@@ -323,7 +404,7 @@ class InboundServer implements Inbound {
         res,
         limits: this.init,
         classify: (err) => Promise.resolve(serviceError(err, this.service)),
-        open: () => this.openServiceRequest(req, caller, target),
+        open: () => fromClientRequest(this.openServiceRequest(req, caller, target)),
         onEnd: ({ status, error }) => {
           this.recordPeer(caller, status, started, error?.code)
         },
@@ -341,7 +422,7 @@ class InboundServer implements Inbound {
   }
 
   /** The checks, in order; returns the service path to call. */
-  private admit(req: IncomingMessage, caller: Caller): string {
+  private admit(req: InboundRequest, caller: Caller): string {
     if (caller.workerKey === undefined && !this.init.allowAnonymous) {
       throw new PRouterError('ERR_ANONYMOUS_REFUSED', 'this worker serves registered workers only')
     }
@@ -360,7 +441,7 @@ class InboundServer implements Inbound {
     return `${this.service.pathname.replace(/\/$/, '')}${pathname}${search}`
   }
 
-  private openServiceRequest(req: IncomingMessage, caller: Caller, path: string) {
+  private openServiceRequest(req: InboundRequest, caller: Caller, path: string) {
     const service = this.service as URL
     return request({
       agent: this.serviceAgent,
@@ -379,7 +460,7 @@ class InboundServer implements Inbound {
 
   /** `proof`: the verdict on this stream's proof when this ping settled it (handshake.ts), else absent;
    * `session`: the token of the session that accepted the stream. */
-  private pong(res: ServerResponse, proof: string | undefined, session: string | undefined): void {
+  private pong(res: HttpResponse, proof: string | undefined, session: string | undefined): void {
     const { workerKey, b32 } = this.init.self
     const body = JSON.stringify({ workerKey, b32, ...(proof === undefined ? {} : { proof }), session })
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
@@ -399,4 +480,15 @@ function serviceError(err: unknown, service: URL | undefined): PRouterError {
   return new PRouterError('ERR_SERVICE_UNREACHABLE', `service ${service?.origin ?? '(none)'} failed`, {
     cause: err,
   })
+}
+
+/** The size of a request's header section as HTTP/1.1 would carry it (what `maxHeaderBytes` bounds). */
+function headerBytes(req: Http2ServerRequest): number {
+  let n = `${req.method} ${req.url} HTTP/1.1\r\n`.length
+  const raw = req.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] ?? ''
+    if (!name.startsWith(':')) n += name.length + (raw[i + 1] ?? '').length + 4
+  }
+  return n
 }

@@ -1,13 +1,16 @@
 /**
- * Outbound: pRuntime's requests to other workers, named by worker key. Streams come from the daemon's one
- * SAM session and are kept alive in an HTTP agent pool per worker, so a warm request pays no stream set-up;
- * a new stream resolves the key through the verifying registry and opens a SAM stream to the b32 it names.
+ * Outbound: pRuntime's requests to other workers, named by worker key. Requests travel as HTTP/2 over streams
+ * from the daemon's one SAM session, many at once on each, kept open in a pool per worker (h2-pool.ts), so a
+ * warm request pays no stream set-up and a burst does not open a stream per request; a new stream resolves the
+ * key through the verifying registry and opens a SAM stream to the b32 it names. CONNECT tunnels get a stream
+ * of their own.
  */
-import { Agent, request, type ClientRequest, type ClientRequestArgs, type IncomingMessage } from 'node:http'
+import { connect as connectH2, type Settings } from 'node:http2'
 import type { Duplex } from 'node:stream'
 import type net from 'node:net'
 import { pipeline } from 'node:stream'
-import { INBOUND_KEEP_ALIVE_TIMEOUT, SECOND } from '../constants.js'
+import { finished } from 'node:stream/promises'
+import { INBOUND_KEEP_ALIVE_TIMEOUT, H2_SESSION_WINDOW, H2_STREAM_WINDOW, SECOND } from '../constants.js'
 import { isPRouterError, PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
@@ -16,19 +19,28 @@ import { deadlineSignal, isTimeoutReason } from '../signals.js'
 import { forwardableHeaders } from './headers.js'
 import { createGauge } from './limits.js'
 import { httpStatusOf, sendError, toPRouterError, writeRawError } from './http-error.js'
-import { relay, type RelayLimits } from './relay.js'
+import { isBodyless, relay, type RelayLimits } from './relay.js'
 import type { StreamSource } from './stream-source.js'
 import type { PeerMeter } from '../metering/peer-meter.js'
 import type { StreamMeter } from '../metering/stream-meter.js'
 import { workerHost } from './worker-name.js'
-import { handshake, PING_PATH } from './handshake.js'
+import { handshake, handshakeH2, PING_PATH, type HandshakeAnswer } from './handshake.js'
+import { createH2Pool, type Dialled, type H2Pool } from './h2-pool.js'
+import { fromH2Stream, type Upstream } from './upstream.js'
 import { createPeerWatch } from './peer-watch.js'
 import { createPeerSessions, type PeerSessions } from './peer-sessions.js'
 import type { IncomingMessage as Req, ServerResponse } from 'node:http'
 
+/** Our side's HTTP/2 settings: room for a large body in flight on a long path (the default window is 64 KiB). */
+const H2_SETTINGS: Settings = { enablePush: false, initialWindowSize: H2_STREAM_WINDOW }
+
 export interface OutboundInit extends RelayLimits {
   maxStreams: number
   maxStreamsPerPeer: number
+  /** Connections kept to a worker once called (requests take turns on them); see h2-pool.ts. */
+  minStreamsPerPeer: number
+  /** Requests in flight on every connection to a worker before another is opened. */
+  requestsPerStream: number
   maxPending: number
   connectTimeout: number
   /** A request without its answer's first byte for this long probes the worker (see peer-watch.ts). */
@@ -70,25 +82,36 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
   const { peers } = components
   const sessions = createPeerSessions({
     onRestart: (workerKey, isDead) => {
-      const dropped = agent.destroyStreams(workerKey, isDead)
+      const dropped = pool.destroyStreams(workerKey, isDead)
       if (dropped > 0)
         log.info({ workerKey, dropped }, 'worker restarted its router: its old streams are dead')
     },
   })
-  const dial = dialer(init, { ...components, sessions }, log)
-  const agent = new I2pAgent(init, dial)
+  const dial = dialers(init, { ...components, sessions }, log)
+  const pool = createH2Pool(
+    {
+      maxStreams: init.maxStreams,
+      maxStreamsPerPeer: init.maxStreamsPerPeer,
+      minStreamsPerPeer: init.minStreamsPerPeer,
+      requestsPerStream: init.requestsPerStream,
+      idleTimeout: INBOUND_KEEP_ALIVE_TIMEOUT - 30 * SECOND, // pooled streams go before the peer drops them
+    },
+    dial.h2,
+  )
   const pending = createGauge(init.maxStreams + init.maxPending)
   const classify = (err: unknown): Promise<PRouterError> => classifyError(err, components.streams)
   const watch = createPeerWatch(init, {
     logger: log,
     probe: async (workerKey, signal) => {
-      const stream = await dial(workerKey, { signal, timeout: init.probeTimeout }).catch((err: unknown) => {
-        throw isPRouterError(err) ? mapSamError(err) : err // e.g. ERR_SAM_TIMEOUT: no answer, unreachable
-      })
+      const stream = await dial
+        .http1(workerKey, { signal, timeout: init.probeTimeout })
+        .catch((err: unknown) => {
+          throw isPRouterError(err) ? mapSamError(err) : err // e.g. ERR_SAM_TIMEOUT: no answer, unreachable
+        })
       stream.destroy()
     },
     onLost: (workerKey) => {
-      agent.forget(workerKey)
+      pool.forget(workerKey)
     },
   })
   /** Why a new request is refused at once (the router is down or hung) rather than left to a deadline. */
@@ -135,7 +158,14 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
           },
         },
         open: () =>
-          openRequest(agent, workerKey, req.method ?? 'GET', target, forwardableHeaders(req.headers, drop)),
+          openRequest(
+            pool,
+            workerKey,
+            req.method ?? 'GET',
+            target,
+            forwardableHeaders(req.headers, drop),
+            isBodyless(req),
+          ),
         onEnd: ({ status, error }) => {
           if (error?.code === 'ERR_REGISTRY_NOT_FOUND') return // not a peer: keep the table to real workers
           peers.record(workerKey, { out: true, status, ms: performance.now() - started, error: error?.code })
@@ -165,7 +195,7 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
       peers.record(workerKey, { out: true, status, ms: performance.now() - started, error: error?.code })
     }
     try {
-      const stream = await dial(workerKey)
+      const stream = await dial.http1(workerKey)
       record(200) // one request out, as the peer counts the first request it reads from the tunnel
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
       if (head.length > 0) stream.write(head)
@@ -183,7 +213,7 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
   const ping = async (workerKey: string, options: { signal?: AbortSignal } = {}): Promise<number> => {
     const refusal = routerRefusal()
     if (refusal !== undefined) throw refusal
-    return pingOnce(agent, workerKey, init, options.signal)
+    return pingOnce(pool, workerKey, init, options.signal)
   }
 
   log.debug({ maxStreams: init.maxStreams, perPeer: init.maxStreamsPerPeer }, 'outbound ready')
@@ -191,13 +221,13 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
     forward,
     tunnel,
     ping,
-    openStreams: () => agent.openStreams(),
+    openStreams: () => pool.openStreams(),
     forget: (workerKey) => {
-      agent.forget(workerKey)
+      pool.forget(workerKey)
     },
     close: () => {
       watch.close()
-      agent.destroy()
+      pool.close()
     },
   }
 }
@@ -209,16 +239,27 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
  */
 const LEASESET_RETRY = { delay: 250, maxDelay: 1 * SECOND }
 
-/** Resolve the worker's binding, then open a SAM stream to the b32 it names, under the connect deadline. */
-function dialer(
+interface DialOptions {
+  signal?: AbortSignal
+  timeout?: number
+}
+
+/**
+ * New streams to workers, each checked by the handshake ping (handshake.ts) under the connect deadline:
+ * `http1` leaves the stream raw after the ping (CONNECT tunnels, probes), `h2` starts an HTTP/2 session on it
+ * whose first request is the ping (the pool's connections).
+ */
+function dialers(
   init: OutboundInit,
   components: OutboundComponents & { sessions: PeerSessions },
   log: Logger,
 ) {
-  return async (
+  /** Resolve the worker's binding, open a SAM stream to the b32 it names, then run `greet` on it. */
+  const withStream = async <T>(
     workerKey: string,
-    options: { signal?: AbortSignal; timeout?: number } = {},
-  ): Promise<net.Socket> => {
+    options: DialOptions,
+    greet: (stream: net.Socket, b32: string, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> => {
     options.signal?.throwIfAborted()
     const session = components.streams.session()
     const timeout = options.timeout ?? init.connectTimeout
@@ -234,24 +275,13 @@ function dialer(
       const stream = await session.connect(b32, { signal: deadline.signal, timeout, retry })
       const t1 = performance.now()
       components.meter.track(stream, workerKey) // the handshake's ping is traffic with the peer too
-      const proof = signCallerProof(init.self.worker, { caller: init.self.b32, callee: b32 })
-      const host = workerHost(workerKey)
-      const answer = await handshake(stream, { workerKey, host, proof }, deadline.signal).catch(
-        (err: unknown) => {
-          stream.destroy()
-          throw err
-        },
-      )
-      components.sessions.reached(workerKey, stream, answer.session)
-      if (answer.proof !== undefined && answer.proof !== 'ok') {
-        log.warn(
-          { workerKey, refused: answer.proof },
-          'the worker refused our caller proof: we are anonymous there',
-        )
-      }
+      const greeted = await greet(stream, b32, deadline.signal).catch((err: unknown) => {
+        stream.destroy()
+        throw err
+      })
       const ms = (t: number): number => Math.round(t * 10) / 10
       log.debug({ workerKey, connectMs: ms(t1 - t0), answerMs: ms(performance.now() - t1) }, 'new stream')
-      return stream
+      return greeted
     } catch (err) {
       if (isTimeoutReason(err) || isTimeoutReason(deadline.signal.reason)) {
         throw unreachable(workerKey, `no stream within ${timeout} ms`, err)
@@ -261,121 +291,93 @@ function dialer(
       deadline.dispose()
     }
   }
-}
-
-/**
- * Node's HTTP agent with streams from the SAM session instead of TCP connections: its pool keeps streams
- * alive per worker (the agent's "host" is the worker key), bounded per worker and in all.
- */
-class I2pAgent extends Agent {
-  constructor(
-    init: OutboundInit,
-    private readonly dial: (workerKey: string) => Promise<net.Socket>,
-  ) {
-    super({
-      keepAlive: true,
-      maxSockets: init.maxStreamsPerPeer,
-      maxTotalSockets: init.maxStreams,
-      maxFreeSockets: init.maxStreamsPerPeer,
-      scheduling: 'lifo',
-      timeout: INBOUND_KEEP_ALIVE_TIMEOUT - 30 * SECOND, // idle pooled streams go before the peer drops them
-    })
-  }
-
-  override createConnection(
-    options: ClientRequestArgs,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex {
-    const workerKey = options.host ?? ''
-    this.dial(workerKey).then(
-      (socket) => callback?.(null, socket),
-      (err: unknown) => callback?.(toPRouterError(err), undefined as unknown as Duplex),
-    )
-    return undefined as unknown as Duplex // the socket comes through the callback
-  }
-
-  forget(workerKey: string): void {
-    for (const [name, list] of Object.entries(this.freeSockets)) {
-      if (name.startsWith(`${workerKey}:`)) for (const socket of list ?? []) socket.destroy()
+  const greeting = (workerKey: string, b32: string) => ({
+    workerKey,
+    host: workerHost(workerKey),
+    proof: signCallerProof(init.self.worker, { caller: init.self.b32, callee: b32 }),
+  })
+  const heard = (workerKey: string, stream: Duplex, answer: HandshakeAnswer): void => {
+    components.sessions.reached(workerKey, stream, answer.session)
+    if (answer.proof !== undefined && answer.proof !== 'ok') {
+      log.warn(
+        { workerKey, refused: answer.proof },
+        'the worker refused our caller proof: we are anonymous there',
+      )
     }
   }
-
-  /** Destroy `workerKey`'s streams, idle or carrying a request, for which `isDead` holds; returns how many. A
-   * request on one fails, and is sent again on a fresh stream if it has no body (relay.ts). */
-  destroyStreams(workerKey: string, isDead: (stream: Duplex) => boolean): number {
-    let destroyed = 0
-    for (const pool of [this.freeSockets, this.sockets]) {
-      for (const [name, list] of Object.entries(pool)) {
-        if (!name.startsWith(`${workerKey}:`)) continue
-        for (const socket of [...(list ?? [])]) {
-          if (!isDead(socket)) continue
-          socket.destroy()
-          destroyed++
+  return {
+    http1: (workerKey: string, options: DialOptions = {}): Promise<net.Socket> =>
+      withStream(workerKey, options, async (stream, b32, signal) => {
+        heard(workerKey, stream, await handshake(stream, greeting(workerKey, b32), signal))
+        return stream
+      }),
+    h2: (workerKey: string): Promise<Dialled> =>
+      withStream(workerKey, {}, async (stream, b32, signal) => {
+        const session = connectH2(`http://${workerHost(workerKey)}`, {
+          createConnection: () => stream,
+          settings: H2_SETTINGS,
+        })
+        session.on('error', () => undefined) // the requests on it see the failure
+        try {
+          heard(workerKey, stream, await handshakeH2(session, greeting(workerKey, b32), signal))
+        } catch (err) {
+          session.destroy()
+          throw err
         }
-      }
-    }
-    return destroyed
-  }
-
-  openStreams(): Map<string, number> {
-    const out = new Map<string, number>()
-    for (const pool of [this.sockets, this.freeSockets]) {
-      for (const [name, list] of Object.entries(pool)) {
-        const key = name.split(':')[0] ?? name
-        out.set(key, (out.get(key) ?? 0) + (list?.length ?? 0))
-      }
-    }
-    return out
+        session.setLocalWindowSize(H2_SESSION_WINDOW)
+        return { session, stream }
+      }),
   }
 }
 
-function openRequest(
-  agent: Agent,
+/** An HTTP/2 request to `workerKey`'s service at `path`, on one of the pool's connections to it. */
+async function openRequest(
+  pool: H2Pool,
   workerKey: string,
   method: string,
   path: string,
   headers: ReturnType<typeof forwardableHeaders>,
-): ClientRequest {
-  return request({
-    agent,
-    host: workerKey,
-    port: 80,
-    method,
-    path,
-    setHost: false,
-    headers: { ...headers, host: workerHost(workerKey) },
-  })
+  bodyless: boolean,
+): Promise<Upstream> {
+  const { stream, reused } = await pool.request(
+    workerKey,
+    { ...headers, ':method': method, ':path': path, ':authority': workerHost(workerKey) },
+    { endStream: bodyless },
+  )
+  return fromH2Stream(stream, reused, bodyless)
 }
 
-function pingOnce(
-  agent: Agent,
+async function pingOnce(
+  pool: H2Pool,
   workerKey: string,
   init: OutboundInit,
   signal?: AbortSignal,
 ): Promise<number> {
   signal?.throwIfAborted()
   const started = performance.now()
-  return new Promise((resolve, reject) => {
-    const req = openRequest(agent, workerKey, 'GET', PING_PATH, {})
-    req.setTimeout(init.connectTimeout, () => req.destroy(unreachable(workerKey, 'ping timed out')))
-    const onAbort = (): void => {
-      req.destroy(signal?.reason as Error)
+  const upstream = await openRequest(pool, workerKey, 'GET', PING_PATH, {}, true)
+  upstream.body.end()
+  const deadline = deadlineSignal(init.connectTimeout, signal)
+  const onAbort = (): void => {
+    upstream.destroy(
+      isTimeoutReason(deadline.signal.reason) ? unreachable(workerKey, 'ping timed out') : undefined,
+    )
+  }
+  deadline.signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    const response = await upstream.response
+    response.body.resume()
+    await finished(response.body)
+    if (response.status !== 200) {
+      throw new PRouterError('ERR_PEER_CLOSED', `ping of ${workerKey} answered ${response.status}`)
     }
-    signal?.addEventListener('abort', onAbort, { once: true })
-    req.on('error', (err) => {
-      signal?.removeEventListener('abort', onAbort)
-      reject(err)
-    })
-    req.on('response', (res: IncomingMessage) => {
-      res.resume()
-      res.on('end', () => {
-        signal?.removeEventListener('abort', onAbort)
-        if (res.statusCode === 200) resolve(performance.now() - started)
-        else reject(new PRouterError('ERR_PEER_CLOSED', `ping of ${workerKey} answered ${res.statusCode}`))
-      })
-    })
-    req.end()
-  })
+    return performance.now() - started
+  } catch (err) {
+    throw deadline.signal.aborted ? (deadline.signal.reason as Error) : err
+  } finally {
+    deadline.signal.removeEventListener('abort', onAbort)
+    deadline.dispose()
+  }
 }
 
 /** The error a client sees for a failed outbound exchange. */

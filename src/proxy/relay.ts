@@ -4,12 +4,14 @@
  * (no byte either way) and a total timeout. Whatever fails, the client gets `{ code, message }` if nothing was
  * sent yet, or a cut-short response otherwise — never a hang.
  */
-import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
-import { pipeline } from 'node:stream'
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import { pipeline, type Readable } from 'node:stream'
 import { PRouterError } from '../errors.js'
 import { forwardableHeaders } from './headers.js'
 import { bodyTooLarge, byteLimit } from './limits.js'
-import { sendError } from './http-error.js'
+import { sendError, type HttpResponse } from './http-error.js'
+import type { Upstream, UpstreamResponse } from './upstream.js'
+import { pipeKnownLength } from './known-length.js'
 
 export interface RelayLimits {
   maxBodyBytes: number
@@ -17,12 +19,17 @@ export interface RelayLimits {
   requestTimeout: number
 }
 
+/** An incoming request, over HTTP/1.1 or HTTP/2: its head and its body. */
+export interface RelayRequest extends Readable {
+  headers: IncomingHttpHeaders
+}
+
 export interface RelaySpec {
-  req: IncomingMessage
-  res: ServerResponse
+  req: RelayRequest
+  res: HttpResponse
   limits: RelayLimits
   /** Start the upstream request (its headers already filtered and completed by the caller). */
-  open: () => ClientRequest
+  open: () => Upstream | Promise<Upstream>
   /** Turn an upstream failure into the error the client sees. */
   classify: (err: unknown) => Promise<PRouterError>
   /** Response headers added by the relay (none by default). */
@@ -35,6 +42,13 @@ export interface RelaySpec {
   stall?: { after: number; onStall: () => void }
 }
 
+/**
+ * A request body of a known length up to this is read whole and sent with its head in one write: over HTTP/2
+ * on I2P a frame written on its own a tick after another waits out i2pd's send timer (~11 ms) before it leaves.
+ * (An answer of known length is relayed with its end on its last bytes: known-length.ts.)
+ */
+const COALESCE_BYTES = 64 * 1024
+
 /** Relay one exchange; resolves when it has ended (never rejects). */
 export function relay(spec: RelaySpec): Promise<void> {
   return new Promise((resolve) => {
@@ -43,13 +57,15 @@ export function relay(spec: RelaySpec): Promise<void> {
 }
 
 /** Bodies without a length or chunks: safe to send again on a fresh stream if a reused one was dead. */
-export function isBodyless(req: IncomingMessage): boolean {
+export function isBodyless(req: RelayRequest): boolean {
   const length = req.headers['content-length']
   return req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')
 }
 
 class Exchange {
-  private upstream: ClientRequest | undefined
+  private upstream: Upstream | undefined
+  /** A small request body read whole before the request is sent (see COALESCE_BYTES). */
+  private body: Buffer | undefined
   private responded = false
   private ended = false
   /** A failure is being answered (classify is async): no retry, and a client close is not the outcome. */
@@ -90,23 +106,53 @@ class Exchange {
       this.refuseBody(bodyTooLarge(limits.maxBodyBytes, 'request'))
       return
     }
-    this.send()
+    if (declared === 0 || declared > COALESCE_BYTES) {
+      this.send()
+      return
+    }
+    readWhole(req, declared).then(
+      (body) => {
+        this.body = body
+        this.send()
+      },
+      (err: unknown) => {
+        this.fail(err)
+      },
+    )
   }
 
   private send(): void {
-    const upstream = this.spec.open()
+    Promise.resolve()
+      .then(() => this.spec.open())
+      .then(
+        (upstream) => {
+          this.use(upstream)
+        },
+        (err: unknown) => {
+          this.fail(err) // no connection to the upstream (e.g. the worker is unreachable)
+        },
+      )
+  }
+
+  private use(upstream: Upstream): void {
+    if (this.ended || this.failing) {
+      upstream.destroy() // the exchange ended while the connection was being found
+      return
+    }
     this.upstream = upstream
-    upstream.setTimeout(this.spec.limits.idleTimeout, () => {
+    upstream.setIdleTimeout(this.spec.limits.idleTimeout, () => {
       const ms = this.spec.limits.idleTimeout
       this.fail(new PRouterError('ERR_IDLE_TIMEOUT', `no byte moved for ${ms} ms`))
     })
-    upstream.on('error', (err) => {
-      this.onUpstreamError(upstream, err)
-    })
-    upstream.on('response', (response) => {
-      this.onResponse(response)
-    })
-    upstream.once('socket', () => {
+    upstream.response.then(
+      (response) => {
+        if (upstream === this.upstream) this.onResponse(response)
+      },
+      (err: unknown) => {
+        if (upstream === this.upstream) this.onUpstreamError(upstream, err)
+      },
+    )
+    void upstream.assigned.then(() => {
       this.watchStall()
     })
     this.sendBody(upstream)
@@ -121,10 +167,14 @@ class Exchange {
     }, stall.after)
   }
 
-  private sendBody(upstream: ClientRequest): void {
+  private sendBody(upstream: Upstream): void {
     const { req, limits } = this.spec
+    if (this.body !== undefined) {
+      upstream.body.end(this.body) // with the head, in one write
+      return
+    }
     if (this.retried) {
-      upstream.end()
+      upstream.body.end()
       return
     }
     const limit = byteLimit(limits.maxBodyBytes, 'request')
@@ -132,11 +182,11 @@ class Exchange {
       req.unpipe(limit)
       this.refuseBody(err)
     })
-    req.pipe(limit).pipe(upstream)
+    req.pipe(limit).pipe(upstream.body)
   }
 
-  private onUpstreamError(upstream: ClientRequest, err: unknown): void {
-    const stale = upstream.reusedSocket && !this.responded && isBodyless(this.spec.req)
+  private onUpstreamError(upstream: Upstream, err: unknown): void {
+    const stale = upstream.reused() && !this.responded && isBodyless(this.spec.req)
     if (stale && !this.retried && !this.ended && !this.failing) {
       this.retried = true // a kept-alive stream the peer had closed: once more on a fresh one
       this.send()
@@ -145,15 +195,30 @@ class Exchange {
     this.fail(err)
   }
 
-  private onResponse(response: IncomingMessage): void {
+  private onResponse(response: UpstreamResponse): void {
     const { res, limits } = this.spec
     this.responded = true
     clearInterval(this.stall)
     const headers = { ...forwardableHeaders(response.headers), ...this.spec.responseHeaders }
-    res.writeHead(response.statusCode ?? 502, headers)
-    pipeline(response, byteLimit(limits.maxBodyBytes, 'response'), res, (err) => {
+    // the head goes out with the body's first bytes (one write: over HTTP/2 a HEADERS frame sent alone would
+    // make the DATA after it wait out i2pd's send timer)
+    res.statusCode = response.status
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value)
+    const declared = Number(response.headers['content-length'] ?? Number.NaN)
+    if (Number.isInteger(declared) && declared > 0 && declared <= limits.maxBodyBytes) {
+      pipeKnownLength(response.body, res, declared).then(
+        () => {
+          this.end(response.status)
+        },
+        (err: unknown) => {
+          this.fail(err)
+        },
+      )
+      return
+    }
+    pipeline(response.body, byteLimit(limits.maxBodyBytes, 'response'), res, (err) => {
       if (err) this.fail(err)
-      else this.end(response.statusCode ?? 502)
+      else this.end(response.status)
     })
   }
 
@@ -191,4 +256,26 @@ class Exchange {
     this.spec.onEnd?.(error === undefined ? { status } : { status, error })
     this.done()
   }
+}
+
+/** The `length` bytes of `body` (its declared length), or a rejection if it ends short, errs or runs over. */
+function readWhole(body: Readable, length: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      chunks.push(chunk)
+      if (size > length)
+        body.destroy(new PRouterError('ERR_PEER_CLOSED', `a body over its length of ${length}`))
+    })
+    body.once('end', () => {
+      if (size === length) resolve(Buffer.concat(chunks, size))
+      else reject(new PRouterError('ERR_PEER_CLOSED', `a body of ${size} bytes, not ${length}`))
+    })
+    body.once('error', reject)
+    body.once('close', () => {
+      if (size !== length) reject(new Error('the body was cut short'))
+    })
+  })
 }

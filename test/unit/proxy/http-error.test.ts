@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { createServer, get, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { connect as connectH2, createServer as createH2Server } from 'node:http2'
 import net from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { ERROR_CODES, PRouterError, type ErrorCode } from '../../../src/errors.js'
@@ -135,4 +136,22 @@ test('writeRawError of a code outside the reason table: 500 Error', async (t) =>
   assert.equal(res.statusCode, 500)
   assert.equal(res.statusMessage, 'Error')
   assert.equal((JSON.parse(body) as { code: string }).code, 'ERR_INTERNAL')
+})
+
+test('sendError over HTTP/2: the same JSON answer; a connection header asked for is left out, not thrown', async (t) => {
+  const server = createH2Server((_req, res) => {
+    sendError(res, new PRouterError('ERR_BODY_TOO_LARGE', 'too big'), { connection: 'close' })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.after(() => server.close())
+  const session = connectH2(`http://127.0.0.1:${(server.address() as { port: number }).port}`)
+  t.after(() => { session.close(); })
+  const req = session.request({ ':path': '/' }, { endStream: true })
+  const [headers] = (await once(req, 'response')) as [Record<string, unknown>]
+  let body = ''
+  req.setEncoding('utf8')
+  for await (const chunk of req) body += chunk as string
+  assert.equal(headers[':status'], 413)
+  assert.deepEqual(JSON.parse(body), { code: 'ERR_BODY_TOO_LARGE', message: 'too big' })
 })

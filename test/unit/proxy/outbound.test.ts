@@ -1,11 +1,12 @@
 /**
- * The outbound relay against a loopback "peer": an HTTP server standing in for the worker's inbound side (it
- * answers the handshake ping). Its streams are plain TCP; `stop()` makes it go silent the way a dead router
+ * The outbound relay against a loopback "peer": HTTP/2 and HTTP/1.1 servers standing in for the worker's
+ * inbound side (they answer the handshake ping). Its streams are plain TCP; `stop()` makes it go silent the way a dead router
  * does (bytes are taken, nothing answers, nothing closes).
  */
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { createServer, request, type IncomingMessage, type Server } from 'node:http'
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createH2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2'
 import { connect, createServer as createNetServer, type Socket } from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -15,6 +16,7 @@ import { createPeerMeter, type PeerMeter } from '../../../src/metering/peer-mete
 import type { StreamMeter } from '../../../src/metering/stream-meter.js'
 import { createOutbound, type Outbound, type OutboundInit } from '../../../src/proxy/outbound.js'
 import { PING_PATH } from '../../../src/proxy/handshake.js'
+import { sniffProtocol } from '../../../src/proxy/protocol-sniff.js'
 import type { StreamSource } from '../../../src/proxy/stream-source.js'
 import type { Registry } from '../../../src/registry/index.js'
 import type { SamSession } from '../../../src/sam/index.js'
@@ -26,6 +28,8 @@ const B32 = `${'a'.repeat(52)}.b32.i2p`
 const INIT: OutboundInit = {
   maxStreams: 8,
   maxStreamsPerPeer: 4,
+  minStreamsPerPeer: 1,
+  requestsPerStream: 32,
   maxPending: 8,
   connectTimeout: 2000,
   probeAfter: 200,
@@ -50,7 +54,10 @@ interface Peer {
 async function startPeer(t: TestContext): Promise<Peer> {
   let generation = 0
   const sessionToken = (): string => `5e55${generation.toString(16).padStart(8, '0')}`
-  const server: Server = createServer((req, res) => {
+  const handler = (
+    req: IncomingMessage | Http2ServerRequest,
+    res: ServerResponse | Http2ServerResponse,
+  ): void => {
     const url = new URL(req.url ?? '/', 'http://peer')
     req.resume()
     const answer = (): void => {
@@ -64,10 +71,24 @@ async function startPeer(t: TestContext): Promise<Peer> {
     }
     if (url.pathname === '/slow') setTimeout(answer, Number(url.searchParams.get('ms') ?? 0))
     else if (url.pathname !== '/hang') answer()
+  }
+  const server: Server = createServer(handler)
+  // the worker's inbound side: HTTP/2 from the pool, HTTP/1.1 from probes and CONNECT (told apart as inbound.ts does)
+  const h2 = createH2Server(handler)
+  const front = createNetServer((socket) => {
+    socket.setNoDelay(true)
+    socket.on('error', () => undefined)
+    void sniffProtocol(socket).then((protocol) => {
+      if (protocol === 'h2') h2.emit('connection', socket)
+      else {
+        server.emit('connection', socket)
+        socket.resume()
+      }
+    })
   })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const httpPort = (server.address() as { port: number }).port
+  front.listen(0, '127.0.0.1')
+  await once(front, 'listening')
+  const httpPort = (front.address() as { port: number }).port
   // the "router" between: relays bytes both ways until stopped, then takes them and passes nothing on
   let silent = false
   const sockets = new Set<Socket>()
@@ -76,6 +97,7 @@ async function startPeer(t: TestContext): Promise<Peer> {
     const dead = (): boolean => silent || born !== generation
     const upstream = connect(httpPort, '127.0.0.1')
     for (const s of [client, upstream]) {
+      s.setNoDelay(true) // as the SAM client's sockets (HTTP/2 writes its frames one by one)
       sockets.add(s)
       s.on('error', () => undefined)
       s.once('close', () => sockets.delete(s))
@@ -90,8 +112,10 @@ async function startPeer(t: TestContext): Promise<Peer> {
   t.after(() => {
     for (const s of sockets) s.destroy()
     router.close()
+    front.close()
     server.closeAllConnections()
     server.close()
+    h2.close()
   })
   return {
     port: (router.address() as { port: number }).port,
@@ -117,6 +141,7 @@ function harness(
       peer.dials++
       if (peer.refuse !== undefined) throw peer.refuse
       const socket = connect(peer.port, '127.0.0.1')
+      socket.setNoDelay(true)
       await once(socket, 'connect')
       return socket
     },

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { isPRouterError, PRouterError } from '../../../src/errors.js'
 import { forwardableHeaders } from '../../../src/proxy/headers.js'
 import { relay, type RelayLimits, type RelaySpec } from '../../../src/proxy/relay.js'
+import { fromClientRequest } from '../../../src/proxy/upstream.js'
 
 const MIB = 1024 * 1024
 const LIMITS: RelayLimits = { maxBodyBytes: 2 * MIB, idleTimeout: 2000, requestTimeout: 5000 }
@@ -70,14 +71,16 @@ async function startFront(t: TestContext, upstreamPort: number, options: FrontOp
       limits: { ...LIMITS, ...options.limits },
       responseHeaders: { 'x-relayed': 'yes' },
       open: () =>
-        request({
-          host: '127.0.0.1',
-          port: upstreamPort,
-          method: req.method ?? 'GET',
-          path: req.url ?? '/',
-          headers: forwardableHeaders(req.headers),
-          agent: options.agent ?? false,
-        }),
+        fromClientRequest(
+          request({
+            host: '127.0.0.1',
+            port: upstreamPort,
+            method: req.method ?? 'GET',
+            path: req.url ?? '/',
+            headers: forwardableHeaders(req.headers),
+            agent: options.agent ?? false,
+          }),
+        ),
       classify: (err) => {
         classified.push(err)
         return (options.classify ?? passOrWrap)(err)
