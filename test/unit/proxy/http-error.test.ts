@@ -146,7 +146,9 @@ test('sendError over HTTP/2: the same JSON answer; a connection header asked for
   await once(server, 'listening')
   t.after(() => server.close())
   const session = connectH2(`http://127.0.0.1:${(server.address() as { port: number }).port}`)
-  t.after(() => { session.close(); })
+  t.after(() => {
+    session.close()
+  })
   const req = session.request({ ':path': '/' }, { endStream: true })
   const [headers] = (await once(req, 'response')) as [Record<string, unknown>]
   let body = ''
