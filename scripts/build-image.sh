@@ -46,7 +46,7 @@ log "root filesystem: Debian $suite, i2pd, tini, Node $node_version, $(basename 
 rootfs="$cache/rootfs.tar"
 mirror=http://deb.debian.org/debian
 NODE_TGZ="$node_tgz" PROUTER_TGZ="$prouter_tgz" PROUTER_LOCK="$(pwd)/package-lock.json" PROUTER_UID="$uid" \
-  mmdebstrap --quiet --mode=root --variant=essential --include=i2pd,tini,ca-certificates \
+  mmdebstrap --quiet --mode=root --variant=essential --include=i2pd,tini,ca-certificates,libatomic1,libstdc++6 \
   --skip=essential/unlink \
   --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\"" \
   --setup-hook="sync-in '$cache/debs' /var/cache/apt/archives" \
