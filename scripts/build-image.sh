@@ -65,7 +65,8 @@ mv "$rootfs" "$context/rootfs.tar"
 log "podman build $image"
 podman build --quiet --format docker --timestamp "$SOURCE_DATE_EPOCH" -t "$image" "$context" >/dev/null
 rm -rf "$context"
-for old in $(podman images --format '{{.Repository}}:{{.Tag}}' --filter "reference=$repo"); do
+# older tags of this repository only (an image may carry other names too: those are left alone)
+for old in $(podman images --format '{{.Repository}}:{{.Tag}}' | grep "^$repo:"); do
   [ "$old" = "$image" ] || podman rmi "$old" >/dev/null
 done
 echo "$image"
