@@ -188,6 +188,28 @@ describe('the PRouter image on a private network', { timeout: 20 * 60_000, skip:
     assert.equal(res.status, 401)
   })
 
+  test("the health check fails while the container's i2pd is stopped, and passes again after", async (t) => {
+    const find =
+      'for p in /proc/[0-9]*; do [ "$(readlink $p/exe)" = /usr/bin/i2pd ] && echo ${p#/proc/}; done'
+    const pid = (await podman(p, ['exec', name, 'sh', '-c', find])).stdout.trim()
+    assert.match(pid, /^\d+$/, 'one i2pd in the container')
+    const signal = async (sig: string): Promise<void> => {
+      const r = await podman(p, ['exec', name, 'sh', '-c', `kill -${sig} ${pid}`]) // the shell's kill: no procps
+      assert.equal(r.code, 0, r.stderr)
+    }
+    await signal('STOP')
+    t.after(() => signal('CONT'))
+    const t0 = performance.now()
+    const red = await healthUntil(p, name, false, 15_000)
+    await signal('CONT')
+    const green = await healthUntil(p, name, true, 60_000)
+    assert.ok(red, 'unhealthy within 15 s of SIGSTOP')
+    assert.ok(green, 'healthy again within 60 s of SIGCONT')
+    t.diagnostic(
+      `unhealthy after ${String(Math.round(red - t0))} ms stopped, healthy ${String(Math.round(green - red))} ms later`,
+    )
+  })
+
   test('the volume holds the key files and the token, 0600, owned by the image user', async () => {
     for (const f of ['keys/worker.key', 'keys/i2p.key', 'api.token']) {
       const s = await stat(join(dataDir, f))
@@ -221,6 +243,17 @@ describe('the PRouter image on a private network', { timeout: 20 * 60_000, skip:
     )
   })
 })
+
+/** Runs the image's health check until it says `healthy` (true) or not; the time it did, or 0 at the bound. */
+async function healthUntil(p: Podman, name: string, healthy: boolean, bound: number): Promise<number> {
+  const end = performance.now() + bound
+  while (performance.now() < end) {
+    const r = await podman(p, ['healthcheck', 'run', name], 30_000)
+    if ((r.code === 0) === healthy) return performance.now()
+    await sleep(250)
+  }
+  return 0
+}
 
 function skipReason(): string | false {
   if (IMAGE === undefined) return 'PROUTER_IMAGE unset: scripts/test-image.sh builds the image and runs this'
