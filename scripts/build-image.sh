@@ -7,6 +7,7 @@
 # Prints the image's name on stdout. Root (mmdebstrap's root mode; CI runs as root).
 set -eu
 cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo 'build-image: run as root (mmdebstrap --mode=root)' >&2; exit 1; }
 sh scripts/ensure-tools.sh --image
 containerfile=deploy/container/Containerfile
 arg() { sed -n "s/^ARG $1=//p" "$containerfile"; }
