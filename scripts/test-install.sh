@@ -1,6 +1,7 @@
 #!/bin/sh
 # `prouter` as operators install it: pack the project, install the tarball globally into an empty prefix with
-# an empty HOME, and run the installed command outside the source tree (help, keys init and its 0600 key files).
+# an empty HOME, and run the installed command outside the source tree (help, keys init and its 0600 key files);
+# the systemd unit it ships verifies against it (systemd-analyze: `scripts/ensure-tools.sh --browser`).
 set -eu
 root="$(pwd)"
 work="$(mktemp -d /tmp/prouter-install-XXXXXX)"
@@ -18,4 +19,9 @@ for f in "$work/keys/worker.key" "$work/keys/i2p.key"; do
 done
 "$prouter" router provision --help >/dev/null
 [ ! -e "$work/prefix/lib/node_modules/prouter/src" ] || { echo 'the package ships the TypeScript sources'; exit 1; }
+# the systemd unit it ships, verified with ExecStart at this installed prouter (verify wants the binary to exist)
+unit="$work/prefix/lib/node_modules/prouter/deploy/systemd/prouter.service"
+sed "s|^ExecStart=/usr/local/bin/prouter |ExecStart=$prouter |" "$unit" >"$work/prouter.service"
+verify="$(systemd-analyze verify "$work/prouter.service" 2>&1)" || true
+[ -z "$verify" ] || { echo "systemd-analyze verify: $verify"; exit 1; }
 echo "installed from $tarball ($(du -sh "$work/prefix/lib/node_modules/prouter" | cut -f1) with its dependencies): prouter runs outside $root"
