@@ -37,7 +37,11 @@ export interface Dialled {
 }
 
 export interface H2Pool {
-  /** Start a request to `workerKey` on one of its connections (dialling the first one if there is none). */
+  /**
+   * Start a request to `workerKey` on one of its connections (dialling the first one if there is none).
+   * `reused`: the connection was not dialled for this request (it may have died while it waited: a request
+   * without a body that fails on it before its answer may be sent again, relay.ts).
+   */
   request(
     workerKey: string,
     headers: OutgoingHttpHeaders,
@@ -129,24 +133,26 @@ export function createH2Pool(init: H2PoolInit, dial: (workerKey: string) => Prom
     return best
   }
 
-  const connFor = async (workerKey: string): Promise<Conn> => {
+  /** A connection for the next request; `fresh` when it was dialled for it (else it may have died unseen). */
+  const connFor = async (workerKey: string): Promise<{ conn: Conn; fresh: boolean }> => {
     const best = pick(workerKey)
     const few = listOf(workerKey).length < init.minStreamsPerPeer
     if (best !== undefined && (few || best.active >= init.requestsPerStream) && mayDial(workerKey))
       void startDial(workerKey) // in the background: this request goes on `best`
-    if (best !== undefined) return best
-    if (dialling.has(workerKey) || mayDial(workerKey)) return startDial(workerKey)
+    if (best !== undefined) return { conn: best, fresh: false }
+    if (dialling.has(workerKey) || mayDial(workerKey))
+      return { conn: await startDial(workerKey), fresh: true }
     throw new PRouterError('ERR_TOO_MANY_STREAMS', `${init.maxStreams} outbound streams are open already`)
   }
 
   const startOn = (
     workerKey: string,
-    conn: Conn,
+    { conn, fresh }: { conn: Conn; fresh: boolean },
     headers: OutgoingHttpHeaders,
     options: ClientSessionRequestOptions = {},
   ) => {
     const stream = conn.session.request(headers, options)
-    const reused = conn.served > 0
+    const reused = !fresh || conn.served > 0
     conn.active++
     conn.served++
     conn.lastSend = performance.now()
@@ -161,8 +167,7 @@ export function createH2Pool(init: H2PoolInit, dial: (workerKey: string) => Prom
 
   return {
     async request(workerKey, headers, options) {
-      const conn = await connFor(workerKey)
-      return startOn(workerKey, conn, headers, options)
+      return startOn(workerKey, await connFor(workerKey), headers, options)
     },
     openStreams() {
       const out = new Map<string, number>()

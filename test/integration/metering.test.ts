@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { MIB } from '../../src/constants.js'
+import { DEFAULT_OUTBOUND_MIN_STREAMS_PER_PEER, MIB } from '../../src/constants.js'
 import { createDaemon, type Daemon } from '../../src/daemon/daemon.js'
 import { loadDaemonConfig } from '../../src/daemon/config.js'
 import { crossCheck } from '../../src/metering/cross-check.js'
@@ -71,7 +71,25 @@ describe('metering on a private network', { timeout: 10 * 60_000 }, () => {
     // the first request builds the path; its bytes are not part of the measured transfers
     const hello = await call(api('alice'), 'GET', `/v1/workers/${key('bob')}/hello`, { timeout: 120_000 })
     assert.equal(hello.status, 200)
+    // and alice's pool reaches its size (outbound.minStreamsPerPeer) with bob: a stream opened in the background
+    // during a measurement would put its handshake on one side's count before the other side's (the callee
+    // counts a stream's first bytes once its caller is identified)
+    await quiet()
   })
+
+  /** Until alice's streams to bob are the pool's minimum and neither side's count of the other moves for 1 s. */
+  const quiet = async (): Promise<void> => {
+    const deadline = Date.now() + 30_000
+    let last = ''
+    for (;;) {
+      const streams = (await call(api('alice'), 'GET', '/v1/status')).json().peers as { streamsOut: number }
+      const now = JSON.stringify([await traffic('alice', 'bob'), await traffic('bob', 'alice')])
+      if (streams.streamsOut >= DEFAULT_OUTBOUND_MIN_STREAMS_PER_PEER && now === last) return
+      assert.ok(Date.now() < deadline, `alice's pool to bob did not settle: ${streams.streamsOut} streams`)
+      last = now
+      await sleep(1000)
+    }
+  }
 
   after(async () => {
     await net.destroy()

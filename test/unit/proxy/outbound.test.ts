@@ -332,6 +332,20 @@ test('a worker whose router restarted: a request on a stream to its old session 
   assert.equal(outbound.openStreams().get(KEY), 1, 'only the stream to the new session is left')
 })
 
+test('a worker whose router restarted: a stream dialled in the background and never used is as suspect', async (t) => {
+  const peer = await startPeer(t)
+  const { outbound, peers } = harness(t, peer, {}, { minStreamsPerPeer: 2 })
+  const port = await front(t, outbound)
+  assert.equal((await get(port, '/hello')).status, 200)
+  assert.equal((await get(port, '/hello')).status, 200) // and a second stream is dialled in the background
+  await sleep(100)
+  assert.equal(outbound.openStreams().get(KEY), 2)
+  peer.restart()
+  const res = await get(port, '/hello') // takes the rested stream, never used, dead now
+  assert.deepEqual([res.status, res.body.path], [200, '/hello'])
+  assert.equal(peers.get(KEY)?.errorsOut, 0, 'the request was sent again, not failed')
+})
+
 test('PRouterError codes the outbound adds are in the catalogue', () => {
   for (const code of ['ERR_PEER_LOST', 'ERR_ROUTER_UNRESPONSIVE'] as const) {
     assert.equal(new PRouterError(code, 'x').code, code)
