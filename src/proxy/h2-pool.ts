@@ -103,6 +103,7 @@ export function createH2Pool(init: H2PoolInit, dial: (workerKey: string) => Prom
         })
         d.session.on('error', () => undefined) // its requests see the failure
         armIdle(workerKey, conn)
+        if (listOf(workerKey).length < init.minStreamsPerPeer && mayDial(workerKey)) void startDial(workerKey)
         return conn
       },
       (err: unknown) => {

@@ -63,9 +63,8 @@ export function fromH2Stream(stream: ClientHttp2Stream, reused: boolean, bodyles
     })
     stream.on('error', reject)
     stream.once('close', () => {
-      reject(
-        new PRouterError('ERR_PEER_CLOSED', `the stream closed before an answer (code ${stream.rstCode})`),
-      )
+      // not a PRouterError: the relay's classify() looks whether our router went down first
+      reject(new Error(`the HTTP/2 stream closed before an answer (code ${stream.rstCode})`))
     })
   })
   response.catch(() => undefined)
