@@ -26,7 +26,8 @@ import { parseArgs } from 'node:util'
 import { saveResults } from './results-file.js'
 import { DEFAULT_MAX_BODY_BYTES, MAX_TUNNEL_LENGTH, MIB, MINUTE, SECOND } from '../src/constants.js'
 import { createLogger } from '../src/logger.js'
-import { defaultCacheDir, resolveI2pd } from '../src/router/binary.js'
+import type { I2pdBinary } from '../src/router/binary.js'
+import { benchBinaries } from './binaries.js'
 import { sleep } from '../src/signals.js'
 import { createWorkerNet, type WorkerNet } from '../src/testnet/workers.js'
 import { getBlob, getStatus, postBody, type HttpTarget } from './bulk/http-client.js'
@@ -72,11 +73,15 @@ function options(): Options {
 
 async function main(): Promise<void> {
   const opts = options()
-  const binary = await resolveI2pd(
-    { cacheDir: process.env.PROUTER_CACHE_DIR ?? defaultCacheDir(), explicitPath: process.env.PROUTER_I2PD },
-    { logger },
-  )
   const payload = randomBytes(opts.size)
+  const runs = []
+  for (const binary of await benchBinaries(logger)) runs.push(await benchBinary(binary, opts, payload))
+  for (const run of runs) printTable(run.header, run.rows)
+  await saveResults('bulk', { runs })
+}
+
+/** One network of `binary`'s routers: the floors, then raw SAM and the daemons for 1 and each N streams. */
+async function benchBinary(binary: I2pdBinary, opts: Options, payload: Buffer) {
   const service = await startBulkService(payload)
   const dir = await mkdtemp(join(tmpdir(), 'prouter-bench-bulk-'))
   const started = new Date()
@@ -113,14 +118,13 @@ async function main(): Promise<void> {
     singleStreamBytes: opts.singleSize,
     networkUpMs: Math.round(upMs),
   }
-  printTable(header, rows)
-  await saveResults('bulk', { ...header, rows })
+  return { header, rows }
 }
 
 /** alice and bob with their own routers (as in bench/daemon.ts), limits raised for one large body. */
 function bulkNet(
   dir: string,
-  binary: Awaited<ReturnType<typeof resolveI2pd>>,
+  binary: I2pdBinary,
   hops: number,
   size: number,
   serviceUrl: string,

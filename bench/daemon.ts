@@ -10,7 +10,8 @@
  *   - 200 and 1,000 concurrent requests: errors, p50/p99 and the time until all were answered
  *   - RSS of the daemon process (charlie) after the load
  *
- *   npm run bench                     (isolated in a network namespace)
+ *   npm run bench                     (isolated in a network namespace; i2pd 2.56 and 2.59 in turn)
+ *   BENCH_I2PD=sid npm run bench      (one Debian release's i2pd; PROUTER_I2PD=/path: one of your own)
  *   BENCH_HOPS=1,3 BENCH_RTTS=200 npm run bench
  *   BENCH_MIN_STREAMS=3 npm run bench  (alice's outbound.minStreamsPerPeer)
  */
@@ -20,7 +21,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { saveResults } from './results-file.js'
 import { createLogger } from '../src/logger.js'
-import { defaultCacheDir, resolveI2pd, type I2pdBinary } from '../src/router/binary.js'
+import type { I2pdBinary } from '../src/router/binary.js'
+import { benchBinaries } from './binaries.js'
 import { createSamSession, type SamAddress } from '../src/sam/index.js'
 import { createWorkerNet, type WorkerNet } from '../src/testnet/workers.js'
 import { percentile, readExactly, serveMeasure } from '../src/testnet/measure.js'
@@ -40,14 +42,14 @@ const logger = createLogger({ level: process.env.PROUTER_LOG_LEVEL ?? 'warn' })
 type Row = Record<string, string | number>
 
 async function main(): Promise<void> {
-  const binary = await resolveI2pd(
-    { cacheDir: process.env.PROUTER_CACHE_DIR ?? defaultCacheDir(), explicitPath: process.env.PROUTER_I2PD },
-    { logger },
-  )
-  const rows: Row[] = []
-  for (const hops of HOPS) rows.push(...(await benchHops(binary, hops)))
-  print(binary, rows)
-  await saveResults('daemon', { i2pd: binary.version, rows })
+  const runs = []
+  for (const binary of await benchBinaries(logger)) {
+    const rows: Row[] = []
+    for (const hops of HOPS) rows.push(...(await benchHops(binary, hops)))
+    runs.push({ i2pd: binary.version, rows })
+  }
+  for (const run of runs) print(run.i2pd, run.rows)
+  await saveResults('daemon', { node: process.version, minStreamsPerPeer: MIN_STREAMS, runs })
 }
 
 async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
@@ -96,6 +98,7 @@ async function measure(net: WorkerNet, hops: number, charliePid: number): Promis
   const alice = clientOf(net, 'alice')
   const bob = clientOf(net, 'bob')
   await sleep(3000) // let alice's warmer find charlie, as it would long before pRuntime's first call
+  const rssBefore = await rssOf(charliePid)
   const firstWarm = await alice.get(charlie.workerKey, '/hello')
   const firstCold = await bob.get(charlie.workerKey, '/hello')
   const raw = await rawSam(net, hops)
@@ -159,7 +162,7 @@ async function measure(net: WorkerNet, hops: number, charliePid: number): Promis
       what: 'daemon RSS (charlie, after the load)',
       p50: `${(rss / 1024 / 1024).toFixed(1)} MiB`,
       p99: '-',
-      note: '',
+      note: `${(rssBefore / 1024 / 1024).toFixed(1)} MiB before the load`,
     },
   ]
 }
@@ -292,9 +295,9 @@ function r(v: number): number {
   return Math.round(v * 10) / 10
 }
 
-function print(binary: I2pdBinary, rows: Row[]): void {
+function print(version: string, rows: Row[]): void {
   console.log(
-    `\nPRouter daemon benchmark: i2pd ${binary.version}, ${RTTS} sequential requests per series (ms), ` +
+    `\nPRouter daemon benchmark: i2pd ${version}, ${RTTS} sequential requests per series (ms), ` +
       `alice's outbound.minStreamsPerPeer ${MIN_STREAMS}\n`,
   )
   console.log('| what | p50 ms | p99 ms | note |\n|---|---|---|---|')

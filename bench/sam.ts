@@ -3,8 +3,9 @@
  * session-create time, connect-to-first-byte, 64 B round trips (p50/p99 over 200), one-way 16 MiB throughput —
  * and direct TCP on loopback as the floor, in the same run. Prints a table, writes JSON to bench/results/.
  *
- *   npm run bench                        (isolated in a network namespace; PROUTER_I2PD picks the binary)
- *   BENCH_HOPS=0,1 BENCH_BULK_MIB=4 BENCH_RTTS=200 npm run bench
+ *   npm run bench:sam                    (isolated in a network namespace; i2pd 2.56 and 2.59 in turn)
+ *   BENCH_I2PD=sid BENCH_HOPS=0,1 BENCH_BULK_MIB=4 BENCH_RTTS=200 BENCH_ROTATE=2,4 npm run bench:sam
+ *   PROUTER_I2PD=/path/to/i2pd npm run bench:sam   (one binary of your own)
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, connect } from 'node:net'
@@ -15,20 +16,38 @@ import { join } from 'node:path'
 import { saveResults } from './results-file.js'
 import { MIB } from '../src/constants.js'
 import { createLogger } from '../src/logger.js'
-import { defaultCacheDir, resolveI2pd } from '../src/router/binary.js'
+import type { I2pdBinary } from '../src/router/binary.js'
+import { benchBinaries } from './binaries.js'
 import { createSamSession } from '../src/sam/index.js'
 import type { SamSession } from '../src/sam/index.js'
 import { createTestnet } from '../src/testnet/index.js'
 import type { RouterRecord, Testnet } from '../src/testnet/index.js'
-import { firstEcho, oneWay, percentile, roundTrips, serveMeasure } from '../src/testnet/measure.js'
+import {
+  firstEcho,
+  oneWay,
+  percentile,
+  rotatedRoundTrips,
+  roundTrips,
+  serveMeasure,
+} from '../src/testnet/measure.js'
 
 const HOPS = (process.env.BENCH_HOPS ?? '0,1,3').split(',').map(Number)
 const RTTS = Number(process.env.BENCH_RTTS ?? 200)
 const BULK = Number(process.env.BENCH_BULK_MIB ?? 16) * MIB
+/** Round trips taking turns on this many warm streams, back to back ("1 / 30 ms": one stream, 30 ms apart). */
+const ROTATE = (process.env.BENCH_ROTATE ?? '2,4,8').split(',').map(Number)
+const REST_MS = 30
 const logger = createLogger({ level: process.env.PROUTER_LOG_LEVEL ?? 'warn' })
+
+interface Rotation {
+  label: string
+  p50Ms: number
+  p99Ms: number
+}
 
 interface Row {
   path: string
+  rotations?: Rotation[]
   sessionCreateMs?: number
   connectToFirstByteMs: number
   rttP50Ms: number
@@ -37,10 +56,18 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const binary = await resolveI2pd(
-    { cacheDir: process.env.PROUTER_CACHE_DIR ?? defaultCacheDir(), explicitPath: process.env.PROUTER_I2PD },
-    { logger },
-  )
+  const runs = []
+  for (const binary of await benchBinaries(logger)) runs.push(await benchBinary(binary))
+  for (const run of runs) {
+    print(run.rows, run.i2pd)
+    if (run.crashes.length > 0)
+      console.log(`\nrouters that exited unexpectedly (restarted): ${run.crashes.join(', ')}`)
+  }
+  await saveResults('sam', { node: process.version, rtts: RTTS, bulkBytes: BULK, runs })
+}
+
+/** One testnet of `binary`'s routers: direct TCP, then each hop count over SAM. */
+async function benchBinary(binary: I2pdBinary) {
   const dir = await mkdtemp(join(tmpdir(), 'prouter-bench-'))
   const t0 = performance.now()
   const net = await createTestnet({ dir, binary, routers: 5 }, { logger })
@@ -59,17 +86,7 @@ async function main(): Promise<void> {
     await net.destroy()
     await rm(dir, { recursive: true, force: true })
   }
-  print(rows, binary.version)
-  if (crashes.length > 0) console.log(`\nrouters that exited unexpectedly (restarted): ${crashes.join(', ')}`)
-  await saveResults('sam', {
-    crashes,
-    i2pd: binary.version,
-    node: process.version,
-    testnetUpMs: upMs,
-    rtts: RTTS,
-    bulkBytes: BULK,
-    rows,
-  })
+  return { i2pd: binary.version, testnetUpMs: upMs, crashes, rows }
 }
 
 async function directTcp(): Promise<Row> {
@@ -102,10 +119,9 @@ async function overSam(net: Testnet, hops: number): Promise<Row> {
   const controller = new AbortController()
   void acceptLoop(server, controller.signal)
   try {
-    const row = await measure(`SAM, ${hops} hop${hops === 1 ? '' : 's'}`, () =>
-      client.connect(server.destination),
-    )
-    return { ...row, sessionCreateMs }
+    const dial = (): Promise<Socket> => client.connect(server.destination)
+    const row = await measure(`SAM, ${hops} hop${hops === 1 ? '' : 's'}`, dial)
+    return { ...row, sessionCreateMs, rotations: await rotations(dial) }
   } finally {
     controller.abort()
     await Promise.all([client.close(), server.close()])
@@ -143,6 +159,23 @@ async function measure(path: string, dial: () => Promise<Socket>): Promise<Row> 
   }
 }
 
+/** 64 B round trips on one stream rested between them, then taking turns on N warm streams. */
+async function rotations(dial: () => Promise<Socket>): Promise<Rotation[]> {
+  const streams = await Promise.all(Array.from({ length: Math.max(1, ...ROTATE) }, dial))
+  try {
+    await Promise.all(streams.map((s) => firstEcho(s)))
+    const sample = async (label: string, n: number, gapMs: number): Promise<Rotation> => {
+      const rtts = await rotatedRoundTrips(streams.slice(0, n), 64, RTTS, gapMs)
+      return { label, p50Ms: percentile(rtts, 50), p99Ms: percentile(rtts, 99) }
+    }
+    const out = [await sample(`1 stream, ${REST_MS} ms apart`, 1, REST_MS)]
+    for (const n of ROTATE) out.push(await sample(`${n} streams in turn`, n, 0))
+    return out
+  } finally {
+    for (const s of streams) s.destroy()
+  }
+}
+
 async function acceptLoop(session: SamSession, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
     try {
@@ -166,6 +199,19 @@ function print(rows: readonly Row[], version: string): void {
     console.log(
       `| ${r.path} | ${f(r.sessionCreateMs, 0)} | ${f(r.connectToFirstByteMs)} | ${f(r.rttP50Ms, 2)} | ${f(r.rttP99Ms, 2)} | ${f(r.oneWayMiBps, 2)} | ${ratio} |`,
     )
+  }
+  printRotations(rows)
+}
+
+/** 64 B round trips under the send timer: each row's p50 also as a ratio to the back-to-back one stream. */
+function printRotations(rows: readonly Row[]): void {
+  console.log('\n| path | 64 B round trips | p50 ms | p99 ms | p50 vs back to back |')
+  console.log('|---|---|---|---|---|')
+  for (const r of rows) {
+    for (const t of r.rotations ?? []) {
+      const ratio = (t.p50Ms / r.rttP50Ms).toFixed(2)
+      console.log(`| ${r.path} | ${t.label} | ${t.p50Ms.toFixed(2)} | ${t.p99Ms.toFixed(2)} | ${ratio}x |`)
+    }
   }
 }
 

@@ -67,6 +67,29 @@ export async function roundTrips(stream: Duplex, size: number, count: number): P
   return samples
 }
 
+/**
+ * Round trips taking turns on warm streams already in echo mode (round trip i on stream i mod n), each sent
+ * `gapMs` after the previous answer: how far resting a stream between sends gets under i2pd's send timer.
+ */
+export async function rotatedRoundTrips(
+  streams: readonly Duplex[],
+  size: number,
+  count: number,
+  gapMs = 0,
+): Promise<number[]> {
+  const payload = Buffer.alloc(size, 0x61)
+  const samples: number[] = []
+  for (let i = 0; i < count; i++) {
+    const stream = streams[i % streams.length] as Duplex
+    if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs))
+    const t0 = performance.now()
+    stream.write(payload)
+    await readExactly(stream, size)
+    samples.push(performance.now() - t0)
+  }
+  return samples
+}
+
 /** Send `bytes` one way and wait for the receiver's acknowledgement; returns bytes per second. */
 export async function oneWay(stream: Duplex, bytes: number): Promise<number> {
   const header = Buffer.alloc(9)

@@ -223,7 +223,7 @@ async function managedRouter(
   return {
     mode: 'managed',
     dataDir: join(dataDir, 'router'),
-    ...(ctx.init.binary.source === 'explicit' ? { i2pd: ctx.init.binary.command } : {}),
+    ...sameI2pd(ctx.init.binary),
     host,
     port: await freePort(host),
     netId: ctx.testnet.state.netId,
@@ -235,6 +235,12 @@ async function managedRouter(
     ssu2: false,
     reseed: { fromRegistry: true, threshold: ctx.testnet.state.routers.length },
   }
+}
+
+/** The testnet's own i2pd for a worker's router: an explicit binary as it is, a provisioned one by its launcher. */
+function sameI2pd(binary: I2pdBinary): { i2pd?: string } {
+  if (binary.source === 'explicit') return { i2pd: binary.command }
+  return binary.launcher === undefined ? {} : { i2pd: binary.launcher }
 }
 
 function attachedRouter(ctx: NetContext, index: number): DaemonConfigInput['router'] {
