@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import type { HostPort } from '../router/config.js'
 import type { Logger } from '../logger.js'
 import { startAgent, type Agent, type ProbeResult } from './netns/agent.js'
+import { linkTable, type WanProfile } from './wan/profile.js'
 import { createTopology, type Host, type Topology } from './netns/topology.js'
 
 /** Ports every router binds inside its own namespace (each namespace has its own port space). */
@@ -37,10 +38,22 @@ export function netnsPrefix(dir: string): string {
 }
 
 export async function createNatNetwork(
-  init: { dir: string; publicHosts: number; nattedHosts: number },
+  init: {
+    dir: string
+    publicHosts: number
+    nattedHosts: number
+    wan?: { helper: string; profile: WanProfile }
+  },
   logger: Logger,
 ): Promise<NatNetwork> {
-  const topology = await createTopology({ prefix: netnsPrefix(init.dir), ...init })
+  const { wan, ...hosts } = init
+  const topology = await createTopology({
+    prefix: netnsPrefix(init.dir),
+    ...hosts,
+    ...(wan === undefined || wan.profile === 'lan'
+      ? {}
+      : { wan: { helper: wan.helper, links: (eps) => linkTable(wan.profile, eps), logger } }),
+  })
   const agents = new Map<string, Agent>()
   const destroy = async () => {
     await Promise.all([...agents.values()].map((a) => a.stop()))
