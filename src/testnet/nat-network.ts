@@ -27,6 +27,10 @@ export interface NatNetwork {
   readonly topology: Topology
   /** Per router host, in topology order: where this process reaches its control ports. */
   readonly forwards: readonly ControlForwards[]
+  /** A loopback port here whose connections reach `target` inside host `name`'s namespace. */
+  forward(name: string, target: HostPort): Promise<HostPort>
+  /** A loopback address inside host `name`'s namespace whose connections reach `target` here. */
+  expose(name: string, target: HostPort): Promise<HostPort>
   /** Try a TCP connection from inside `from` (a host name, or 'outside' for the outside probe). */
   probe(from: string, target: HostPort, timeoutMs?: number): Promise<ProbeResult>
   destroy(): Promise<void>
@@ -42,6 +46,7 @@ export async function createNatNetwork(
     dir: string
     publicHosts: number
     nattedHosts: number
+    workerHosts?: number
     wan?: { helper: string; profile: WanProfile }
   },
   logger: Logger,
@@ -62,13 +67,15 @@ export async function createNatNetwork(
   try {
     const socketDir = join(init.dir, 'agents')
     await mkdir(socketDir, { recursive: true, mode: 0o700 })
-    for (const host of [...topology.hosts, topology.outside]) {
+    for (const host of [...topology.hosts, ...topology.workerHosts, topology.outside]) {
       agents.set(host.name, await startAgent(host.netns, join(socketDir, `${host.name}.sock`), logger))
     }
     const forwards = await Promise.all(topology.hosts.map((h) => forwardControl(agentOf(agents, h))))
     const probe = (from: string, target: HostPort, timeoutMs = 3000) =>
       agentOf(agents, { name: from }).probe(target, timeoutMs)
-    return { topology, forwards, probe, destroy }
+    const forward = (name: string, target: HostPort) => agentOf(agents, { name }).forward(target)
+    const expose = (name: string, target: HostPort) => agentOf(agents, { name }).expose(target)
+    return { topology, forwards, probe, forward, expose, destroy }
   } catch (err) {
     await destroy()
     throw err

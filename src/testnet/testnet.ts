@@ -54,6 +54,8 @@ export interface TestnetInit {
    * (wan/forwarder.ts) with each link's delay, jitter, loss and rate.
    */
   wan?: WanProfile
+  /** With network 'nat': hosts behind NAT with no testnet router, for workers running their own (`nat.topology.workerHosts`). */
+  workerHosts?: number
   /** Where the WAN forwarder is built (default: the i2pd cache folder). */
   cacheDir?: string
   /** Routers outlive this process (CLI `up`); stop them with `stopTestnet(dir)`. */
@@ -146,6 +148,7 @@ async function natNetwork(
       dir: init.dir,
       publicHosts: spec.routers - spec.unreachable,
       nattedHosts: spec.unreachable,
+      workerHosts: init.workerHosts ?? 0,
       ...(profile === 'lan' ? {} : { wan: { helper, profile } }),
     },
     logger,

@@ -28,6 +28,8 @@ export interface TopologyInit {
   publicHosts: number
   /** Hosts each behind its own masquerading gateway. */
   nattedHosts: number
+  /** Further hosts each behind its own gateway, with no testnet router: for workers that run their own. */
+  workerHosts?: number
   /** Emulated WAN links instead of a bridge: the forwarder binary and the link table (endpoints r0…, x). */
   wan?: { helper: string; links: (endpoints: readonly string[]) => ResolvedLink[]; logger: Logger }
 }
@@ -43,6 +45,8 @@ export interface Host {
 
 export interface Topology {
   readonly hosts: readonly Host[]
+  /** The `workerHosts`, behind NAT (WAN link names w0, w1 …). */
+  readonly workerHosts: readonly Host[]
   /** The outside probe's namespace: on the bridge, with a route to every LAN through its gateway. */
   readonly outside: Host
   /** Every namespace created, in creation order. */
@@ -82,6 +86,13 @@ export async function createTopology(init: TopologyInit): Promise<Topology> {
       const gw = host.gateway as NonNullable<Host['gateway']>
       ports.push(port(`r${init.publicHosts + i}`, gw.netns, 'wan0', gw.wanAddress, [`${host.address}/24`]))
     }
+    const workerHosts: Host[] = []
+    for (let j = 0; j < (init.workerHosts ?? 0); j++) {
+      const host = await addNattedHost(namespaces, init.prefix, init.nattedHosts + j)
+      workerHosts.push(host)
+      const gw = host.gateway as NonNullable<Host['gateway']>
+      ports.push(port(`w${j}`, gw.netns, 'wan0', gw.wanAddress, [`${host.address}/24`]))
+    }
     const outside = {
       name: 'x',
       netns: await addNamespace(namespaces, `${init.prefix}-x`),
@@ -90,8 +101,8 @@ export async function createTopology(init: TopologyInit): Promise<Topology> {
     ports.push(port('x', outside.netns, 'eth0', outside.address))
     if (init.wan === undefined) await bridge(namespaces, init.prefix, ports)
     else wan = await emulated(init.wan, ports)
-    await routeLansViaGateways(outside.netns, hosts)
-    return { hosts, outside, namespaces, destroy, ...(wan === undefined ? {} : { wan }) }
+    await routeLansViaGateways(outside.netns, [...hosts, ...workerHosts])
+    return { hosts, workerHosts, outside, namespaces, destroy, ...(wan === undefined ? {} : { wan }) }
   } catch (err) {
     await destroy()
     throw err
@@ -139,7 +150,8 @@ function checkInit(init: TopologyInit): void {
     throw new PRouterError('ERR_NETNS', 'a NAT network needs root (network namespaces, veth pairs, nftables)')
   }
   if (!/^[a-z0-9]{1,8}$/.test(init.prefix)) throw new PRouterError('ERR_NETNS', `bad prefix "${init.prefix}"`)
-  if (init.publicHosts + init.nattedHosts > 90) throw new PRouterError('ERR_NETNS', 'at most 90 hosts')
+  if (init.publicHosts + init.nattedHosts + (init.workerHosts ?? 0) > 90)
+    throw new PRouterError('ERR_NETNS', 'at most 90 hosts')
 }
 
 async function addNamespace(created: string[], name: string): Promise<string> {
