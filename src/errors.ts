@@ -144,6 +144,8 @@ export const ERROR_CODES = {
 
   ERR_TESTNET_TIMEOUT: 'The testnet did not reach the awaited state before its deadline.',
   ERR_TESTNET_STATE: 'The testnet folder holds no testnet, or one in another state.',
+  ERR_TESTNET_WORKER:
+    "A worker's `prouter run` in its namespace (a managed worker behind NAT) exited before its ready line.",
   ERR_RESEED_EMPTY:
     'The registry holds no usable RouterInfo (verified, same network, floodfill or reachable) to build a reseed bundle from.',
   ERR_NETNS:

@@ -89,10 +89,13 @@ export const DEFAULT_WORKERS: readonly WorkerSpec[] = [
   { name: 'charlie', suri: '//Charlie', router: { attach: 3 } },
 ]
 
-/** On a NAT network: alice on a public router, charlie on the router behind the NAT. */
+/**
+ * On a NAT network: alice on a public router; charlie, as deployed, behind his own NAT with his own i2pd —
+ * his `prouter run` is the caller's to start in his namespace (worker-process.ts).
+ */
 export const DEFAULT_NAT_WORKERS: readonly WorkerSpec[] = [
   { name: 'alice', suri: '//Alice', router: { attach: 4 } },
-  { name: 'charlie', suri: '//Charlie', router: { attach: 5 } },
+  { name: 'charlie', suri: '//Charlie', router: 'managed', start: false },
 ]
 
 export async function createWorkerNet(

@@ -72,18 +72,17 @@ export async function rawHttp(
   return { status, text: text.slice(text.indexOf('\r\n\r\n') + 4) }
 }
 
-/** `prouter run --json` as a child process (inside `netns` when given); resolves with its ready line once it printed it. */
+/** `prouter run --json` as a child process; resolves with its ready line once it printed it. */
 export async function spawnDaemon(
   configFile: string,
   timeout = 120_000,
-  netns?: string,
 ): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
   const env = { ...process.env }
   delete env.PROUTER_I2PD
-  const argv = [process.execPath, 'dist/cli/main.js', 'run', '--config', configFile, '--json']
-  // `ip netns exec` execs the command: the child's pid is the daemon's
-  const [file = '', ...args] = netns === undefined ? argv : ['ip', 'netns', 'exec', netns, ...argv]
-  const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['dist/cli/main.js', 'run', '--config', configFile, '--json'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
   const timer = setTimeout(() => child.kill('SIGKILL'), timeout)
   try {

@@ -8,22 +8,23 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile, type ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createWorkerNet, type WorkerNet } from '../../src/testnet/workers.js'
 import { sleep } from '../../src/signals.js'
+import { runWorkerProcess } from '../../src/testnet/worker-process.js'
 import { testBinary, testLogger } from '../helpers/i2pd.js'
-import { apiOf, call, spawnDaemon, type Api } from '../helpers/daemon-client.js'
+import { apiOf, call, type Api } from '../helpers/daemon-client.js'
 
 const REQUESTS = 20
 
 describe('a managed worker behind NAT on continental links', { timeout: 12 * 60_000 }, () => {
   let net: WorkerNet
   let dir: string
-  let charlie: { child: ChildProcess; api: Api; workerKey: string }
+  let charlie: { pid: number; stop: () => Promise<void>; api: Api; workerKey: string }
   let reachableMs: number
   const alice = (): Api => {
     const d = net.worker('alice').daemon
@@ -47,23 +48,13 @@ describe('a managed worker behind NAT on continental links', { timeout: 12 * 60_
       },
       { logger: testLogger() },
     )
-    const node = net.worker('charlie')
-    assert.ok(node.host)
-    const file = join(dir, 'charlie.json')
-    await writeFile(file, JSON.stringify(node.input), { mode: 0o600 })
     const started = Date.now()
-    const { child, ready } = await spawnDaemon(file, 180_000, node.host.netns)
-    const inside = new URL(String(ready.api))
-    const api = await net.testnet.nat?.forward(node.host.name, {
-      host: inside.hostname,
-      port: Number(inside.port),
-    })
-    assert.ok(api)
-    const token = (await readFile(join(dir, 'workers', 'charlie', 'api.token'), 'utf8')).trim()
+    const p = await runWorkerProcess(net, net.worker('charlie'))
     charlie = {
-      child,
-      api: { url: `http://${api.host}:${api.port}`, token },
-      workerKey: String(ready.workerKey),
+      pid: p.pid,
+      stop: () => p.stop(),
+      api: { url: p.apiUrl, token: p.token },
+      workerKey: p.workerKey,
     }
     await until(async () => {
       const res = await call(alice(), 'GET', `/v1/workers/${charlie.workerKey}/hello`, { timeout: 30_000 })
@@ -72,7 +63,7 @@ describe('a managed worker behind NAT on continental links', { timeout: 12 * 60_
     reachableMs = Date.now() - started
   })
   after(async () => {
-    if (charlie.child.exitCode === null) charlie.child.kill('SIGTERM')
+    await charlie.stop()
     await net.destroy()
     await rm(dir, { recursive: true, force: true })
   })
@@ -97,7 +88,7 @@ describe('a managed worker behind NAT on continental links', { timeout: 12 * 60_
     assert.ok(host?.gateway)
     const ns = await namespacePids(host.netns)
     const pids = ns.trim().split('\n').map(Number)
-    assert.ok(pids.includes(charlie.child.pid ?? -1), 'prouter run is in the NAT namespace')
+    assert.ok(pids.includes(charlie.pid), 'prouter run is in the NAT namespace')
     assert.ok(pids.length >= 3, `its i2pd and the agent as well: ${pids.join(',')}`)
   })
 
