@@ -11,7 +11,7 @@ const GROUPS: Array<[string, RegExp]> = [
   ['Registry (src/registry)', /^ERR_(REGISTRY|BINDING|EVM|ROUTER_INFO)_/],
   ['Metering and usage reports (src/metering, src/registry/usage-reports.ts)', /^ERR_(REPORT|METERING)_/],
   ['Reseed bundles (src/reseed, src/daemon/registry-reseed.ts)', /^ERR_(SU3|RESEED)_/],
-  ['Testnet (src/testnet)', /^ERR_(TESTNET_|NETNS$)/],
+  ['Testnet (src/testnet)', /^ERR_(TESTNET_|NETNS$|WANLINK$)/],
   [
     'Daemon, relays and local API (src/daemon, src/proxy, src/api; HTTP status in docs/api.md)',
     /^ERR_(ROUTER_UNAVAILABLE|DAEMON_|SESSION_|PEER_|API_|PROXY_|NOT_FOUND|TOO_MANY|RATE|HEADERS|BODY|PATH|ANONYMOUS|REQUEST|IDLE|SERVICE|NO_SERVICE)/,

@@ -144,10 +144,14 @@ export const ERROR_CODES = {
 
   ERR_TESTNET_TIMEOUT: 'The testnet did not reach the awaited state before its deadline.',
   ERR_TESTNET_STATE: 'The testnet folder holds no testnet, or one in another state.',
+  ERR_TESTNET_WORKER:
+    "A worker's `prouter run` in its namespace (a managed worker behind NAT) exited before its ready line.",
   ERR_RESEED_EMPTY:
     'The registry holds no usable RouterInfo (verified, same network, floodfill or reachable) to build a reseed bundle from.',
   ERR_NETNS:
     'Building the NAT test network failed (not root, `ip`/`nft` missing, a namespace in use); the message names the command.',
+  ERR_WANLINK:
+    'The WAN link forwarder (native/wanlink.c) could not be built with the C compiler, or exited: the message has its error.',
   ERR_CALLER_PROOF_MALFORMED:
     'A caller proof (x-prouter-proof) is not 496 hex digits of the v1 layout (domain, b32 addresses, lengths).',
   ERR_CALLER_PROOF_SIGNATURE:

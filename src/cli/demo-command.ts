@@ -11,6 +11,8 @@ import type { Command } from 'commander'
 import type { WorkerNet, WorkerNode } from '../testnet/workers.js'
 import { percentile } from '../testnet/measure.js'
 import { netnsPrefix } from '../testnet/nat-network.js'
+import { runWorkerProcess, type WorkerProcess } from '../testnet/worker-process.js'
+import { loadWanProfile } from '../testnet/wan/profile-file.js'
 import { contextOf } from './context.js'
 import { aborted } from './lifetime.js'
 import { seconds, table } from './format.js'
@@ -20,6 +22,7 @@ interface DemoOptions {
   hops: string
   once?: boolean
   nat?: boolean
+  wan?: string
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -29,7 +32,14 @@ export function registerDemoCommand(program: Command): void {
     .option('--dir <dir>', 'folder for the demo network', '.prouter/demo')
     .option('--hops <n>', 'tunnel length in each direction', '1')
     .option('--once', 'stop after the requests instead of waiting for Ctrl-C')
-    .option('--nat', 'routers in network namespaces, charlie behind a NAT (root; alice and charlie only)')
+    .option(
+      '--nat',
+      'routers in network namespaces; charlie behind his own NAT running prouter run with his own i2pd (root; alice and charlie only)',
+    )
+    .option(
+      '--wan <profile>',
+      'with --nat: links lan, continental, lossy or a JSON link table (implies --nat)',
+    )
     .action(demo)
 }
 
@@ -38,6 +48,8 @@ async function demo(opts: DemoOptions, cmd: Command): Promise<void> {
   const life = ctx.lifetime()
   const signal = life.signal
   const dir = resolve(opts.dir)
+  const wan = opts.wan === undefined ? undefined : await loadWanProfile(opts.wan)
+  if (wan !== undefined) opts.nat = true
   // createWorkerNet keeps its testnet in <dir>/testnet, whose namespaces carry that folder's prefix
   if (opts.nat === true) life.ownNamespaces(netnsPrefix(join(dir, 'testnet')))
   const binary = await ctx.binary({ signal })
@@ -51,37 +63,54 @@ async function demo(opts: DemoOptions, cmd: Command): Promise<void> {
       hops: Number(opts.hops),
       cacheDir: ctx.cacheDir(),
       network: opts.nat === true ? 'nat' : 'loopback',
+      ...(wan === undefined ? {} : { wan }),
     },
     { logger: ctx.logger },
     { signal },
   )
+  const processes: WorkerProcess[] = []
   try {
     say(
       `network up in ${seconds(performance.now() - started)}: ${net.testnet.routers.length} testnet routers` +
-        `${opts.nat === true ? ' in network namespaces' : ''}, registry ${net.registryUrl}`,
+        `${opts.nat === true ? ' in network namespaces' : ''}${net.testnet.state.wan === undefined ? '' : `, wan ${net.testnet.state.wan}`}, registry ${net.registryUrl}`,
     )
-    printWorkers(net)
+    for (const w of net.workers.filter((x) => x.host !== undefined))
+      processes.push(await startProcess(net, w))
+    printWorkers(net, processes)
     await callCharlie(net, signal)
-    printStatusUrls(net)
+    printStatusUrls(net, processes)
     if (opts.once !== true) {
       say('running; press Ctrl-C to stop')
       await aborted(signal)
     }
   } finally {
     life.stopping()
+    for (const p of processes) await p.stop()
     await net.destroy()
     say('stopped: every daemon, router and service this demo started')
   }
 }
 
-function printWorkers(net: WorkerNet): void {
+/** A managed worker behind NAT: its `prouter run` inside its namespace, its i2pd with it. */
+async function startProcess(net: WorkerNet, w: WorkerNode): Promise<WorkerProcess & { name: string }> {
+  const p = await runWorkerProcess(net, w)
+  say(`${w.name}: prouter run (pid ${p.pid}) ready in ${seconds(p.readyMs)} inside ${w.host?.netns ?? '?'}`)
+  return { ...p, name: w.name }
+}
+
+function printWorkers(net: WorkerNet, processes: readonly WorkerProcess[]): void {
   const rows = net.workers.map((w) => ({
     worker: w.name,
     key: w.workerKey,
     address: w.daemon?.b32 ?? '',
-    router: routerOf(net, w),
+    router: w.host === undefined ? routerOf(net, w) : behindNat(w, processes),
   }))
   console.log(table(rows))
+}
+
+function behindNat(w: WorkerNode, processes: readonly WorkerProcess[]): string {
+  const p = processes.find((x) => x.workerKey === w.workerKey)
+  return `own i2pd behind a NAT (${w.host?.address ?? '?'}, namespace ${w.host?.netns ?? '?'}), prouter run pid ${p?.pid ?? '?'}`
 }
 
 function routerOf(net: WorkerNet, w: WorkerNode): string {
@@ -128,7 +157,9 @@ async function call(
   return { status: res.status, ms: performance.now() - t0, body }
 }
 
-function printStatusUrls(net: WorkerNet): void {
+function printStatusUrls(net: WorkerNet, processes: readonly WorkerProcess[]): void {
+  for (const p of processes)
+    say(`${p.workerKey.slice(0, 10)}… (behind NAT): ${p.apiUrl}/v1/status (forwarded into its namespace)`)
   for (const w of net.workers) {
     if (w.daemon === undefined) continue
     say(`${w.name}: ${w.daemon.apiUrl}/v1/status  (token in ${w.daemon.config.dataDir}/api.token)`)

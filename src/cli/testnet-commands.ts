@@ -7,6 +7,7 @@ import { createTestnet, publicView, stopTestnet, testnetStatus } from '../testne
 import type { RouterStatus } from '../testnet/index.js'
 import { DEFAULT_TESTNET_FLOODFILLS, DEFAULT_TESTNET_NETID, DEFAULT_TESTNET_ROUTERS } from '../constants.js'
 import { netnsPrefix } from '../testnet/nat-network.js'
+import { loadWanProfile } from '../testnet/wan/profile-file.js'
 import { contextOf } from './context.js'
 import { aborted, type Lifetime } from './lifetime.js'
 import { mib, seconds, table } from './format.js'
@@ -21,6 +22,7 @@ interface UpOptions {
   netid: string
   json?: boolean
   nat?: boolean
+  wan?: string
 }
 
 export function registerTestnetCommands(program: Command): void {
@@ -39,6 +41,10 @@ export function registerTestnetCommands(program: Command): void {
     .option(
       '--nat',
       'each router in its own network namespace, the unreachable ones behind a NAT (root; stays in the foreground until Ctrl-C)',
+    )
+    .option(
+      '--wan <profile>',
+      'links between routers: lan (no delay), continental (20-60 ms one way, 0.1% loss), lossy (2% loss) or a JSON link table; implies --nat',
     )
     .action(up)
   testnet
@@ -59,6 +65,8 @@ async function up(opts: UpOptions, cmd: Command): Promise<void> {
   const ctx = contextOf(cmd)
   const life = ctx.lifetime()
   const signal = life.signal
+  const wan = opts.wan === undefined ? undefined : await loadWanProfile(opts.wan)
+  if (wan !== undefined) opts.nat = true
   if (opts.nat === true) life.ownNamespaces(netnsPrefix(resolve(opts.dir)))
   const binary = await ctx.binary({ signal })
   const progress = (p: TestnetProgress): void => {
@@ -74,6 +82,7 @@ async function up(opts: UpOptions, cmd: Command): Promise<void> {
       unreachable: Number(opts.unreachable),
       netId: Number(opts.netid),
       ...(opts.nat === true ? { network: 'nat' as const } : { detached: true }),
+      ...(wan === undefined ? {} : { wan }),
     },
     { logger: ctx.logger, onProgress: progress },
     { signal },
@@ -81,7 +90,10 @@ async function up(opts: UpOptions, cmd: Command): Promise<void> {
   if (opts.nat !== true) life.disown() // detached routers: they outlive this process, `testnet down` stops them
   if (opts.json === true) console.log(JSON.stringify(publicView(net.state), null, 2))
   else
-    console.log(`testnet up in ${seconds(net.state.upMs ?? 0)}: ${net.routers.length} routers in ${net.dir}`)
+    console.log(
+      `testnet up in ${seconds(net.state.upMs ?? 0)}: ${net.routers.length} routers in ${net.dir}` +
+        (net.state.wan === undefined ? '' : `, wan ${net.state.wan}`),
+    )
   if (opts.nat === true) await untilInterrupted(net, life)
 }
 
@@ -128,7 +140,8 @@ async function status(opts: { dir: string; json?: boolean }): Promise<void> {
     console.log(JSON.stringify({ ...view, routers: merged }, null, 2))
     return
   }
-  console.log(`testnet ${state.dir} (netid ${state.netId}, i2pd ${state.version})`)
+  const wan = state.wan === undefined ? '' : `, wan ${state.wan}`
+  console.log(`testnet ${state.dir} (netid ${state.netId}, i2pd ${state.version}${wan})`)
   console.log(
     table(state.routers.map((r, i) => statusRow(r.name, r.host, r.reachable, r.floodfill, routers[i]))),
   )

@@ -392,6 +392,9 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
         return
       } catch (err) {
         lastError = err
+        // the certificate may have been read while i2pd was still writing it (seen with 24 routers starting
+        // at once on 2 cores: a pinned empty cert fails every later probe): read it again next time
+        this.client = undefined
       }
       await sleep(READINESS_POLL_INTERVAL, deadline).catch(() => undefined)
     }

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import type { HostPort } from '../router/config.js'
 import type { Logger } from '../logger.js'
 import { startAgent, type Agent, type ProbeResult } from './netns/agent.js'
+import { linkTable, type WanProfile } from './wan/profile.js'
 import { createTopology, type Host, type Topology } from './netns/topology.js'
 
 /** Ports every router binds inside its own namespace (each namespace has its own port space). */
@@ -26,6 +27,10 @@ export interface NatNetwork {
   readonly topology: Topology
   /** Per router host, in topology order: where this process reaches its control ports. */
   readonly forwards: readonly ControlForwards[]
+  /** A loopback port here whose connections reach `target` inside host `name`'s namespace. */
+  forward(name: string, target: HostPort): Promise<HostPort>
+  /** A loopback address inside host `name`'s namespace whose connections reach `target` here. */
+  expose(name: string, target: HostPort): Promise<HostPort>
   /** Try a TCP connection from inside `from` (a host name, or 'outside' for the outside probe). */
   probe(from: string, target: HostPort, timeoutMs?: number): Promise<ProbeResult>
   destroy(): Promise<void>
@@ -37,10 +42,23 @@ export function netnsPrefix(dir: string): string {
 }
 
 export async function createNatNetwork(
-  init: { dir: string; publicHosts: number; nattedHosts: number },
+  init: {
+    dir: string
+    publicHosts: number
+    nattedHosts: number
+    workerHosts?: number
+    wan?: { helper: string; profile: WanProfile }
+  },
   logger: Logger,
 ): Promise<NatNetwork> {
-  const topology = await createTopology({ prefix: netnsPrefix(init.dir), ...init })
+  const { wan, ...hosts } = init
+  const topology = await createTopology({
+    prefix: netnsPrefix(init.dir),
+    ...hosts,
+    ...(wan === undefined || wan.profile === 'lan'
+      ? {}
+      : { wan: { helper: wan.helper, links: (eps) => linkTable(wan.profile, eps), logger } }),
+  })
   const agents = new Map<string, Agent>()
   const destroy = async () => {
     await Promise.all([...agents.values()].map((a) => a.stop()))
@@ -49,13 +67,15 @@ export async function createNatNetwork(
   try {
     const socketDir = join(init.dir, 'agents')
     await mkdir(socketDir, { recursive: true, mode: 0o700 })
-    for (const host of [...topology.hosts, topology.outside]) {
+    for (const host of [...topology.hosts, ...topology.workerHosts, topology.outside]) {
       agents.set(host.name, await startAgent(host.netns, join(socketDir, `${host.name}.sock`), logger))
     }
     const forwards = await Promise.all(topology.hosts.map((h) => forwardControl(agentOf(agents, h))))
     const probe = (from: string, target: HostPort, timeoutMs = 3000) =>
       agentOf(agents, { name: from }).probe(target, timeoutMs)
-    return { topology, forwards, probe, destroy }
+    const forward = (name: string, target: HostPort) => agentOf(agents, { name }).forward(target)
+    const expose = (name: string, target: HostPort) => agentOf(agents, { name }).expose(target)
+    return { topology, forwards, probe, forward, expose, destroy }
   } catch (err) {
     await destroy()
     throw err

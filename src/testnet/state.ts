@@ -31,6 +31,8 @@ export interface TestnetState {
   version: string
   createdAt: string
   upMs?: number
+  /** The WAN profile the links between routers emulate (namespace testnets; 'lan' when none). */
+  wan?: string
   routers: RouterRecord[]
 }
 

@@ -31,6 +31,9 @@ import { writeState } from './state.js'
 import { assertNoLiveTestnet } from './control.js'
 import { planNatRouters, planRouters, routerConfig } from './plan.js'
 import { createNatNetwork, type NatNetwork } from './nat-network.js'
+import { ensureWanlink } from './wan/helper.js'
+import { profileName, type WanProfile } from './wan/profile.js'
+import { defaultCacheDir } from '../router/binary.js'
 
 export interface TestnetInit {
   dir: string
@@ -45,6 +48,16 @@ export interface TestnetInit {
    * masquerading gateway (see nat-network.ts). Lives only as long as this process: not with `detached`.
    */
   network?: 'loopback' | 'nat'
+  /**
+   * With network 'nat': the links between the namespaces. 'lan' (default) is a bridge with no delay;
+   * 'continental', 'lossy' or a custom table run every packet through the user-space WAN forwarder
+   * (wan/forwarder.ts) with each link's delay, jitter, loss and rate.
+   */
+  wan?: WanProfile
+  /** With network 'nat': hosts behind NAT with no testnet router, for workers running their own (`nat.topology.workerHosts`). */
+  workerHosts?: number
+  /** Where the WAN forwarder is built (default: the i2pd cache folder). */
+  cacheDir?: string
   /** Routers outlive this process (CLI `up`); stop them with `stopTestnet(dir)`. */
   detached?: boolean
   upTimeout?: number
@@ -91,6 +104,7 @@ export async function createTestnet(
     netId: spec.netId,
     version: init.binary.version,
     createdAt: new Date().toISOString(),
+    ...(nat === undefined ? {} : { wan: profileName(init.wan ?? 'lan') }),
     routers: records,
   }
   const routers: Router[] = []
@@ -119,7 +133,7 @@ export async function createTestnet(
   return { dir: init.dir, state, routers, destroy, ...(nat === undefined ? {} : { nat }) }
 }
 
-function natNetwork(
+async function natNetwork(
   init: TestnetInit,
   spec: { routers: number; unreachable: number },
   logger: Logger,
@@ -127,8 +141,16 @@ function natNetwork(
   if (init.detached === true) {
     throw invalidOption('network', 'a NAT testnet lives as long as its process: it cannot be detached')
   }
+  const profile = init.wan ?? 'lan'
+  const helper = profile === 'lan' ? '' : await ensureWanlink(init.cacheDir ?? defaultCacheDir())
   return createNatNetwork(
-    { dir: init.dir, publicHosts: spec.routers - spec.unreachable, nattedHosts: spec.unreachable },
+    {
+      dir: init.dir,
+      publicHosts: spec.routers - spec.unreachable,
+      nattedHosts: spec.unreachable,
+      workerHosts: init.workerHosts ?? 0,
+      ...(profile === 'lan' ? {} : { wan: { helper, profile } }),
+    },
     logger,
   )
 }
@@ -149,6 +171,8 @@ function validate(init: TestnetInit): {
   if (!Number.isInteger(unreachable) || unreachable < 0 || unreachable + floodfills + 1 > routers) {
     throw invalidOption('unreachable', 'needs floodfills + 1 reachable routers beside the unreachable ones')
   }
+  if (init.wan !== undefined && init.wan !== 'lan' && init.network !== 'nat')
+    throw invalidOption('wan', "emulated WAN links need network 'nat' (routers in namespaces)")
   if (netId === 2) throw invalidOption('netId', '2 is the public I2P network; a testnet needs its own')
   return { routers, floodfills, unreachable, netId }
 }

@@ -23,12 +23,19 @@ import { createTestnet, type Testnet } from './testnet.js'
 import { loopbackPrefix } from './ports.js'
 import type { RouterRecord } from './state.js'
 import { startSampleService, type SampleService } from './sample-service.js'
+import { NETNS_PORTS } from './nat-network.js'
+import type { Host } from './netns/topology.js'
+import type { WanProfile } from './wan/profile.js'
 
 export interface WorkerSpec {
   name: string
   /** Secret URI of the worker key (`//Alice` …). */
   suri: string
-  /** 'managed': the daemon runs its own router; else the testnet router (by index) it attaches to. */
+  /**
+   * 'managed': the daemon runs its own router; else the testnet router (by index) it attaches to. On a NAT
+   * network a managed worker gets a host of its own behind NAT (`WorkerNode.netns`) and must be `start: false`:
+   * its `prouter run` runs inside that namespace (`ip netns exec`), its i2pd with it.
+   */
   router: 'managed' | { attach: number }
   /** Extra daemon options (limits, inbound policy …). */
   config?: DaemonConfigInput
@@ -47,6 +54,10 @@ export interface WorkerNetInit {
    * workers can then only attach to testnet routers.
    */
   network?: 'loopback' | 'nat'
+  /** NAT network: the links between hosts (testnet.ts `wan`; default 'lan'). */
+  wan?: WanProfile
+  /** NAT network: how many testnet routers (default 6; the last one behind NAT). */
+  routers?: number
   workers?: readonly WorkerSpec[]
   cacheDir?: string
 }
@@ -59,6 +70,8 @@ export interface WorkerNode {
   readonly input: DaemonConfigInput
   /** Undefined for a worker with `start: false`. */
   readonly daemon: Daemon | undefined
+  /** A managed worker on a NAT network: its host behind NAT, where its `prouter run` must run. */
+  readonly host?: Host
 }
 
 export interface WorkerNet {
@@ -76,10 +89,13 @@ export const DEFAULT_WORKERS: readonly WorkerSpec[] = [
   { name: 'charlie', suri: '//Charlie', router: { attach: 3 } },
 ]
 
-/** On a NAT network: alice on a public router, charlie on the router behind the NAT. */
+/**
+ * On a NAT network: alice on a public router; charlie, as deployed, behind his own NAT with his own i2pd —
+ * his `prouter run` is the caller's to start in his namespace (worker-process.ts).
+ */
 export const DEFAULT_NAT_WORKERS: readonly WorkerSpec[] = [
   { name: 'alice', suri: '//Alice', router: { attach: 4 } },
-  { name: 'charlie', suri: '//Charlie', router: { attach: 5 } },
+  { name: 'charlie', suri: '//Charlie', router: 'managed', start: false },
 ]
 
 export async function createWorkerNet(
@@ -89,17 +105,24 @@ export async function createWorkerNet(
 ): Promise<WorkerNet> {
   const nat = init.network === 'nat'
   const specs = init.workers ?? (nat ? DEFAULT_NAT_WORKERS : DEFAULT_WORKERS)
-  if (nat && specs.some((w) => w.router === 'managed')) {
-    throw invalidOption('workers', 'on a NAT network a worker attaches to a testnet router')
+  const natManaged = nat ? specs.filter((w) => w.router === 'managed') : []
+  if (natManaged.some((w) => w.start !== false)) {
+    throw invalidOption(
+      'workers',
+      'a managed worker on a NAT network runs as a process in its namespace: start: false',
+    )
   }
   const testnet = await createTestnet(
     {
       dir: join(init.dir, 'testnet'),
       binary: init.binary,
-      routers: nat ? 6 : 4,
+      routers: nat ? (init.routers ?? 6) : 4,
       floodfills: 2,
       unreachable: 1,
       network: init.network ?? 'loopback',
+      ...(nat ? { workerHosts: natManaged.length } : {}),
+      ...(init.wan === undefined ? {} : { wan: init.wan }),
+      ...(init.cacheDir === undefined ? {} : { cacheDir: init.cacheDir }),
     },
     components,
     options,
@@ -113,8 +136,18 @@ export async function createWorkerNet(
     cleanup.push(() => registry.close())
     await publishRouterInfos(registry.store, testnet.state.routers)
     const ctx = { init, testnet, registryUrl: registry.url, registryToken: registry.token }
+    const hosts = [...(testnet.nat?.topology.workerHosts ?? [])]
     const workers = await Promise.all(
-      specs.map((spec, i) => prepareWorker(ctx, spec, i, cleanup, components)),
+      specs.map((spec, i) => {
+        const host = nat && spec.router === 'managed' ? hosts.shift() : undefined
+        return prepareWorker(
+          { ...ctx, ...(host === undefined ? {} : { host }) },
+          spec,
+          i,
+          cleanup,
+          components,
+        )
+      }),
     )
     await Promise.all(workers.map((w) => w.daemon?.start(options) ?? Promise.resolve()))
     const worker = (name: string): WorkerNode => {
@@ -163,6 +196,8 @@ interface NetContext {
   testnet: Testnet
   registryUrl: string
   registryToken: string
+  /** A managed worker's own host behind NAT. */
+  host?: Host
 }
 
 async function prepareWorker(
@@ -176,7 +211,11 @@ async function prepareWorker(
   const keys = await initKeyStore(join(dataDir, 'keys'), { suri: spec.suri, force: true })
   const service = await startSampleService(spec.name)
   cleanup.push(() => service.close())
-  const input = mergeConfigInput(await baseInput(ctx, spec, index, dataDir, service.url), spec.config ?? {})
+  const base =
+    ctx.host === undefined
+      ? await baseInput(ctx, spec, index, dataDir, service.url)
+      : await natManagedInput(ctx, ctx.host, dataDir, service.url)
+  const input = mergeConfigInput(base, spec.config ?? {})
   let daemon: Daemon | undefined
   if (spec.start !== false) {
     const logger = components.logger.child({ worker: spec.name })
@@ -188,7 +227,8 @@ async function prepareWorker(
     const d = daemon
     cleanup.push(() => d.stop())
   }
-  return { name: spec.name, workerKey: keys.worker.workerKey, service, input, daemon }
+  const host = ctx.host === undefined ? {} : { host: ctx.host }
+  return { name: spec.name, workerKey: keys.worker.workerKey, service, input, daemon, ...host }
 }
 
 async function baseInput(
@@ -241,6 +281,47 @@ async function managedRouter(
 function sameI2pd(binary: I2pdBinary): { i2pd?: string } {
   if (binary.source === 'explicit') return { i2pd: binary.command }
   return binary.launcher === undefined ? {} : { i2pd: binary.launcher }
+}
+
+/**
+ * A worker behind NAT running its own i2pd, as deployed: no fixed address (i2pd binds every address and
+ * learns from its peers that it is firewalled), NTCP2 and SSU2, bootstrapped from the registry. The registry
+ * and its service are reached at loopback addresses inside its namespace (agent `expose`).
+ */
+async function natManagedInput(
+  ctx: NetContext,
+  host: Host,
+  dataDir: string,
+  serviceUrl: string,
+): Promise<DaemonConfigInput> {
+  const nat = ctx.testnet.nat
+  if (nat === undefined) throw new Error('no NAT network')
+  const hops = ctx.init.hops ?? 1
+  const registry = await nat.expose(host.name, hostPort(ctx.registryUrl))
+  const service = await nat.expose(host.name, hostPort(serviceUrl))
+  return {
+    dataDir,
+    router: {
+      mode: 'managed',
+      dataDir: join(dataDir, 'router'),
+      ...sameI2pd(ctx.init.binary),
+      port: NETNS_PORTS.transport,
+      netId: ctx.testnet.state.netId,
+      bandwidth: 'X',
+      reservedRange: false,
+      reseed: { fromRegistry: true, threshold: ctx.testnet.state.routers.length },
+    },
+    tunnels: { inbound: { length: hops }, outbound: { length: hops } },
+    registry: { kind: 'http', url: `http://${registry.host}:${registry.port}`, token: ctx.registryToken },
+    api: { host: '127.0.0.1', port: 0 },
+    service: { url: `http://${service.host}:${service.port}${new URL(serviceUrl).pathname}` },
+    warm: { interval: 10_000 },
+  }
+}
+
+function hostPort(url: string): { host: string; port: number } {
+  const u = new URL(url)
+  return { host: u.hostname, port: Number(u.port) }
 }
 
 function attachedRouter(ctx: NetContext, index: number): DaemonConfigInput['router'] {

@@ -2,7 +2,10 @@
  * The namespace agent: a process started inside a host's network namespace (`ip netns exec`), listening on a
  * unix socket (file system, so reachable from any namespace). Each connection asks for one TCP connection
  * made from inside the namespace — `<host> <port> <timeout ms>\n` — and gets `OK\n` then a raw byte pipe, or
- * `ERR <code>\n`. The testnet uses it to reach routers' SAM/I2PControl/console ports (bound inside their
+ * `ERR <code>\n`. `LISTEN <port> <unix path>\n` instead opens a TCP listener on 127.0.0.1:<port> inside the
+ * namespace (0: any) whose connections are piped to that unix socket, and answers `OK <port>\n`: a worker
+ * inside reaches a service of this side (its registry, its sample service) at a loopback address of its own.
+ * The testnet uses it to reach routers' SAM/I2PControl/console ports (bound inside their
  * namespaces) and to probe which connections a host can open.
  *
  *   node agent-main.js <socket path>
@@ -28,6 +31,10 @@ const server = createServer((client) => {
 })
 
 function handle(client: Socket, line: string): void {
+  if (line.startsWith('LISTEN ')) {
+    listenInside(client, line)
+    return
+  }
   const [host, port, timeout] = line.split(' ')
   const target = connect({ host: host ?? '', port: Number(port), timeout: Number(timeout) || 5000 })
   const fail = (code: string) => {
@@ -47,6 +54,21 @@ function handle(client: Socket, line: string): void {
     client.write('OK\n')
     client.pipe(target).pipe(client)
     client.resume()
+  })
+}
+
+function listenInside(client: Socket, line: string): void {
+  const [, port, unixPath = ''] = line.split(' ')
+  const inside = createServer((conn) => {
+    const upstream = connect(unixPath)
+    conn.on('error', () => upstream.destroy())
+    upstream.on('error', () => conn.destroy())
+    conn.pipe(upstream).pipe(conn)
+  })
+  inside.once('error', (err: NodeJS.ErrnoException) => client.end(`ERR ${err.code ?? 'ERROR'}\n`))
+  inside.listen(Number(port), '127.0.0.1', () => {
+    const address = inside.address()
+    client.end(`OK ${typeof address === 'object' && address !== null ? address.port : 0}\n`)
   })
 }
 

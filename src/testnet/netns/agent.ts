@@ -25,6 +25,11 @@ export interface Agent {
   readonly pid: number
   /** A loopback port here whose connections are made to `target` from inside the namespace. */
   forward(target: HostPort): Promise<HostPort>
+  /**
+   * The reverse of `forward`: a loopback address inside the namespace whose connections reach `target` here
+   * (through a unix socket beside the agent's).
+   */
+  expose(target: HostPort): Promise<HostPort>
   /** Try one TCP connection to `target` from inside the namespace. */
   probe(target: HostPort, timeoutMs: number): Promise<ProbeResult>
   /** Close the forwards, stop the agent (SIGTERM by pid) and wait for it. */
@@ -59,6 +64,11 @@ export async function startAgent(netns: string, socketPath: string, logger: Logg
       return { host: '127.0.0.1', port: address.port }
     },
     probe: (target, timeoutMs) => probe(socketPath, target, timeoutMs),
+    expose: async (target) => {
+      const server = await exposeServer(`${socketPath}.${servers.length}`, target)
+      servers.push(server)
+      return listenInside(socketPath, `${socketPath}.${servers.length - 1}`)
+    },
     stop: async () => {
       for (const s of servers) s.close()
       if (child.exitCode === null && child.signalCode === null) {
@@ -113,4 +123,29 @@ function forwardServer(socketPath: string, target: HostPort): Server {
       () => client.destroy(),
     )
   })
+}
+
+/** A unix socket here whose connections are piped to `target` (a TCP address of this namespace). */
+async function exposeServer(path: string, target: HostPort): Promise<Server> {
+  const server = createServer((conn) => {
+    const upstream = connect(target.port, target.host)
+    conn.on('error', () => upstream.destroy())
+    upstream.on('error', () => conn.destroy())
+    conn.pipe(upstream).pipe(conn)
+  })
+  server.listen(path)
+  await once(server, 'listening')
+  return server
+}
+
+/** Ask the agent for a listener inside its namespace piped to `unixPath`; resolves with its address. */
+async function listenInside(socketPath: string, unixPath: string): Promise<HostPort> {
+  const socket = connect(socketPath)
+  await once(socket, 'connect')
+  socket.write(`LISTEN 0 ${unixPath}\n`)
+  const status = await readLine(socket)
+  socket.destroy()
+  const port = /^OK (\d+)$/.exec(status)?.[1]
+  if (port === undefined) throw new PRouterError('ERR_NETNS', `agent listen: ${status}`)
+  return { host: '127.0.0.1', port: Number(port) }
 }
