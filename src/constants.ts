@@ -17,6 +17,12 @@ export const DEFAULT_SAM_CONNECT_TIMEOUT = 60 * SECOND
 export const DEFAULT_SAM_MAX_LINE_BYTES = 64 * KIB
 /** How long a graceful SAM close waits for the bridge to close its side before destroying the socket. */
 export const DEFAULT_SAM_CLOSE_TIMEOUT = 5 * SECOND
+/**
+ * Largest payload of one SAM datagram PRouter sends: i2pd's MAX_DATAGRAM_SIZE is 32 KiB including the
+ * sender's destination (391 B) and signature (64 B); anything over ~10 KB crosses many 1 KB tunnel
+ * fragments and is often lost, so messages are cut into MESSAGE_FRAGMENT_BYTES pieces well below this.
+ */
+export const MAX_SAM_DATAGRAM_PAYLOAD_BYTES = 31 * KIB
 /** Ed25519-SHA512: the destination signature type PRouter asks for. */
 export const DEFAULT_SIGNATURE_TYPE = 7
 

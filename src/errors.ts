@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   ERR_SAM_ALREADY_ACCEPTING:
     'RESULT=ALREADY_ACCEPTING: the session already has a pending accept (SAM < 3.2).',
   ERR_SAM_RESULT_UNKNOWN: 'The bridge answered with a RESULT value this client does not know.',
+  ERR_SAM_DATAGRAM_TOO_LARGE:
+    'A datagram payload exceeds the largest one PRouter sends through SAM (31 KiB).',
 
   ERR_ROUTER_NOT_FOUND: 'No usable i2pd binary: none given, none on PATH, none provisioned.',
   ERR_ROUTER_PROVISION: 'Provisioning i2pd (apt download, unpack) failed; the message says which step.',
