@@ -194,6 +194,10 @@ export const DEFAULT_VALUATION_TRANSIT_WEIGHT = 1
 export const DEFAULT_VALUATION_PEER_WEIGHT = 1
 /** A caller proof (src/identity/caller-proof.ts) is believed if signed within this much of the callee's clock. */
 export const CALLER_PROOF_WINDOW = 5 * MINUTE
+/** How far a message's signing time may be from the receiver's clock, either way; ids are remembered as long. */
+export const MESSAGE_TIME_WINDOW = 5 * MINUTE
+/** Most message ids (per daemon) remembered at once for de-duplication; past it new messages wait (ERR_MESSAGE_BUSY). */
+export const MAX_MESSAGE_IDS_REMEMBERED = 200_000
 
 /**
  * The bound of a daemon's stop, all parts together: each part's stop has its own bound (at most

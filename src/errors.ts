@@ -34,6 +34,14 @@ export const ERROR_CODES = {
   ERR_SAM_DATAGRAM_TOO_LARGE:
     'A datagram payload exceeds the largest one PRouter sends through SAM (31 KiB).',
 
+  ERR_MESSAGE_MALFORMED: 'A message or message fragment does not have the v1 layout (field in the message).',
+  ERR_MESSAGE_MISADDRESSED: 'A message names another worker as its receiver.',
+  ERR_MESSAGE_TIME: "A message's signing time is outside the receiver's window (either way).",
+  ERR_MESSAGE_SIGNATURE:
+    "A message is not signed by its sender's worker key over its fields and payload hash, or the payload does not match the hash.",
+  ERR_MESSAGE_BUSY:
+    'The receiver remembers as many message ids, or holds as many partial messages, as it may: retry later.',
+
   ERR_ROUTER_NOT_FOUND: 'No usable i2pd binary: none given, none on PATH, none provisioned.',
   ERR_ROUTER_PROVISION: 'Provisioning i2pd (apt download, unpack) failed; the message says which step.',
   ERR_ROUTER_VERSION: 'The i2pd binary is older than the minimum version PRouter supports.',
