@@ -198,6 +198,16 @@ export const CALLER_PROOF_WINDOW = 5 * MINUTE
 export const MESSAGE_TIME_WINDOW = 5 * MINUTE
 /** Most message ids (per daemon) remembered at once for de-duplication; past it new messages wait (ERR_MESSAGE_BUSY). */
 export const MAX_MESSAGE_IDS_REMEMBERED = 200_000
+/** Largest message payload POST /v1/messages takes. */
+export const MAX_MESSAGE_BYTES = 64 * KIB
+/** Bytes of a signed message per datagram: i2pd delivers 8 KiB reliably; ~10 KB and more is often lost. */
+export const MESSAGE_FRAGMENT_BYTES = 8 * KIB
+/** Partial (fragmented) messages held per peer, their bytes per peer and in all; past them fragments are dropped. */
+export const MAX_PARTIAL_MESSAGES_PER_PEER = 32
+export const MAX_PARTIAL_BYTES_PER_PEER = 1 * MIB
+export const MAX_PARTIAL_BYTES_TOTAL = 16 * MIB
+/** A partial message not completed within this is dropped (the sender's retry starts it again). */
+export const PARTIAL_MESSAGE_TIMEOUT = 30 * SECOND
 
 /**
  * The bound of a daemon's stop, all parts together: each part's stop has its own bound (at most
