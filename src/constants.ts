@@ -208,6 +208,8 @@ export const MAX_PARTIAL_BYTES_PER_PEER = 1 * MIB
 export const MAX_PARTIAL_BYTES_TOTAL = 16 * MIB
 /** A partial message not completed within this is dropped (the sender's retry starts it again). */
 export const PARTIAL_MESSAGE_TIMEOUT = 30 * SECOND
+/** Messages waiting in a sender's outbox at most; past it POST /v1/messages answers ERR_MESSAGE_OUTBOX_FULL. */
+export const MAX_OUTBOX_MESSAGES = 10_000
 
 /**
  * The bound of a daemon's stop, all parts together: each part's stop has its own bound (at most

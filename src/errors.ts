@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   ERR_MESSAGE_TIME: "A message's signing time is outside the receiver's window (either way).",
   ERR_MESSAGE_SIGNATURE:
     "A message is not signed by its sender's worker key over its fields and payload hash, or the payload does not match the hash.",
+  ERR_MESSAGE_OUTBOX_FULL: 'The sender holds as many unacknowledged messages as its outbox may: retry later.',
   ERR_MESSAGE_BUSY:
     'The receiver remembers as many message ids, or holds as many partial messages, as it may: retry later.',
 
