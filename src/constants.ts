@@ -210,6 +210,15 @@ export const MAX_PARTIAL_BYTES_TOTAL = 16 * MIB
 export const PARTIAL_MESSAGE_TIMEOUT = 30 * SECOND
 /** Messages waiting in a sender's outbox at most; past it POST /v1/messages answers ERR_MESSAGE_OUTBOX_FULL. */
 export const MAX_OUTBOX_MESSAGES = 10_000
+/** A message without an ACK is sent again after min, 2·min, … max. */
+export const DEFAULT_MESSAGE_RETRY_MIN = 1 * SECOND
+export const DEFAULT_MESSAGE_RETRY_MAX = 8 * SECOND
+/** How long POST /v1/messages waits for the receiver's ACK before ERR_MESSAGE_TIMEOUT (delivery goes on). */
+export const DEFAULT_MESSAGE_SEND_TIMEOUT = 30 * SECOND
+/** Deliveries a sender runs at once (each waiting for its ACK); the rest wait their turn. */
+export const MAX_MESSAGES_IN_FLIGHT = 128
+/** How long the receiver waits for its service to answer a message before the sender must retry. */
+export const DEFAULT_MESSAGE_SERVICE_TIMEOUT = 10 * SECOND
 
 /**
  * The bound of a daemon's stop, all parts together: each part's stop has its own bound (at most

@@ -39,6 +39,20 @@ export const ERROR_CODES = {
   ERR_MESSAGE_TIME: "A message's signing time is outside the receiver's window (either way).",
   ERR_MESSAGE_SIGNATURE:
     "A message is not signed by its sender's worker key over its fields and payload hash, or the payload does not match the hash.",
+  ERR_MESSAGE_TOO_LARGE: 'A message payload is larger than a message may be (64 KiB).',
+  ERR_MESSAGE_NO_ENDPOINT:
+    "The receiver's binding publishes no datagram endpoint (i2p-datagram://): it runs no messaging, or an older PRouter.",
+  ERR_MESSAGE_TIMEOUT:
+    'The receiver did not acknowledge the message in time; it stays in the outbox and is still being sent.',
+  ERR_MESSAGE_EXPIRED:
+    "No acknowledgement came while the message's signing time was inside the receivers' window: it was dropped from the outbox (logged).",
+  ERR_MESSAGE_REFUSED: 'The receiver refused the message for good with a code this PRouter does not know.',
+  ERR_MESSAGE_SOURCE:
+    "A message came from a datagram destination other than the one its sender's binding publishes (a forwarded or replayed message).",
+  ERR_MESSAGE_REJECTED:
+    "The receiving worker's service answered the message with a 4xx status: refused for good.",
+  ERR_MESSAGE_SERVICE_FAILED:
+    "The receiving worker's service answered the message with a 5xx status: the sender retries.",
   ERR_MESSAGE_OUTBOX_FULL: 'The sender holds as many unacknowledged messages as its outbox may: retry later.',
   ERR_MESSAGE_BUSY:
     'The receiver remembers as many message ids, or holds as many partial messages, as it may: retry later.',
@@ -211,6 +225,11 @@ export class PRouterError extends Error {
 
 export function isPRouterError(err: unknown, code?: ErrorCode): err is PRouterError {
   return err instanceof PRouterError && (code === undefined || err.code === code)
+}
+
+/** Whether `code` is one of ERROR_CODES (e.g. a code a peer sent). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code)
 }
 
 export function invalidOption(name: string, why: string): PRouterError {
