@@ -219,6 +219,8 @@ export const DEFAULT_MESSAGE_SEND_TIMEOUT = 30 * SECOND
 export const MAX_MESSAGES_IN_FLIGHT = 128
 /** How long the receiver waits for its service to answer a message before the sender must retry. */
 export const DEFAULT_MESSAGE_SERVICE_TIMEOUT = 10 * SECOND
+/** Where a worker's service receives messages: POST <service.url><path>. */
+export const DEFAULT_MESSAGES_PATH = '/prouter/messages'
 
 /**
  * The bound of a daemon's stop, all parts together: each part's stop has its own bound (at most

@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   ERR_MESSAGE_TIME: "A message's signing time is outside the receiver's window (either way).",
   ERR_MESSAGE_SIGNATURE:
     "A message is not signed by its sender's worker key over its fields and payload hash, or the payload does not match the hash.",
+  ERR_MESSAGE_DISABLED: 'Messages are not enabled on this daemon (config messages.enabled).',
   ERR_MESSAGE_TOO_LARGE: 'A message payload is larger than a message may be (64 KiB).',
   ERR_MESSAGE_NO_ENDPOINT:
     "The receiver's binding publishes no datagram endpoint (i2p-datagram://): it runs no messaging, or an older PRouter.",
