@@ -217,6 +217,8 @@ export const DEFAULT_MESSAGE_RETRY_MAX = 8 * SECOND
 export const DEFAULT_MESSAGE_SEND_TIMEOUT = 30 * SECOND
 /** Deliveries a sender runs at once (each waiting for its ACK); the rest wait their turn. */
 export const MAX_MESSAGES_IN_FLIGHT = 128
+/** A NAMING LOOKUP of a peer's datagram destination waits this long (i2pd fetches its LeaseSet meanwhile). */
+export const MESSAGE_LOOKUP_TIMEOUT = 30 * SECOND
 /** How long the receiver waits for its service to answer a message before the sender must retry. */
 export const DEFAULT_MESSAGE_SERVICE_TIMEOUT = 10 * SECOND
 /** Where a worker's service receives messages: POST <service.url><path>. */

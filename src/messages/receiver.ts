@@ -10,6 +10,7 @@
  * 'busy' when the sender should retry (service down or 5xx, registry unreachable, memory bounds);
  * 'refused' with a code for what a retry cannot fix. Nothing is acknowledged before the service answered.
  */
+import { MESSAGE_LOOKUP_TIMEOUT } from '../constants.js'
 import { isPRouterError, PRouterError, type ErrorCode } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { verifyMessage, type Message } from './envelope.js'
@@ -49,6 +50,8 @@ export interface MessageReceiver {
   onDatagram(datagram: InboundDatagram): void
 }
 
+const MAX_KNOWN_SENDERS = 10_000
+
 /** Retrying may help: the sender gets 'busy' and sends again later. */
 const TRANSIENT: ReadonlySet<ErrorCode> = new Set([
   'ERR_MESSAGE_BUSY',
@@ -66,10 +69,23 @@ export function createMessageReceiver(
   const { transport, peers, seen, reassembly, logger } = components
   const log = logger.child({ component: 'message-receiver' })
 
+  /**
+   * i2pd drops a datagram to a destination whose LeaseSet it does not hold yet: the first ACK to a sender
+   * waits for a NAMING LOOKUP of it (which fetches the LeaseSet), once per sender.
+   */
+  const known = new Map<string, Promise<unknown>>()
   function ack(to: InboundDatagram, id: string, status: AckStatus, code = ''): void {
-    transport.send(to.destination, encodeAck(id, status, code)).catch((err: unknown) => {
-      log.debug({ err, id }, 'ack not sent')
-    })
+    let ready = known.get(to.b32)
+    if (ready === undefined) {
+      if (known.size >= MAX_KNOWN_SENDERS) known.clear() // a bound: forgetting costs one more lookup
+      ready = transport.lookup(to.b32, { timeout: MESSAGE_LOOKUP_TIMEOUT }).catch(() => known.delete(to.b32))
+      known.set(to.b32, ready)
+    }
+    void ready
+      .then(() => transport.send(to.destination, encodeAck(id, status, code)))
+      .catch((err: unknown) => {
+        log.debug({ err, id }, 'ack not sent')
+      })
   }
 
   function onDatagram(d: InboundDatagram): void {

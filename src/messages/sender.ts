@@ -6,12 +6,14 @@
  * when the message's signing time leaves the receivers' window (it is refused by then anyway: logged, counted,
  * removed). At most `maxInFlight` deliveries run at once; the rest wait, so a burst does not flood the router.
  */
+import { setMaxListeners } from 'node:events'
 import {
   DEFAULT_MESSAGE_RETRY_MAX,
   DEFAULT_MESSAGE_RETRY_MIN,
   DEFAULT_MESSAGE_SEND_TIMEOUT,
   MAX_MESSAGE_BYTES,
   MAX_MESSAGES_IN_FLIGHT,
+  MESSAGE_LOOKUP_TIMEOUT,
   MESSAGE_TIME_WINDOW,
 } from '../constants.js'
 import { backoffDelay } from '../backoff.js'
@@ -89,6 +91,7 @@ export function createMessageSender(
   const window = init.window ?? MESSAGE_TIME_WINDOW
   const limiter = createLimiter(init.maxInFlight ?? MAX_MESSAGES_IN_FLIGHT)
   const lifetime = new AbortController()
+  setMaxListeners(0, lifetime.signal) // every waiting delivery links to it
   const deliveries = new Map<string, Delivery>()
   const destinations = new Map<string, string>()
   const { transport, peers, outbox, logger } = components
@@ -138,7 +141,8 @@ export function createMessageSender(
         return
       }
       await transmit(d, frames).catch((err: unknown) => {
-        log.debug({ err, id: d.entry.id }, 'message send failed; will retry')
+        const level = attempt % 10 === 1 ? 'info' : 'debug' // a peer that stays out of reach shows in the log
+        log[level]({ err, id: d.entry.id, attempt }, 'message send failed; will retry')
       })
       await Promise.race([
         d.done.catch(() => undefined),
@@ -150,13 +154,31 @@ export function createMessageSender(
   async function transmit(d: Delivery, frames: Buffer[]): Promise<void> {
     const b32 = d.receiverB32 ?? (await peers.datagramB32(d.entry.receiver, { signal: lifetime.signal }))
     d.receiverB32 = b32
-    const destination = destinations.get(b32) ?? (await transport.lookup(b32, { signal: lifetime.signal }))
-    destinations.set(b32, destination)
+    const destination = await destinationOf(b32)
     d.attempts++
     for (const frame of frames) {
       await transport.send(destination, frame)
       components.onSent?.(d.entry.receiver, frame.length)
     }
+  }
+
+  /** One NAMING LOOKUP per peer at a time (it also fetches the LeaseSet); its answer is kept. */
+  const lookups = new Map<string, Promise<string>>()
+  async function destinationOf(b32: string): Promise<string> {
+    const known = destinations.get(b32)
+    if (known !== undefined) return known
+    let pending = lookups.get(b32)
+    if (pending === undefined) {
+      pending = transport.lookup(b32, { signal: lifetime.signal, timeout: MESSAGE_LOOKUP_TIMEOUT })
+      lookups.set(b32, pending)
+      void pending
+        .then(
+          (destination) => destinations.set(b32, destination),
+          () => undefined,
+        )
+        .finally(() => lookups.delete(b32))
+    }
+    return pending
   }
 
   function finish(
