@@ -23,6 +23,7 @@ import { daemonStatus, peerList, streamsOpen, type DaemonStatus, type PeerList }
 import { createLifecycle, type Lifecycle, type Part } from '../lifecycle.js'
 import { createMetering, type Metering } from './metering.js'
 import { createMessaging, type Messaging } from './messaging.js'
+import { ANONYMOUS_PEER } from '../metering/report.js'
 import { createWebPages } from '../web/pages.js'
 import { defaultCacheDir } from '../router/binary.js'
 import { deadlineSignal, sleep } from '../signals.js'
@@ -131,7 +132,19 @@ class PRouterDaemon implements Daemon {
     )
     this.inbound = createInbound(this.inboundInit(), shared)
     this.messaging = config.messages.enabled
-      ? createMessaging({ config, keys, sam: () => router.sam }, { logger: log, registry })
+      ? createMessaging(
+          { config, keys, sam: () => router.sam },
+          {
+            logger: log,
+            registry,
+            onAcknowledged: (peer, bytes) => {
+              this.metering.peers.addMessage(peer, 'out', bytes)
+            },
+            onReceived: (peer, bytes) => {
+              this.metering.peers.addMessage(peer ?? ANONYMOUS_PEER, 'in', bytes)
+            },
+          },
+        )
       : undefined
     this.publisher = createPublisher(
       {

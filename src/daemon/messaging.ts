@@ -40,8 +40,8 @@ export interface MessagingInit {
 export interface MessagingComponents {
   logger: Logger
   registry: Registry
-  /** Metering hooks (per peer: messages and bytes). */
-  onSent?: (peer: string, bytes: number) => void
+  /** Metering: a message acknowledged by `peer` / delivered from it (undefined: anonymous), once, its signed bytes. */
+  onAcknowledged?: (peer: string, bytes: number) => void
   onReceived?: (peer: string | undefined, bytes: number) => void
 }
 
@@ -130,7 +130,15 @@ function makeSender(
   const outbox = createOutbox({ dir: join(init.config.dataDir, 'messages', 'outbox') }, { logger: log })
   return createMessageSender(
     { self: init.keys.worker },
-    { transport, peers, outbox, logger: log, onSent: components.onSent },
+    {
+      transport,
+      peers,
+      outbox,
+      logger: log,
+      onSettled: (receiver, outcome, bytes) => {
+        if (outcome === 'delivered') components.onAcknowledged?.(receiver, bytes)
+      },
+    },
   )
 }
 

@@ -13,7 +13,7 @@
 import { MESSAGE_LOOKUP_TIMEOUT } from '../constants.js'
 import { isPRouterError, PRouterError, type ErrorCode } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { verifyMessage, type Message } from './envelope.js'
+import { MESSAGE_HEADER_BYTES, verifyMessage, type Message } from './envelope.js'
 import { decodeFrame, encodeAck, type AckFrame, type AckStatus, type DataFrame } from './frames.js'
 import type { Reassembly } from './reassembly.js'
 import type { SeenIds } from './seen-ids.js'
@@ -41,7 +41,7 @@ export interface MessageReceiverComponents {
   deliver: (message: Message, caller: string | undefined) => Promise<void>
   onAck: (from: string, ack: AckFrame) => void
   logger: Logger
-  /** Metering: a message delivered to the service (once per id), and every refusal by code. */
+  /** Metering: a message delivered to the service (once per id; its signed bytes), and every refusal by code. */
   onDelivered?: (sender: string | undefined, bytes: number) => void
   onRefused?: (code: ErrorCode) => void
 }
@@ -156,7 +156,7 @@ export function createMessageReceiver(
       throw err
     }
     seen.delivered(message.sender, message.id)
-    components.onDelivered?.(caller, message.payload.length)
+    components.onDelivered?.(caller, message.payload.length + MESSAGE_HEADER_BYTES)
     ack(d, message.id, 'delivered')
   }
 
