@@ -62,7 +62,18 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
   let session: SamDatagramSession | undefined
   const transport = sessionTransport(() => session)
   const peers = registryPeers(components.registry)
-  const sender = makeSender(init, components, transport, peers, log)
+  let renewedAt = 0
+  /** A stalled delivery renews the session, at most once a minute (see MessageSenderComponents.onStalled). */
+  const renew = (): void => {
+    if (session === undefined || Date.now() - renewedAt < MINUTE) return
+    renewedAt = Date.now()
+    log.info(
+      { b32: session.b32 },
+      'a message goes unacknowledged: datagram session renewed (fresh LeaseSets)',
+    )
+    session.destroy()
+  }
+  const sender = makeSender(init, { ...components, onStalled: renew }, transport, peers, log)
   const receiver = createMessageReceiver(
     { self: init.keys.worker.workerKey, allowAnonymous: c.messages.allowAnonymous },
     {
@@ -84,6 +95,7 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
       every: SECOND,
       backoff: { min: SECOND, max: MINUTE },
       run: async (signal) => {
+        sender.forgetDestinations()
         session = await openSession(
           init,
           keys,
@@ -122,7 +134,7 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
 
 function makeSender(
   init: MessagingInit,
-  components: MessagingComponents,
+  components: MessagingComponents & { onStalled: () => void },
   transport: DatagramTransport,
   peers: MessagePeers,
   log: Logger,
@@ -135,6 +147,7 @@ function makeSender(
       peers,
       outbox,
       logger: log,
+      onStalled: components.onStalled,
       onSettled: (receiver, outcome, bytes) => {
         if (outcome === 'delivered') components.onAcknowledged?.(receiver, bytes)
       },

@@ -27,6 +27,9 @@ import { createLimiter } from './limiter.js'
 import type { Outbox, OutboxEntry } from './outbox.js'
 import type { DatagramTransport, MessagePeers } from './transport.js'
 
+/** Sends of one message without an ACK (about 30 s with the default backoff) before `onStalled`. */
+export const STALLED_AFTER_ATTEMPTS = 5
+
 export interface MessageSenderInit {
   self: WorkerKeyPair
   retryMin?: number
@@ -44,6 +47,12 @@ export interface MessageSenderComponents {
   /** Called once per message when its delivery ends, and per datagram sent (for metering). */
   onSettled?: (receiver: string, outcome: 'delivered' | 'refused' | 'expired', bytes: number) => void
   onSent?: (receiver: string, bytes: number) => void
+  /**
+   * A delivery went STALLED_AFTER_ATTEMPTS sends without an ACK. i2pd keeps a peer's LeaseSet per local
+   * destination until its leases expire (~10 min): a peer that restarted meanwhile is unreachable through it,
+   * and only a new session (an empty cache) looks its fresh LeaseSet up. The owner decides whether to renew.
+   */
+  onStalled?: () => void
 }
 
 export interface SendOptions {
@@ -68,6 +77,8 @@ export interface MessageSender {
   /** An ACK arrived from datagram destination `from`. */
   onAck(from: string, ack: AckFrame): void
   stop(): void
+  /** Forget the peers' destinations looked up so far (after a new session: look them up again). */
+  forgetDestinations(): void
   readonly pending: number
 }
 
@@ -140,6 +151,7 @@ export function createMessageSender(
         finish(d, 'expired', undefined)
         return
       }
+      if (attempt === STALLED_AFTER_ATTEMPTS) components.onStalled?.()
       await transmit(d, frames).catch((err: unknown) => {
         const level = attempt % 10 === 1 ? 'info' : 'debug' // a peer that stays out of reach shows in the log
         log[level]({ err, id: d.entry.id, attempt }, 'message send failed; will retry')
@@ -242,6 +254,9 @@ export function createMessageSender(
     onAck,
     stop: () => {
       lifetime.abort()
+    },
+    forgetDestinations: () => {
+      destinations.clear()
     },
     get pending() {
       return deliveries.size

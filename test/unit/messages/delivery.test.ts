@@ -101,6 +101,7 @@ interface PairOptions {
   aliceB32?: string
   outboxDir?: string
   retryMin?: number
+  onStalled?: () => void
 }
 
 async function pair(t: TestContext, options: PairOptions = {}) {
@@ -115,7 +116,13 @@ async function pair(t: TestContext, options: PairOptions = {}) {
   const makeSender = (): MessageSender =>
     createMessageSender(
       { self: alice, retryMin: options.retryMin ?? 50, retryMax: 200 },
-      { transport: endpoint(A, handlers, link), peers, outbox: createOutbox({ dir }, { logger }), logger },
+      {
+        transport: endpoint(A, handlers, link),
+        peers,
+        outbox: createOutbox({ dir }, { logger }),
+        logger,
+        ...(options.onStalled === undefined ? {} : { onStalled: options.onStalled }),
+      },
     )
   const sender = makeSender()
   const receiver = createMessageReceiver(
@@ -236,4 +243,21 @@ test('an oversized payload is ERR_MESSAGE_TOO_LARGE before anything is written',
   const { sender } = await pair(t)
   await assert.rejects(sender.send(bobKey(), Buffer.alloc(64 * 1024 + 1)), code('ERR_MESSAGE_TOO_LARGE'))
   assert.ok(new PRouterError('ERR_MESSAGE_TOO_LARGE', 'x'))
+})
+
+test('a delivery that goes unacknowledged for 5 sends tells its owner once (to renew the session)', async (t) => {
+  let stalled = 0
+  let lose = true
+  const { sender, svc } = await pair(t, {
+    drop: () => lose,
+    retryMin: 10,
+    onStalled: () => {
+      stalled++
+      lose = false
+    },
+  })
+  const result = await sender.send(bobKey(), Buffer.from('late'))
+  assert.equal(stalled, 1)
+  assert.ok((result.attempts ?? 0) >= 6, `attempts ${result.attempts}`)
+  assert.equal(svc.seen.length, 1)
 })
