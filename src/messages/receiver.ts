@@ -13,7 +13,7 @@
 import { MESSAGE_LOOKUP_TIMEOUT } from '../constants.js'
 import { isPRouterError, PRouterError, type ErrorCode } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { MESSAGE_HEADER_BYTES, verifyMessage, type Message } from './envelope.js'
+import { decodeMessage, MESSAGE_HEADER_BYTES, verifyMessage, type Message } from './envelope.js'
 import { decodeFrame, encodeAck, type AckFrame, type AckStatus, type DataFrame } from './frames.js'
 import type { Reassembly } from './reassembly.js'
 import type { SeenIds } from './seen-ids.js'
@@ -113,12 +113,24 @@ export function createMessageReceiver(
 
   async function onMessage(d: InboundDatagram, id: string, wire: Buffer): Promise<void> {
     try {
+      if (isRetry(d, wire)) return
       const message = verifyMessage(wire, { self: init.self, now: Date.now(), window: init.window })
       const caller = await callerOf(message, d)
       await admitAndDeliver(d, message, caller)
     } catch (err) {
       answerError(d, id, err)
     }
+  }
+
+  /**
+   * A retry of an id already admitted costs no signature check: 'delivered' is acknowledged again, 'pending'
+   * dropped. Ids are admitted only after a full check, so a forgery can make nothing known here.
+   */
+  function isRetry(d: InboundDatagram, wire: Buffer): boolean {
+    const claimed = decodeMessage(wire)
+    const state = seen.state(claimed.sender, claimed.id)
+    if (state === 'delivered') ack(d, claimed.id, 'delivered')
+    return state !== undefined
   }
 
   /** The sender's key when its binding names this datagram's source; undefined: anonymous. */

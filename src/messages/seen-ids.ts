@@ -21,6 +21,8 @@ export interface SeenIdsInit {
 export interface SeenIds {
   /** 'new' records the id as pending; a known id answers its state. */
   admit(sender: string, id: string, time: number, now: number): Admission
+  /** What is known of an id, without recording it (undefined: never admitted, or forgotten). */
+  state(sender: string, id: string): Admission | undefined
   delivered(sender: string, id: string): void
   /** Delivery failed: the next arrival of this id is 'new' again. */
   forget(sender: string, id: string): void
@@ -62,6 +64,11 @@ export function createSeenIds(init: SeenIdsInit = {}): SeenIds {
 
   return {
     admit,
+    state: (sender, id) => {
+      const entry = entries.get(`${sender}/${id}`)
+      if (entry === undefined) return undefined
+      return entry.delivered ? 'delivered' : 'pending'
+    },
     delivered: (sender, id) => {
       const entry = entries.get(`${sender}/${id}`)
       if (entry !== undefined) entry.delivered = true

@@ -15,6 +15,7 @@ import {
   MAX_MESSAGES_IN_FLIGHT,
   MESSAGE_LOOKUP_TIMEOUT,
   MESSAGE_TIME_WINDOW,
+  SECOND,
 } from '../constants.js'
 import { backoffDelay } from '../backoff.js'
 import { isErrorCode, PRouterError } from '../errors.js'
@@ -29,6 +30,8 @@ import type { DatagramTransport, MessagePeers } from './transport.js'
 
 /** Sends of one message without an ACK (about 30 s with the default backoff) before `onStalled`. */
 export const STALLED_AFTER_ATTEMPTS = 5
+/** …and only when nothing at all came back from that peer for this long (a slow but live peer is no stall). */
+export const STALLED_SILENCE = 30 * SECOND
 
 export interface MessageSenderInit {
   self: WorkerKeyPair
@@ -48,7 +51,8 @@ export interface MessageSenderComponents {
   onSettled?: (receiver: string, outcome: 'delivered' | 'refused' | 'expired', bytes: number) => void
   onSent?: (receiver: string, bytes: number) => void
   /**
-   * A delivery went STALLED_AFTER_ATTEMPTS sends without an ACK. i2pd keeps a peer's LeaseSet per local
+   * A delivery went STALLED_AFTER_ATTEMPTS sends without an ACK, and its peer sent no ACK at all for
+   * STALLED_SILENCE. i2pd keeps a peer's LeaseSet per local
    * destination until its leases expire (~10 min): a peer that restarted meanwhile is unreachable through it,
    * and only a new session (an empty cache) looks its fresh LeaseSet up. The owner decides whether to renew.
    */
@@ -151,7 +155,7 @@ export function createMessageSender(
         finish(d, 'expired', undefined)
         return
       }
-      if (attempt === STALLED_AFTER_ATTEMPTS) components.onStalled?.()
+      if (attempt >= STALLED_AFTER_ATTEMPTS && silent(d)) components.onStalled?.()
       await transmit(d, frames).catch((err: unknown) => {
         const level = attempt % 10 === 1 ? 'info' : 'debug' // a peer that stays out of reach shows in the log
         log[level]({ err, id: d.entry.id, attempt }, 'message send failed; will retry')
@@ -209,7 +213,16 @@ export function createMessageSender(
     })
   }
 
+  /** When each peer (datagram b32) last answered anything. */
+  const heardFrom = new Map<string, number>()
+  function silent(d: Delivery): boolean {
+    const b32 = d.receiverB32
+    return b32 !== undefined && Date.now() - (heardFrom.get(b32) ?? 0) > STALLED_SILENCE
+  }
+
   function onAck(from: string, ack: AckFrame): void {
+    if (heardFrom.size > 10_000) heardFrom.clear() // a bound; forgetting only makes a renewal likelier
+    heardFrom.set(from, Date.now())
     const d = deliveries.get(ack.id)
     if (d === undefined || d.receiverB32 !== from) return // late, or not from the receiver
     if (ack.status === 'delivered') finish(d, 'delivered', undefined)

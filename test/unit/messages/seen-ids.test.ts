@@ -43,3 +43,13 @@ test('when full, new ids are refused with ERR_MESSAGE_BUSY and known ones still 
   assert.equal(seen.admit('a', '1', T, T), 'pending')
   assert.equal(seen.admit('a', '3', T + W + 1, T + W + 1), 'new', 'room again once the first expired')
 })
+
+test('state() tells what is known without recording anything', () => {
+  const seen = createSeenIds({ window: W })
+  assert.equal(seen.state('a', '1'), undefined)
+  assert.equal(seen.size, 0, 'nothing recorded by asking')
+  seen.admit('a', '1', T, T)
+  assert.equal(seen.state('a', '1'), 'pending')
+  seen.delivered('a', '1')
+  assert.equal(seen.state('a', '1'), 'delivered')
+})
