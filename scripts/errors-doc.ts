@@ -11,6 +11,7 @@ const GROUPS: Array<[string, RegExp]> = [
   ['Registry (src/registry)', /^ERR_(REGISTRY|BINDING|EVM|ROUTER_INFO)_/],
   ['Metering and usage reports (src/metering, src/registry/usage-reports.ts)', /^ERR_(REPORT|METERING)_/],
   ['Reseed bundles (src/reseed, src/daemon/registry-reseed.ts)', /^ERR_(SU3|RESEED)_/],
+  ['Messages between workers (src/messages; HTTP status in docs/api.md)', /^ERR_MESSAGE_/],
   ['Testnet (src/testnet)', /^ERR_(TESTNET_|NETNS$|WANLINK$)/],
   [
     'Daemon, relays and local API (src/daemon, src/proxy, src/api; HTTP status in docs/api.md)',

@@ -17,6 +17,12 @@ export const DEFAULT_SAM_CONNECT_TIMEOUT = 60 * SECOND
 export const DEFAULT_SAM_MAX_LINE_BYTES = 64 * KIB
 /** How long a graceful SAM close waits for the bridge to close its side before destroying the socket. */
 export const DEFAULT_SAM_CLOSE_TIMEOUT = 5 * SECOND
+/**
+ * Largest payload of one SAM datagram PRouter sends: i2pd's MAX_DATAGRAM_SIZE is 32 KiB including the
+ * sender's destination (391 B) and signature (64 B); anything over ~10 KB crosses many 1 KB tunnel
+ * fragments and is often lost, so messages are cut into MESSAGE_FRAGMENT_BYTES pieces well below this.
+ */
+export const MAX_SAM_DATAGRAM_PAYLOAD_BYTES = 31 * KIB
 /** Ed25519-SHA512: the destination signature type PRouter asks for. */
 export const DEFAULT_SIGNATURE_TYPE = 7
 
@@ -188,6 +194,40 @@ export const DEFAULT_VALUATION_TRANSIT_WEIGHT = 1
 export const DEFAULT_VALUATION_PEER_WEIGHT = 1
 /** A caller proof (src/identity/caller-proof.ts) is believed if signed within this much of the callee's clock. */
 export const CALLER_PROOF_WINDOW = 5 * MINUTE
+/** How far a message's signing time may be from the receiver's clock, either way; ids are remembered as long. */
+export const MESSAGE_TIME_WINDOW = 5 * MINUTE
+/** Most message ids (per daemon) remembered at once for de-duplication; past it new messages wait (ERR_MESSAGE_BUSY). */
+export const MAX_MESSAGE_IDS_REMEMBERED = 200_000
+/** Largest message payload POST /v1/messages takes. */
+export const MAX_MESSAGE_BYTES = 64 * KIB
+/** Bytes of a signed message per datagram: i2pd delivers 8 KiB reliably; ~10 KB and more is often lost. */
+export const MESSAGE_FRAGMENT_BYTES = 8 * KIB
+/** Partial (fragmented) messages held per peer, their bytes per peer and in all; past them fragments are dropped. */
+export const MAX_PARTIAL_MESSAGES_PER_PEER = 32
+export const MAX_PARTIAL_BYTES_PER_PEER = 1 * MIB
+export const MAX_PARTIAL_BYTES_TOTAL = 16 * MIB
+/** A partial message not completed within this is dropped (the sender's retry starts it again). */
+export const PARTIAL_MESSAGE_TIMEOUT = 30 * SECOND
+/** Messages waiting in a sender's outbox at most; past it POST /v1/messages answers ERR_MESSAGE_OUTBOX_FULL. */
+export const MAX_OUTBOX_MESSAGES = 10_000
+/** A message without an ACK is sent again after min, 2·min, … max. */
+export const DEFAULT_MESSAGE_RETRY_MIN = 1 * SECOND
+export const DEFAULT_MESSAGE_RETRY_MAX = 8 * SECOND
+/** How long POST /v1/messages waits for the receiver's ACK before ERR_MESSAGE_TIMEOUT (delivery goes on). */
+export const DEFAULT_MESSAGE_SEND_TIMEOUT = 30 * SECOND
+/**
+ * Deliveries a sender runs at once (each waiting for its ACK); the rest wait their turn. Kept below the 24 tags
+ * i2pd's ECIES ratchet receiver generates ahead at first: with 128 in flight a burst lost some datagrams, the
+ * receiver could not decrypt the later ones ("Can't handle ECIES-X25519-AEAD-Ratchet message") and the session
+ * between the two destinations stayed dead for minutes.
+ */
+export const MAX_MESSAGES_IN_FLIGHT = 16
+/** A NAMING LOOKUP of a peer's datagram destination waits this long (i2pd fetches its LeaseSet meanwhile). */
+export const MESSAGE_LOOKUP_TIMEOUT = 30 * SECOND
+/** How long the receiver waits for its service to answer a message before the sender must retry. */
+export const DEFAULT_MESSAGE_SERVICE_TIMEOUT = 10 * SECOND
+/** Where a worker's service receives messages: POST <service.url><path>. */
+export const DEFAULT_MESSAGES_PATH = '/prouter/messages'
 
 /**
  * The bound of a daemon's stop, all parts together: each part's stop has its own bound (at most

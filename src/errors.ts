@@ -31,6 +31,32 @@ export const ERROR_CODES = {
   ERR_SAM_ALREADY_ACCEPTING:
     'RESULT=ALREADY_ACCEPTING: the session already has a pending accept (SAM < 3.2).',
   ERR_SAM_RESULT_UNKNOWN: 'The bridge answered with a RESULT value this client does not know.',
+  ERR_SAM_DATAGRAM_TOO_LARGE:
+    'A datagram payload exceeds the largest one PRouter sends through SAM (31 KiB).',
+
+  ERR_MESSAGE_MALFORMED: 'A message or message fragment does not have the v1 layout (field in the message).',
+  ERR_MESSAGE_MISADDRESSED: 'A message names another worker as its receiver.',
+  ERR_MESSAGE_TIME: "A message's signing time is outside the receiver's window (either way).",
+  ERR_MESSAGE_SIGNATURE:
+    "A message is not signed by its sender's worker key over its fields and payload hash, or the payload does not match the hash.",
+  ERR_MESSAGE_DISABLED: 'Messages are not enabled on this daemon (config messages.enabled).',
+  ERR_MESSAGE_TOO_LARGE: 'A message payload is larger than a message may be (64 KiB).',
+  ERR_MESSAGE_NO_ENDPOINT:
+    "The receiver's binding publishes no datagram endpoint (i2p-datagram://): it runs no messaging, or an older PRouter.",
+  ERR_MESSAGE_TIMEOUT:
+    'The receiver did not acknowledge the message in time; it stays in the outbox and is still being sent.',
+  ERR_MESSAGE_EXPIRED:
+    "No acknowledgement came while the message's signing time was inside the receivers' window: it was dropped from the outbox (logged).",
+  ERR_MESSAGE_REFUSED: 'The receiver refused the message for good with a code this PRouter does not know.',
+  ERR_MESSAGE_SOURCE:
+    "A message came from a datagram destination other than the one its sender's binding publishes (a forwarded or replayed message).",
+  ERR_MESSAGE_REJECTED:
+    "The receiving worker's service answered the message with a 4xx status: refused for good.",
+  ERR_MESSAGE_SERVICE_FAILED:
+    "The receiving worker's service answered the message with a 5xx status: the sender retries.",
+  ERR_MESSAGE_OUTBOX_FULL: 'The sender holds as many unacknowledged messages as its outbox may: retry later.',
+  ERR_MESSAGE_BUSY:
+    'The receiver remembers as many message ids, or holds as many partial messages, as it may: retry later.',
 
   ERR_ROUTER_NOT_FOUND: 'No usable i2pd binary: none given, none on PATH, none provisioned.',
   ERR_ROUTER_PROVISION: 'Provisioning i2pd (apt download, unpack) failed; the message says which step.',
@@ -204,6 +230,11 @@ export class PRouterError extends Error {
 
 export function isPRouterError(err: unknown, code?: ErrorCode): err is PRouterError {
   return err instanceof PRouterError && (code === undefined || err.code === code)
+}
+
+/** Whether `code` is one of ERROR_CODES (e.g. a code a peer sent). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code)
 }
 
 export function invalidOption(name: string, why: string): PRouterError {

@@ -9,6 +9,7 @@
  *   GET  /metrics                          Prometheus exposition (prouter_… metrics)
  *   GET  /status                           the status page (static; its data calls carry the token)
  *   ANY  /v1/workers/{worker}/{path…}      relayed to that worker's service over I2P
+ *   POST /v1/messages/{worker}             a signed message to that worker (src/api/messages-route.ts)
  *   CONNECT {worker}.prouter:{port}        a raw stream to the worker (HTTP CONNECT proxy)
  *   ANY  http://{worker}.prouter/{path…}   the same relay, as an HTTP forward proxy
  *
@@ -23,6 +24,7 @@ import type { Outbound } from '../proxy/outbound.js'
 import { sendError, toPRouterError, writeRawError } from '../proxy/http-error.js'
 import { workerKeyFromHost, workerKeyFromName } from '../proxy/worker-name.js'
 import { createTokenCheck, proxyAuthRequired, unauthorized, type TokenCheck } from './auth.js'
+import { MESSAGES_ROUTE, postMessage, type MessagesApi } from './messages-route.js'
 
 export interface ApiInit {
   host: string
@@ -35,6 +37,8 @@ export interface ApiInit {
 export interface ApiComponents {
   logger: Logger
   outbound: Outbound
+  /** Undefined when messages are not enabled. */
+  messaging?: MessagesApi | undefined
   status: () => Promise<object>
   peers: () => Promise<object>
   health: () => { ok: boolean; state: string }
@@ -116,6 +120,8 @@ async function route(
     const target = `${worker[2] ?? '/'}${worker[3] ?? ''}`
     return c.outbound.forward(req, res, workerKey, target, api.header === undefined ? [] : [api.header])
   }
+  const message = MESSAGES_ROUTE.exec(url)
+  if (message !== null) return postMessage(req, res, message, c.messaging)
   if (req.method === 'GET' && path === '/v1/status') {
     json(res, 200, await c.status())
     return

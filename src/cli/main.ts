@@ -11,6 +11,7 @@ import { registerRegistryCommands } from './registry-commands.js'
 import { registerReseedCommands } from './reseed-commands.js'
 import { registerReportCommands } from './report-commands.js'
 import { registerRunCommand } from './run-command.js'
+import { registerSendCommand } from './send-command.js'
 
 const program = new Command('prouter')
   .description('reach any worker by its key, over I2P')
@@ -24,6 +25,7 @@ registerRegistryCommands(program)
 registerReseedCommands(program)
 registerReportCommands(program)
 registerRunCommand(program)
+registerSendCommand(program)
 
 try {
   await program.parseAsync()

@@ -15,6 +15,8 @@ import {
   DEFAULT_INBOUND_ANONYMOUS_IDLE_TIMEOUT,
   DEFAULT_INBOUND_MAX_STREAMS,
   DEFAULT_INBOUND_MAX_STREAMS_PER_CALLER,
+  DEFAULT_MESSAGE_SEND_TIMEOUT,
+  DEFAULT_MESSAGES_PATH,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_HEADER_BYTES,
   DEFAULT_OUTBOUND_CONNECT_TIMEOUT,
@@ -224,6 +226,19 @@ const configSchema = z.strictObject({
         BINDING_MAX_AGE - 1,
         `an integer 1..${BINDING_MAX_AGE - 1} (ms, under 4 h)`,
       ).default(DEFAULT_PUBLISH_REFRESH_INTERVAL),
+    })
+    .prefault({}),
+  messages: z
+    .strictObject({
+      enabled: flag.default(false),
+      /** Where received messages go: POSTed to the service URL + this path. */
+      path: str()
+        .regex(/^\/[^\s?#]*$/, { error: "must start with '/' and hold no space, '?' or '#'" })
+        .default(DEFAULT_MESSAGES_PATH),
+      allowAnonymous: flag.default(false),
+      sendTimeout: duration.default(DEFAULT_MESSAGE_SEND_TIMEOUT),
+      /** The SAM bridge's UDP port; default the SAM TCP port - 1 (i2pd's own default). */
+      samUdpPort: port.optional(),
     })
     .prefault({}),
   metering: z

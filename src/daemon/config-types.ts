@@ -106,6 +106,18 @@ export interface DaemonConfig {
   /** Keep streams to these peers open and their LeaseSets fresh: 'all' registry peers, none, or a list of keys. */
   warm: { peers: 'all' | 'none' | string[]; interval: number; max: number }
   publish: { enabled: boolean; refreshInterval: number }
+  /** Messages between workers (docs/messages.md): a datagram session of its own, POST /v1/messages. */
+  messages: {
+    enabled: boolean
+    /** Received messages are POSTed to `service.url` + this path. */
+    path: string
+    /** Deliver messages whose sender has no binding (x-prouter-caller: anonymous). */
+    allowAnonymous: boolean
+    /** How long POST /v1/messages waits for the receiver's ACK (ms). */
+    sendTimeout: number
+    /** The SAM bridge's UDP port; undefined: the SAM TCP port - 1 (i2pd's default). */
+    samUdpPort: number | undefined
+  }
   metering: {
     /** Length of a usage report's period (aligned to the epoch). */
     period: number

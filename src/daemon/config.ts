@@ -150,6 +150,7 @@ async function resolveConfig(c: ParsedConfig): Promise<DaemonConfig> {
     warm: c.warm,
     publish: c.publish,
     metering: c.metering,
+    messages: { ...c.messages, samUdpPort: c.messages.samUdpPort },
   }
 }
 

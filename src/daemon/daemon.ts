@@ -22,6 +22,8 @@ import { createRouterInfoPublisher, type RouterInfoPublisher } from './router-in
 import { daemonStatus, peerList, streamsOpen, type DaemonStatus, type PeerList } from './status.js'
 import { createLifecycle, type Lifecycle, type Part } from '../lifecycle.js'
 import { createMetering, type Metering } from './metering.js'
+import { createMessaging, type Messaging } from './messaging.js'
+import { ANONYMOUS_PEER } from '../metering/report.js'
 import { createWebPages } from '../web/pages.js'
 import { defaultCacheDir } from '../router/binary.js'
 import { deadlineSignal, sleep } from '../signals.js'
@@ -88,6 +90,7 @@ class PRouterDaemon implements Daemon {
   private readonly publisher: Publisher
   private readonly warmer: Warmer
   private readonly api: ApiServer
+  private readonly messaging: Messaging | undefined
   private readonly routerInfo: RouterInfoPublisher | undefined
   private reseed: RegistryReseedResult | undefined
   private readonly startedAt = Date.now()
@@ -128,8 +131,28 @@ class PRouterDaemon implements Daemon {
       { ...shared, routerHealthy: () => this.routerHealthy() },
     )
     this.inbound = createInbound(this.inboundInit(), shared)
+    this.messaging = config.messages.enabled
+      ? createMessaging(
+          { config, keys, sam: () => router.sam },
+          {
+            logger: log,
+            registry,
+            onAcknowledged: (peer, bytes) => {
+              this.metering.peers.addMessage(peer, 'out', bytes)
+            },
+            onReceived: (peer, bytes) => {
+              this.metering.peers.addMessage(peer ?? ANONYMOUS_PEER, 'in', bytes)
+            },
+          },
+        )
+      : undefined
     this.publisher = createPublisher(
-      { worker: keys.worker, b32: this.b32, refreshInterval: config.publish.refreshInterval },
+      {
+        worker: keys.worker,
+        b32: this.b32,
+        datagramB32: this.messaging?.b32,
+        refreshInterval: config.publish.refreshInterval,
+      },
       { logger: log, registry },
     )
     this.warmer = createWarmer(
@@ -184,6 +207,7 @@ class PRouterDaemon implements Daemon {
         },
         stop: () => this.closeSession(),
       },
+      ...this.messagingPart(),
       { name: 'metering', start: noop, stop: () => this.metering.stop() },
       {
         name: 'outbound',
@@ -249,6 +273,13 @@ class PRouterDaemon implements Daemon {
       publisher.start()
     }
     return [{ name: 'router-info', start, stop: () => publisher.stop() }]
+  }
+
+  /** Messages: its datagram session comes up in the background, like the stream session. */
+  private messagingPart(): Part[] {
+    const messaging = this.messaging
+    if (messaging === undefined) return []
+    return [{ name: 'messaging', start: () => messaging.start(), stop: () => messaging.stop() }]
   }
 
   private readonly warmAgain = (): void => {
@@ -338,6 +369,7 @@ class PRouterDaemon implements Daemon {
       {
         logger: this.log,
         outbound: this.outbound,
+        messaging: this.messaging,
         status: () => this.status(),
         peers: () => this.peers(),
         health: () => this.health(),

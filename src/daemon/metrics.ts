@@ -49,13 +49,13 @@ function peerMetrics(peers: PeerMeter): Metric[] {
   return [
     snapshot(
       'prouter_peer_received_bytes_total',
-      'Stream payload bytes read from each peer worker (anonymous: callers without a binding; other: past the bound).',
+      'Stream payload and message bytes read from each peer worker (anonymous: callers without a binding; other: past the bound).',
       'counter',
       each((p) => [{ value: p.bytesIn, labels: { peer: p.peer } }]),
     ),
     snapshot(
       'prouter_peer_sent_bytes_total',
-      'Stream payload bytes written to each peer worker.',
+      'Stream payload and message bytes written to each peer worker.',
       'counter',
       each((p) => [{ value: p.bytesOut, labels: { peer: p.peer } }]),
     ),
@@ -66,6 +66,15 @@ function peerMetrics(peers: PeerMeter): Metric[] {
       both(
         (p) => p.requestsIn,
         (p) => p.requestsOut,
+      ),
+    ),
+    snapshot(
+      'prouter_peer_messages_total',
+      'Messages with each peer, each counted once: in = delivered to this service, out = acknowledged by the peer.',
+      'counter',
+      both(
+        (p) => p.messagesIn,
+        (p) => p.messagesOut,
       ),
     ),
     snapshot(

@@ -5,7 +5,7 @@
  */
 import { MINUTE, SECOND } from '../constants.js'
 import type { Logger } from '../logger.js'
-import { i2pEndpoint, signBinding, type WorkerKeyPair } from '../identity/index.js'
+import { datagramEndpoint, i2pEndpoint, signBinding, type WorkerKeyPair } from '../identity/index.js'
 import type { PublishedBinding, Registry } from '../registry/index.js'
 import { createLoop } from '../lifecycle.js'
 import { signingTimeFor } from '../registry/backend.js'
@@ -29,6 +29,8 @@ export interface Publisher {
 export interface PublisherInit {
   worker: WorkerKeyPair
   b32: string
+  /** The datagram destination's b32, published as `i2p-datagram://…` when messaging is on. */
+  datagramB32?: string
   refreshInterval: number
 }
 
@@ -41,7 +43,7 @@ export function createPublisher(
 
   const publishNow = async (signal?: AbortSignal): Promise<PublishedBinding> => {
     const signingTime = Math.max(signingTimeFor(components.registry.backend), (status.signingTime ?? 0) + 1)
-    const binding = signBinding(init.worker, [i2pEndpoint(init.b32)], signingTime)
+    const binding = signBinding(init.worker, endpointsOf(init), signingTime)
     const published = await components.registry.publish(binding, signal === undefined ? {} : { signal })
     Object.assign(status, { signingTime, ref: published.ref, lastError: undefined })
     log.info({ workerKey: init.worker.workerKey, signingTime }, 'binding published')
@@ -74,4 +76,10 @@ export function createPublisher(
     },
     stop: () => loop.stop(),
   }
+}
+
+/** The stream endpoint first: older resolvers take the first `i2p://` one and ignore the rest. */
+function endpointsOf(init: PublisherInit): string[] {
+  const stream = i2pEndpoint(init.b32)
+  return init.datagramB32 === undefined ? [stream] : [stream, datagramEndpoint(init.datagramB32)]
 }

@@ -19,6 +19,7 @@ export {
   SIGNING_TYPE_ED25519,
   type DestinationKeys,
 } from './generate.js'
+export { DATAGRAM_DESTINATION_LABEL, deriveDestinationKeys } from './derive.js'
 export {
   DEFAULT_NET_ID,
   MAX_ROUTER_INFO_BYTES,

@@ -25,3 +25,20 @@ export function parseI2pEndpoint(endpoint: string): string | undefined {
   const match = ENDPOINT.exec(endpoint.toLowerCase())
   return match?.[1] === undefined ? undefined : `${match[1]}.b32.i2p`
 }
+
+const DATAGRAM_ENDPOINT = /^i2p-datagram:\/\/([a-z2-7]{51}[aq])\.b32\.i2p$/
+
+/**
+ * `i2p-datagram://<52>.b32.i2p`: the destination a worker takes messages (SAM datagrams) on, published as a
+ * second endpoint of its binding. Resolvers that know only `i2p://` ignore it.
+ */
+export function datagramEndpoint(b32: string): string {
+  return i2pEndpoint(b32).replace(/^i2p:/, 'i2p-datagram:')
+}
+
+/** `<52>.b32.i2p` of an `i2p-datagram://…` endpoint; undefined for any other endpoint string. */
+export function parseDatagramEndpoint(endpoint: string): string | undefined {
+  if (typeof endpoint !== 'string') return undefined
+  const match = DATAGRAM_ENDPOINT.exec(endpoint.toLowerCase())
+  return match?.[1] === undefined ? undefined : `${match[1]}.b32.i2p`
+}

@@ -15,7 +15,7 @@ export {
   type SignedBinding,
   type VerifiedBinding,
 } from './binding.js'
-export { i2pEndpoint, parseI2pEndpoint } from './endpoint.js'
+export { datagramEndpoint, i2pEndpoint, parseDatagramEndpoint, parseI2pEndpoint } from './endpoint.js'
 export {
   DEV_PHRASE,
   newMnemonic,

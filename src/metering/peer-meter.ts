@@ -16,6 +16,9 @@ export interface PeerCounters {
   /** Requests this worker served for the peer, and sent to it. */
   requestsIn: number
   requestsOut: number
+  /** Messages (docs/messages.md) delivered from the peer, and acknowledged by it; their bytes are in bytesIn/Out. */
+  messagesIn: number
+  messagesOut: number
   errorsIn: number
   errorsOut: number
   latencyIn: Histogram
@@ -39,6 +42,8 @@ export interface PeerMeter {
   /** Bytes read from (`bytesIn`) and written to (`bytesOut`) streams with `peer`. */
   addBytes(peer: string, bytesIn: number, bytesOut: number): void
   record(peer: string, event: PeerEvent): void
+  /** A message delivered from (`in`) or acknowledged by (`out`) the peer: counted once, its signed bytes. */
+  addMessage(peer: string, direction: 'in' | 'out', bytes: number): void
   get(peer: string): PeerCounters | undefined
   all(): PeerCounters[]
 }
@@ -65,6 +70,17 @@ export function createPeerMeter(init: { maxPeers?: number } = {}): PeerMeter {
     },
     record(peer, event) {
       recordEvent(row(peer), event)
+    },
+    addMessage(peer, direction, bytes) {
+      const p = row(peer)
+      p.lastSeen = Date.now()
+      if (direction === 'in') {
+        p.messagesIn++
+        p.bytesIn += bytes
+      } else {
+        p.messagesOut++
+        p.bytesOut += bytes
+      }
     },
     get: (peer) => peers.get(peer),
     all: () => [...peers.values()],
@@ -95,6 +111,8 @@ function blank(peer: string): PeerCounters {
     bytesOut: 0,
     requestsIn: 0,
     requestsOut: 0,
+    messagesIn: 0,
+    messagesOut: 0,
     errorsIn: 0,
     errorsOut: 0,
     latencyIn: createHistogram(),

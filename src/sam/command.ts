@@ -80,6 +80,28 @@ export function sessionCreateCommand(args: SessionCreateArgs): SamCommand {
 }
 
 /**
+ * SESSION CREATE STYLE=DATAGRAM ID=<id> DESTINATION=<private key|TRANSIENT> SIGNATURE_TYPE=7
+ *                HOST=<udp host> PORT=<udp port> [inbound.length=3 … i2cp.*=…]\n
+ *   ->  SESSION STATUS RESULT=OK DESTINATION=<private key>
+ * Every datagram for the session is then forwarded over UDP to HOST:PORT as `<sender base64>\n<payload>`.
+ * i2pd reads PORT unconditionally for a DATAGRAM session (and fails without it), so it is always sent.
+ */
+export function datagramSessionCreateCommand(
+  args: SessionCreateArgs & { forward: { host: string; port: number } },
+): SamCommand {
+  const values = {
+    STYLE: 'DATAGRAM',
+    ID: args.id,
+    DESTINATION: args.destination,
+    SIGNATURE_TYPE: args.signatureType,
+    HOST: args.forward.host,
+    PORT: args.forward.port,
+    ...args.options,
+  }
+  return build('SESSION', 'CREATE', values, 'STATUS')
+}
+
+/**
  * STREAM CONNECT ID=<id> DESTINATION=<base64 destination|b32> SILENT=false\n
  *   ->  STREAM STATUS RESULT=OK, then the socket carries the stream's raw bytes
  */

@@ -11,6 +11,18 @@ export {
 } from './session.js'
 export type { SamSessionInit, TunnelOptions } from './session-options.js'
 export {
+  createSamDatagramSession,
+  type SamDatagramSession,
+  type SamDatagramSessionComponents,
+  type SamDatagramSessionInit,
+} from './datagram-session.js'
+export {
+  decodeForwardedDatagram,
+  encodeDatagramSend,
+  MAX_DATAGRAM_HEADER_BYTES,
+  type ReceivedDatagram,
+} from './datagram-wire.js'
+export {
   generateDestination,
   samHello,
   type GeneratedDestination,
@@ -36,6 +48,7 @@ export {
   type SamControlSocket,
 } from './control-socket.js'
 export {
+  datagramSessionCreateCommand,
   destGenerateCommand,
   formatCommand,
   formatPong,

@@ -10,7 +10,7 @@ import {
   MAX_TUNNEL_QUANTITY,
 } from '../constants.js'
 import { invalidOption } from '../errors.js'
-import { sessionCreateCommand, type SamCommand } from './command.js'
+import { sessionCreateCommand, type SamCommand, type SessionCreateArgs } from './command.js'
 import { publicDestinationFromPrivate } from '../i2p/index.js'
 import { checkTimeout } from '../signals.js'
 import { validateSamAddress, type SamAddress } from './tcp-connect.js'
@@ -73,6 +73,13 @@ const INIT_KEYS = new Set([
 const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
 
 export function resolveSessionInit(init: SamSessionInit): ResolvedSessionInit {
+  const { args, createTimeout } = resolveSessionArgs(init)
+  const command = sessionCreateCommand(args)
+  return { sam: init.sam, id: args.id, signatureType: args.signatureType, createTimeout, command }
+}
+
+/** The validated parts of a SESSION CREATE, whatever its style. */
+export function resolveSessionArgs(init: SamSessionInit): { args: SessionCreateArgs; createTimeout: number } {
   checkKnownKeys(init, INIT_KEYS, '')
   validateSamAddress(init.sam)
   const id = init.id ?? `prouter-${randomBytes(6).toString('hex')}`
@@ -86,8 +93,7 @@ export function resolveSessionInit(init: SamSessionInit): ResolvedSessionInit {
     ...tunnelOptions('outbound', init.tunnels?.outbound),
   }
   const options = { ...tunnels, ...extraOptions(init.options ?? {}, tunnels) }
-  const command = sessionCreateCommand({ id, destination, signatureType, options })
-  return { sam: init.sam, id, signatureType, createTimeout, command }
+  return { args: { id, destination, signatureType, options }, createTimeout }
 }
 
 function tunnelOptions(direction: 'inbound' | 'outbound', given: TunnelOptions = {}): Record<string, string> {

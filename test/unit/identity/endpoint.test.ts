@@ -43,3 +43,14 @@ test('parseI2pEndpoint: the b32 address, lower case; undefined for anything else
   ]
   for (const e of others) assert.equal(parseI2pEndpoint(e as string), undefined, String(e))
 })
+
+test('datagram endpoints: i2p-datagram://<52>.b32.i2p, never taken for a stream endpoint', async () => {
+  const { datagramEndpoint, parseDatagramEndpoint } = await import('../../../src/identity/index.js')
+  const endpoint = datagramEndpoint(B32)
+  assert.equal(endpoint, `i2p-datagram://${B32}.b32.i2p`)
+  assert.equal(parseDatagramEndpoint(endpoint), `${B32}.b32.i2p`)
+  assert.equal(parseI2pEndpoint(endpoint), undefined, 'old resolvers ignore it')
+  assert.equal(parseDatagramEndpoint(`i2p://${B32}.b32.i2p`), undefined)
+  assert.equal(parseDatagramEndpoint(`i2p-datagram://${B32.slice(1)}.b32.i2p`), undefined)
+  assert.throws(() => datagramEndpoint('nope'), invalidArgument)
+})

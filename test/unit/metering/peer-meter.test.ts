@@ -136,3 +136,17 @@ test('maxPeers 0: every named peer is `other`, anonymous stays apart', () => {
     ],
   )
 })
+
+test('a message counts once per direction, its bytes in the same byte counters as streams', () => {
+  const meter = createPeerMeter()
+  meter.addBytes('0xaa', 10, 20)
+  meter.addMessage('0xaa', 'in', 300)
+  meter.addMessage('0xaa', 'out', 211)
+  meter.addMessage('0xaa', 'out', 212)
+  const p = meter.get('0xaa')
+  assert.equal(p?.messagesIn, 1)
+  assert.equal(p.messagesOut, 2)
+  assert.equal(p.bytesIn, 310)
+  assert.equal(p.bytesOut, 443)
+  assert.equal(p.requestsIn + p.requestsOut, 0, 'a message is no request')
+})

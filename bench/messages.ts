@@ -1,0 +1,182 @@
+/**
+ * Messages vs stream requests, in one run per hop count on a fresh local PRouter network (4 testnet routers;
+ * alice and bob with their own routers, messages enabled). Alternating, from alice to bob by key:
+ *
+ *   - a 1 KiB stream request (POST through alice's API to bob's service, kept-alive) and
+ *   - a 1 KiB message acknowledged by bob's service (POST /v1/messages, mode=ack)
+ *
+ * then a burst of 1,000 queued messages: how long until bob's service has them all, lost and duplicated.
+ * A script that prints figures, not a test.
+ *
+ *   npm run bench:messages                         (isolated in a network namespace)
+ *   BENCH_HOPS=1,3 BENCH_RTTS=200 npm run bench:messages
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import http, { Agent } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { saveResults } from './results-file.js'
+import { createLogger } from '../src/logger.js'
+import { defaultCacheDir, resolveI2pd, type I2pdBinary } from '../src/router/binary.js'
+import { createWorkerNet, type WorkerNet } from '../src/testnet/workers.js'
+import { percentile } from '../src/testnet/measure.js'
+import { sleep } from '../src/signals.js'
+
+const HOPS = (process.env.BENCH_HOPS ?? '3').split(',').map(Number)
+const RTTS = Number(process.env.BENCH_RTTS ?? 200)
+const BURST = Number(process.env.BENCH_BURST ?? 1000)
+const logger = createLogger({ level: process.env.PROUTER_LOG_LEVEL ?? 'warn' })
+const agent = new Agent({ keepAlive: true, maxSockets: 64 })
+
+type Row = Record<string, string | number>
+
+async function main(): Promise<void> {
+  const binary = await resolveI2pd(
+    { cacheDir: process.env.PROUTER_CACHE_DIR ?? defaultCacheDir(), explicitPath: process.env.PROUTER_I2PD },
+    { logger },
+  )
+  const rows: Row[] = []
+  for (const hops of HOPS) rows.push(...(await benchHops(binary, hops)))
+  console.log(`\nPRouter messages benchmark: i2pd ${binary.version}, ${RTTS} of each, alternating (ms)\n`)
+  console.log('| hops | what | p50 | p99 | note |\n|---|---|---|---|---|')
+  for (const row of rows) console.log(`| ${row.hops} | ${row.what} | ${row.p50} | ${row.p99} | ${row.note} |`)
+  await saveResults('messages', { i2pd: binary.version, rows })
+}
+
+/** Bob's service: 200 to any request, and every message id recorded. */
+async function service(): Promise<{ url: string; ids: string[]; close: () => void }> {
+  const ids: string[] = []
+  const server = http.createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      if (req.url === '/prouter/messages') ids.push(String(req.headers['x-prouter-message-id']))
+      res.writeHead(200, { 'content-length': 2 }).end('ok')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  return { url: `http://127.0.0.1:${port}`, ids, close: () => server.close() }
+}
+
+async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'prouter-bench-messages-'))
+  const svc = await service()
+  const messages = { enabled: true }
+  const net = await createWorkerNet(
+    {
+      dir,
+      binary,
+      hops,
+      workers: [
+        { name: 'alice', suri: '//Alice', router: 'managed', config: { messages } },
+        { name: 'bob', suri: '//Bob', router: 'managed', config: { messages, service: { url: svc.url } } },
+      ],
+    },
+    { logger },
+  )
+  try {
+    return await measure(net, svc.ids, hops)
+  } finally {
+    await net.destroy()
+    svc.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function measure(net: WorkerNet, ids: string[], hops: number): Promise<Row[]> {
+  const bob = net.worker('bob').workerKey
+  const body = Buffer.alloc(1024, 0x61)
+  const stream = (): Promise<Answer> => post(net, `/v1/workers/${bob}/hello`, body)
+  const message = (): Promise<Answer> => post(net, `/v1/messages/${bob}`, body)
+  for (let i = 0; i < 20; i++) await Promise.all([stream(), message()]) // warm: streams open, LeaseSets known
+  const times = { stream: [] as number[], message: [] as number[], failed: 0 }
+  for (let i = 0; i < RTTS; i++) {
+    for (const [what, call] of [
+      ['stream', stream],
+      ['message', message],
+    ] as const) {
+      const t0 = performance.now()
+      const answer = await call()
+      if (answer.status !== 200) times.failed++
+      else times[what].push(performance.now() - t0)
+    }
+  }
+  const burst = await measureBurst(net, ids)
+  const row = (what: string, samples: number[], note: string): Row => ({
+    hops,
+    what,
+    p50: r(percentile(samples, 50)),
+    p99: r(percentile(samples, 99)),
+    note,
+  })
+  return [
+    row('stream request, 1 KiB', times.stream, `${times.stream.length} ok`),
+    row(
+      'message acknowledged, 1 KiB',
+      times.message,
+      `${times.message.length} ok, ${times.failed} failed (both kinds)`,
+    ),
+    { hops, what: `${BURST} messages, burst`, p50: '', p99: '', note: burst },
+  ]
+}
+
+async function measureBurst(net: WorkerNet, ids: string[]): Promise<string> {
+  const bob = net.worker('bob').workerKey
+  const before = ids.length
+  const sent = new Set<string>()
+  const queue = Array.from({ length: BURST }, (_, n) => n)
+  const t0 = performance.now()
+  const client = async (): Promise<void> => {
+    for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+      const answer = await post(net, `/v1/messages/${bob}?mode=queued`, Buffer.from(`burst ${n}`))
+      if (answer.status === 202) sent.add((JSON.parse(answer.body) as { id: string }).id)
+    }
+  }
+  await Promise.all(Array.from({ length: 32 }, client))
+  const queued = performance.now() - t0
+  const all = (): boolean => [...sent].every((id) => ids.includes(id))
+  while (!all() && performance.now() - t0 < 300_000) await sleep(50)
+  const done = performance.now() - t0
+  await sleep(5000) // late duplicates
+  const got = ids.slice(before).filter((id) => sent.has(id))
+  const lost = [...sent].filter((id) => !got.includes(id)).length
+  const duplicated = got.length - new Set(got).size
+  return (
+    `${sent.size} queued in ${r(queued)} ms; at the service after ${r(done)} ms ` +
+    `(${Math.round(sent.size / (done / 1000))} msg/s); lost ${lost}, duplicated ${duplicated}`
+  )
+}
+
+interface Answer {
+  status: number
+  body: string
+}
+
+function post(net: WorkerNet, path: string, body: Buffer): Promise<Answer> {
+  const daemon = net.worker('alice').daemon
+  if (daemon === undefined) throw new Error('alice runs no daemon')
+  const url = new URL(path, daemon.apiUrl)
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'POST',
+      agent,
+      headers: { authorization: `Bearer ${daemon.config.api.token}`, 'content-length': body.length },
+    })
+    req.on('response', (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => (text += c))
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body: text })
+      })
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+function r(v: number): number {
+  return Math.round(v * 10) / 10
+}
+
+await main()

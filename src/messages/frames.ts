@@ -1,0 +1,111 @@
+/**
+ * What one datagram between two PRouters carries: a fragment of a signed message, or an acknowledgement.
+ *
+ *   DATA   'P' 0x01 | id (16) | index (u16 BE) | count (u16 BE) | total length (u32 BE) | fragment bytes
+ *   ACK    'P' 0x02 | id (16) | status (u8) | code (ASCII, 0..64 bytes)
+ *
+ * A message of `total` bytes is cut into count = ceil(total / MESSAGE_FRAGMENT_BYTES) fragments, all of
+ * MESSAGE_FRAGMENT_BYTES but the last, so a fragment's length follows from (index, count, total) and
+ * anything else is refused. ACK status 0: delivered (the service answered 2xx, or it had before);
+ * 1: refused for good (`code` says why; the sender stops retrying); 2: busy, retry later.
+ */
+import { MAX_MESSAGE_BYTES, MESSAGE_FRAGMENT_BYTES } from '../constants.js'
+import { PRouterError } from '../errors.js'
+
+export const DATA_HEADER_BYTES = 26
+const MAGIC = 0x50
+const TYPE_DATA = 0x01
+const TYPE_ACK = 0x02
+/** The whole signed message (header + payload) is at most this long. */
+export const MAX_WIRE_MESSAGE_BYTES = MAX_MESSAGE_BYTES + 211
+
+export const ACK_STATUS = { delivered: 0, refused: 1, busy: 2 } as const
+export type AckStatus = keyof typeof ACK_STATUS
+
+export interface DataFrame {
+  readonly type: 'data'
+  readonly id: string
+  readonly index: number
+  readonly count: number
+  readonly total: number
+  readonly bytes: Buffer
+}
+
+export interface AckFrame {
+  readonly type: 'ack'
+  readonly id: string
+  readonly status: AckStatus
+  readonly code: string
+}
+
+export type Frame = DataFrame | AckFrame
+
+/** The signed message cut into DATA frames. */
+export function fragment(id: string, message: Buffer): Buffer[] {
+  if (message.length > MAX_WIRE_MESSAGE_BYTES || message.length === 0) {
+    throw new PRouterError('ERR_INVALID_ARGUMENT', `a message is 1..${MAX_WIRE_MESSAGE_BYTES} bytes`)
+  }
+  const count = Math.ceil(message.length / MESSAGE_FRAGMENT_BYTES)
+  const frames: Buffer[] = []
+  for (let index = 0; index < count; index++) {
+    const header = Buffer.alloc(DATA_HEADER_BYTES)
+    header.writeUInt8(MAGIC, 0)
+    header.writeUInt8(TYPE_DATA, 1)
+    header.write(id, 2, 'hex')
+    header.writeUInt16BE(index, 18)
+    header.writeUInt16BE(count, 20)
+    header.writeUInt32BE(message.length, 22)
+    const start = index * MESSAGE_FRAGMENT_BYTES
+    frames.push(Buffer.concat([header, message.subarray(start, start + MESSAGE_FRAGMENT_BYTES)]))
+  }
+  return frames
+}
+
+export function encodeAck(id: string, status: AckStatus, code = ''): Buffer {
+  if (!/^[A-Z0-9_]{0,64}$/.test(code))
+    throw new PRouterError('ERR_INVALID_ARGUMENT', 'an ack code is A-Z 0-9 _')
+  const frame = Buffer.alloc(19 + code.length)
+  frame.writeUInt8(MAGIC, 0)
+  frame.writeUInt8(TYPE_ACK, 1)
+  frame.write(id, 2, 'hex')
+  frame.writeUInt8(ACK_STATUS[status], 18)
+  frame.write(code, 19, 'latin1')
+  return frame
+}
+
+export function decodeFrame(datagram: Buffer): Frame {
+  if (datagram.length < 19 || datagram[0] !== MAGIC) throw malformed('not a PRouter frame')
+  const id = datagram.toString('hex', 2, 18)
+  if (datagram[1] === TYPE_ACK) return decodeAck(id, datagram)
+  if (datagram[1] !== TYPE_DATA || datagram.length < DATA_HEADER_BYTES) throw malformed('unknown frame type')
+  const frame: DataFrame = {
+    type: 'data',
+    id,
+    index: datagram.readUInt16BE(18),
+    count: datagram.readUInt16BE(20),
+    total: datagram.readUInt32BE(22),
+    bytes: datagram.subarray(DATA_HEADER_BYTES),
+  }
+  checkData(frame)
+  return frame
+}
+
+function decodeAck(id: string, datagram: Buffer): AckFrame {
+  const status = Object.entries(ACK_STATUS).find(([, value]) => value === datagram[18])?.[0]
+  const code = datagram.toString('latin1', 19)
+  if (status === undefined || !/^[A-Z0-9_]{0,64}$/.test(code)) throw malformed('bad ack')
+  return { type: 'ack', id, status: status as AckStatus, code }
+}
+
+/** The fragment's length must follow from (index, count, total): no overlaps, no oversized claims. */
+function checkData(f: DataFrame): void {
+  if (f.total === 0 || f.total > MAX_WIRE_MESSAGE_BYTES) throw malformed(`total length ${f.total}`)
+  if (f.count !== Math.ceil(f.total / MESSAGE_FRAGMENT_BYTES)) throw malformed(`count ${f.count}`)
+  if (f.index >= f.count) throw malformed(`index ${f.index} of ${f.count}`)
+  const expected = f.index < f.count - 1 ? MESSAGE_FRAGMENT_BYTES : f.total - f.index * MESSAGE_FRAGMENT_BYTES
+  if (f.bytes.length !== expected) throw malformed(`fragment ${f.index} of ${f.bytes.length} bytes`)
+}
+
+function malformed(why: string): PRouterError {
+  return new PRouterError('ERR_MESSAGE_MALFORMED', `message frame: ${why}`)
+}

@@ -1,0 +1,189 @@
+/**
+ * The receive side, one datagram at a time: frames -> whole message (bounded reassembly) -> checks ->
+ * de-duplication -> the worker's service -> ACK. Checks, cheap first: the envelope is for this worker,
+ * inside the time window, and signed by its sender over its payload (`verifyMessage`); then the datagram
+ * came from the destination the sender's own binding publishes (i2pd verified the datagram's signature by
+ * that destination), so a message signed by A but sent from elsewhere is refused (ERR_MESSAGE_SOURCE).
+ * A sender without a binding is delivered as anonymous only when `allowAnonymous`.
+ *
+ * ACKs: 'delivered' once the service answered 2xx (and again for every retry of a delivered id);
+ * 'busy' when the sender should retry (service down or 5xx, registry unreachable, memory bounds);
+ * 'refused' with a code for what a retry cannot fix. Nothing is acknowledged before the service answered.
+ */
+import { MESSAGE_LOOKUP_TIMEOUT } from '../constants.js'
+import { isPRouterError, PRouterError, type ErrorCode } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { decodeMessage, MESSAGE_HEADER_BYTES, verifyMessage, type Message } from './envelope.js'
+import { decodeFrame, encodeAck, type AckFrame, type AckStatus, type DataFrame } from './frames.js'
+import type { Reassembly } from './reassembly.js'
+import type { SeenIds } from './seen-ids.js'
+import type { DatagramTransport, MessagePeers } from './transport.js'
+
+export interface InboundDatagram {
+  readonly destination: string
+  readonly b32: string
+  readonly payload: Buffer
+}
+
+export interface MessageReceiverInit {
+  /** This worker's key (`0x…`). */
+  self: string
+  allowAnonymous: boolean
+  window?: number
+}
+
+export interface MessageReceiverComponents {
+  transport: DatagramTransport
+  peers: MessagePeers
+  seen: SeenIds
+  reassembly: Reassembly
+  /** Hand the message to the service; resolves on 2xx, rejects with a code otherwise. */
+  deliver: (message: Message, caller: string | undefined) => Promise<void>
+  onAck: (from: string, ack: AckFrame) => void
+  logger: Logger
+  /** Metering: a message delivered to the service (once per id; its signed bytes), and every refusal by code. */
+  onDelivered?: (sender: string | undefined, bytes: number) => void
+  onRefused?: (code: ErrorCode) => void
+}
+
+export interface MessageReceiver {
+  onDatagram(datagram: InboundDatagram): void
+}
+
+const MAX_KNOWN_SENDERS = 10_000
+
+/** Retrying may help: the sender gets 'busy' and sends again later. */
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set([
+  'ERR_MESSAGE_BUSY',
+  'ERR_REGISTRY_UNREACHABLE',
+  'ERR_SERVICE_UNREACHABLE',
+  'ERR_NO_SERVICE',
+  'ERR_REQUEST_TIMEOUT',
+  'ERR_MESSAGE_SERVICE_FAILED',
+])
+
+export function createMessageReceiver(
+  init: MessageReceiverInit,
+  components: MessageReceiverComponents,
+): MessageReceiver {
+  const { transport, peers, seen, reassembly, logger } = components
+  const log = logger.child({ component: 'message-receiver' })
+
+  /**
+   * i2pd drops a datagram to a destination whose LeaseSet it does not hold yet: the first ACK to a sender
+   * waits for a NAMING LOOKUP of it (which fetches the LeaseSet), once per sender.
+   */
+  const known = new Map<string, Promise<unknown>>()
+  function ack(to: InboundDatagram, id: string, status: AckStatus, code = ''): void {
+    let ready = known.get(to.b32)
+    if (ready === undefined) {
+      if (known.size >= MAX_KNOWN_SENDERS) known.clear() // a bound: forgetting costs one more lookup
+      ready = transport.lookup(to.b32, { timeout: MESSAGE_LOOKUP_TIMEOUT }).catch(() => known.delete(to.b32))
+      known.set(to.b32, ready)
+    }
+    void ready
+      .then(() => transport.send(to.destination, encodeAck(id, status, code)))
+      .catch((err: unknown) => {
+        log.debug({ err, id }, 'ack not sent')
+      })
+  }
+
+  function onDatagram(d: InboundDatagram): void {
+    let frame
+    try {
+      frame = decodeFrame(d.payload)
+    } catch (err) {
+      refusedSilently(err, d)
+      return
+    }
+    if (frame.type === 'ack') components.onAck(d.b32, frame)
+    else onData(d, frame)
+  }
+
+  function onData(d: InboundDatagram, frame: DataFrame): void {
+    let whole: Buffer | undefined
+    try {
+      whole = reassembly.add(d.b32, frame, Date.now())
+    } catch (err) {
+      answerError(d, frame.id, err)
+      return
+    }
+    if (whole !== undefined) void onMessage(d, frame.id, whole)
+  }
+
+  async function onMessage(d: InboundDatagram, id: string, wire: Buffer): Promise<void> {
+    try {
+      if (isRetry(d, wire)) return
+      const message = verifyMessage(wire, { self: init.self, now: Date.now(), window: init.window })
+      const caller = await callerOf(message, d)
+      await admitAndDeliver(d, message, caller)
+    } catch (err) {
+      answerError(d, id, err)
+    }
+  }
+
+  /**
+   * A retry of an id already admitted costs no signature check: 'delivered' is acknowledged again, 'pending'
+   * dropped. Ids are admitted only after a full check, so a forgery can make nothing known here.
+   */
+  function isRetry(d: InboundDatagram, wire: Buffer): boolean {
+    const claimed = decodeMessage(wire)
+    const state = seen.state(claimed.sender, claimed.id)
+    if (state === 'delivered') ack(d, claimed.id, 'delivered')
+    return state !== undefined
+  }
+
+  /** The sender's key when its binding names this datagram's source; undefined: anonymous. */
+  async function callerOf(message: Message, d: InboundDatagram): Promise<string | undefined> {
+    let published: string
+    try {
+      published = await peers.datagramB32(message.sender)
+    } catch (err) {
+      if (!isPRouterError(err, 'ERR_REGISTRY_NOT_FOUND') && !isPRouterError(err, 'ERR_MESSAGE_NO_ENDPOINT'))
+        throw err
+      if (init.allowAnonymous) return undefined
+      throw new PRouterError('ERR_ANONYMOUS_REFUSED', `message sender ${message.sender} has no binding`)
+    }
+    if (published !== d.b32) {
+      throw new PRouterError(
+        'ERR_MESSAGE_SOURCE',
+        `message ${message.id} signed by ${message.sender} came from ${d.b32}`,
+      )
+    }
+    return message.sender
+  }
+
+  async function admitAndDeliver(
+    d: InboundDatagram,
+    message: Message,
+    caller: string | undefined,
+  ): Promise<void> {
+    const state = seen.admit(message.sender, message.id, message.time, Date.now())
+    if (state === 'delivered') ack(d, message.id, 'delivered')
+    if (state !== 'new') return
+    try {
+      await components.deliver(message, caller)
+    } catch (err) {
+      seen.forget(message.sender, message.id)
+      throw err
+    }
+    seen.delivered(message.sender, message.id)
+    components.onDelivered?.(caller, message.payload.length + MESSAGE_HEADER_BYTES)
+    ack(d, message.id, 'delivered')
+  }
+
+  function answerError(d: InboundDatagram, id: string, err: unknown): void {
+    const code: ErrorCode = isPRouterError(err) ? err.code : 'ERR_INTERNAL'
+    components.onRefused?.(code)
+    if (!isPRouterError(err)) log.error({ err, id }, 'message handling failed')
+    else log.debug({ err, id, from: d.b32 }, 'message not delivered')
+    ack(d, id, TRANSIENT.has(code) ? 'busy' : 'refused', code)
+  }
+
+  function refusedSilently(err: unknown, d: InboundDatagram): void {
+    components.onRefused?.(isPRouterError(err) ? err.code : 'ERR_INTERNAL')
+    log.debug({ err, from: d.b32 }, 'datagram that is no frame dropped')
+  }
+
+  return { onDatagram }
+}

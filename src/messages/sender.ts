@@ -1,0 +1,319 @@
+/**
+ * The send side: sign, write to the outbox, then deliver at least once. A delivery sends the message's
+ * fragments to the receiver's datagram destination and waits for its ACK; without one it sends them all
+ * again after a backoff (initial, 2·initial, … max). It ends when the receiver acknowledges (the message
+ * leaves the outbox), refuses it for good (it leaves the outbox, the caller gets the receiver's code), or
+ * when the message's signing time leaves the receivers' window (it is refused by then anyway: logged, counted,
+ * removed). At most `maxInFlight` deliveries run at once; the rest wait, so a burst does not flood the router.
+ */
+import { setMaxListeners } from 'node:events'
+import {
+  DEFAULT_MESSAGE_RETRY_MAX,
+  DEFAULT_MESSAGE_RETRY_MIN,
+  DEFAULT_MESSAGE_SEND_TIMEOUT,
+  MAX_MESSAGE_BYTES,
+  MAX_MESSAGES_IN_FLIGHT,
+  MESSAGE_LOOKUP_TIMEOUT,
+  MESSAGE_TIME_WINDOW,
+  SECOND,
+} from '../constants.js'
+import { backoffDelay } from '../backoff.js'
+import { isErrorCode, PRouterError } from '../errors.js'
+import { workerKeyHex, type WorkerKeyPair } from '../identity/index.js'
+import type { Logger } from '../logger.js'
+import { sleep } from '../signals.js'
+import { decodeMessage, newMessageId, signMessage } from './envelope.js'
+import { fragment, type AckFrame } from './frames.js'
+import { createLimiter } from './limiter.js'
+import type { Outbox, OutboxEntry } from './outbox.js'
+import type { DatagramTransport, MessagePeers } from './transport.js'
+
+/** Sends of one message without an ACK (about 30 s with the default backoff) before `onStalled`. */
+export const STALLED_AFTER_ATTEMPTS = 5
+/** …and only when nothing at all came back from that peer for this long (a slow but live peer is no stall). */
+export const STALLED_SILENCE = 30 * SECOND
+
+export interface MessageSenderInit {
+  self: WorkerKeyPair
+  retryMin?: number
+  retryMax?: number
+  maxInFlight?: number
+  /** How long a message is retried: the receivers' time window (default MESSAGE_TIME_WINDOW). */
+  window?: number
+}
+
+export interface MessageSenderComponents {
+  transport: DatagramTransport
+  peers: MessagePeers
+  outbox: Outbox
+  logger: Logger
+  /** Called once per message when its delivery ends, and per datagram sent (for metering). */
+  onSettled?: (receiver: string, outcome: 'delivered' | 'refused' | 'expired', bytes: number) => void
+  onSent?: (receiver: string, bytes: number) => void
+  /**
+   * A delivery went STALLED_AFTER_ATTEMPTS sends without an ACK, and its peer sent no ACK at all for
+   * STALLED_SILENCE. i2pd keeps a peer's LeaseSet per local
+   * destination until its leases expire (~10 min): a peer that restarted meanwhile is unreachable through it,
+   * and only a new session (an empty cache) looks its fresh LeaseSet up. The owner decides whether to renew.
+   */
+  onStalled?: () => void
+}
+
+export interface SendOptions {
+  /** Resolve only once the receiver acknowledged (default), or once the message is in the outbox. */
+  wait?: boolean
+  /** How long `wait` waits for the ACK (ERR_MESSAGE_TIMEOUT after it; delivery goes on). */
+  timeout?: number
+  signal?: AbortSignal
+}
+
+export interface SendResult {
+  id: string
+  status: 'delivered' | 'queued'
+  /** Sends of the whole message it took (1: no retry), when delivered. */
+  attempts?: number
+}
+
+export interface MessageSender {
+  /** Open the outbox and resume the deliveries left in it. */
+  start(): Promise<void>
+  send(receiver: string, payload: Buffer, options?: SendOptions): Promise<SendResult>
+  /** An ACK arrived from datagram destination `from`. */
+  onAck(from: string, ack: AckFrame): void
+  stop(): void
+  /** Forget the peers' destinations looked up so far (after a new session: look them up again). */
+  forgetDestinations(): void
+  readonly pending: number
+}
+
+interface Delivery {
+  readonly entry: OutboxEntry
+  readonly deadline: number
+  readonly done: Promise<number>
+  settle(err: PRouterError | undefined): void
+  receiverB32?: string
+  attempts: number
+  settled: boolean
+}
+
+export function createMessageSender(
+  init: MessageSenderInit,
+  components: MessageSenderComponents,
+): MessageSender {
+  const selfKey = workerKeyHex(init.self.publicKey)
+  const retryMin = init.retryMin ?? DEFAULT_MESSAGE_RETRY_MIN
+  const retryMax = init.retryMax ?? DEFAULT_MESSAGE_RETRY_MAX
+  const window = init.window ?? MESSAGE_TIME_WINDOW
+  const limiter = createLimiter(init.maxInFlight ?? MAX_MESSAGES_IN_FLIGHT)
+  const lifetime = new AbortController()
+  setMaxListeners(0, lifetime.signal) // every waiting delivery links to it
+  const deliveries = new Map<string, Delivery>()
+  const destinations = new Map<string, string>()
+  const { transport, peers, outbox, logger } = components
+  const log = logger.child({ component: 'message-sender' })
+
+  function track(entry: OutboxEntry): Delivery {
+    let settle: (err: PRouterError | undefined) => void = () => undefined
+    const done = new Promise<number>((resolve, reject) => {
+      settle = (err) => {
+        if (d.settled) return
+        d.settled = true
+        if (err === undefined) resolve(d.attempts)
+        else reject(err)
+      }
+    })
+    done.catch(() => undefined) // a queued send may never be awaited
+    const d: Delivery = {
+      entry,
+      deadline: decodeMessage(entry.wire).time + window,
+      done,
+      settle: (err) => {
+        settle(err)
+      },
+      attempts: 0,
+      settled: false,
+    }
+    deliveries.set(entry.id, d)
+    void run(d)
+    return d
+  }
+
+  async function run(d: Delivery): Promise<void> {
+    await limiter.acquire()
+    try {
+      await deliver(d)
+    } finally {
+      limiter.release()
+      deliveries.delete(d.entry.id)
+    }
+  }
+
+  async function deliver(d: Delivery): Promise<void> {
+    const frames = fragment(d.entry.id, d.entry.wire)
+    for (let attempt = 0; !d.settled && !lifetime.signal.aborted; attempt++) {
+      if (Date.now() >= d.deadline) {
+        finish(d, 'expired', undefined)
+        return
+      }
+      if (attempt >= STALLED_AFTER_ATTEMPTS && silent(d)) components.onStalled?.()
+      await transmit(d, frames).catch((err: unknown) => {
+        const level = attempt % 10 === 1 ? 'info' : 'debug' // a peer that stays out of reach shows in the log
+        log[level]({ err, id: d.entry.id, attempt }, 'message send failed; will retry')
+      })
+      await Promise.race([
+        d.done.catch(() => undefined),
+        sleep(backoffDelay(attempt, retryMin, retryMax), lifetime.signal).catch(() => undefined),
+      ])
+    }
+  }
+
+  async function transmit(d: Delivery, frames: Buffer[]): Promise<void> {
+    const b32 = d.receiverB32 ?? (await peers.datagramB32(d.entry.receiver, { signal: lifetime.signal }))
+    d.receiverB32 = b32
+    const destination = await destinationOf(b32)
+    d.attempts++
+    for (const frame of frames) {
+      await transport.send(destination, frame)
+      components.onSent?.(d.entry.receiver, frame.length)
+    }
+  }
+
+  /** One NAMING LOOKUP per peer at a time (it also fetches the LeaseSet); its answer is kept. */
+  const lookups = new Map<string, Promise<string>>()
+  async function destinationOf(b32: string): Promise<string> {
+    const known = destinations.get(b32)
+    if (known !== undefined) return known
+    let pending = lookups.get(b32)
+    if (pending === undefined) {
+      pending = transport.lookup(b32, { signal: lifetime.signal, timeout: MESSAGE_LOOKUP_TIMEOUT })
+      lookups.set(b32, pending)
+      void pending
+        .then(
+          (destination) => destinations.set(b32, destination),
+          () => undefined,
+        )
+        .finally(() => lookups.delete(b32))
+    }
+    return pending
+  }
+
+  function finish(
+    d: Delivery,
+    outcome: 'delivered' | 'refused' | 'expired',
+    err: PRouterError | undefined,
+  ): void {
+    if (d.settled) return
+    deliveries.delete(d.entry.id)
+    d.settle(err ?? (outcome === 'expired' ? expired(d) : undefined))
+    if (outcome !== 'delivered')
+      log.warn({ id: d.entry.id, receiver: d.entry.receiver, outcome, err }, 'message not delivered')
+    components.onSettled?.(d.entry.receiver, outcome, d.entry.wire.length)
+    outbox.remove(d.entry.id).catch((e: unknown) => {
+      log.error({ err: e, id: d.entry.id }, 'outbox remove failed')
+    })
+  }
+
+  /** When each peer (datagram b32) last answered anything. */
+  const heardFrom = new Map<string, number>()
+  function silent(d: Delivery): boolean {
+    const b32 = d.receiverB32
+    return b32 !== undefined && Date.now() - (heardFrom.get(b32) ?? 0) > STALLED_SILENCE
+  }
+
+  function onAck(from: string, ack: AckFrame): void {
+    if (heardFrom.size > 10_000) heardFrom.clear() // a bound; forgetting only makes a renewal likelier
+    heardFrom.set(from, Date.now())
+    const d = deliveries.get(ack.id)
+    if (d === undefined || d.receiverB32 !== from) return // late, or not from the receiver
+    if (ack.status === 'delivered') finish(d, 'delivered', undefined)
+    else if (ack.status === 'refused') finish(d, 'refused', refused(d, ack.code))
+  }
+
+  async function send(receiver: string, payload: Buffer, options: SendOptions = {}): Promise<SendResult> {
+    options.signal?.throwIfAborted()
+    if (payload.length > MAX_MESSAGE_BYTES) throw tooLarge(payload.length)
+    const id = newMessageId()
+    const wire = signMessage(init.self, { receiver, payload, id })
+    const entry = { id, receiver: receiver.toLowerCase(), created: Date.now(), wire }
+    await outbox.put(entry)
+    const d = track(entry)
+    if (options.wait === false) return { id, status: 'queued' }
+    const attempts = await waitFor(d, options)
+    return { id, status: 'delivered', attempts }
+  }
+
+  async function waitFor(d: Delivery, options: SendOptions): Promise<number> {
+    const timeout = options.timeout ?? DEFAULT_MESSAGE_SEND_TIMEOUT
+    const timer = AbortSignal.timeout(timeout)
+    const signal = options.signal === undefined ? timer : AbortSignal.any([timer, options.signal])
+    const aborted = new Promise<never>((_, reject) => {
+      signal.addEventListener(
+        'abort',
+        () => {
+          reject(timer.aborted ? ackTimeout(d, timeout) : (signal.reason as Error))
+        },
+        { once: true },
+      )
+    })
+    return Promise.race([d.done, aborted])
+  }
+
+  return {
+    async start() {
+      for (const entry of await outbox.open()) track(entry)
+      log.info({ pending: deliveries.size, self: selfKey }, 'message sender started')
+    },
+    send,
+    onAck,
+    stop: () => {
+      lifetime.abort()
+    },
+    forgetDestinations: () => {
+      destinations.clear()
+    },
+    get pending() {
+      return deliveries.size
+    },
+  }
+}
+
+function refused(d: Delivery, code: string): PRouterError {
+  const known = isErrorCode(code) ? code : 'ERR_MESSAGE_REFUSED'
+  return new PRouterError(
+    known,
+    `message ${d.entry.id}: ${d.entry.receiver} refused it (${code || 'no code'})`,
+    {
+      detail: { id: d.entry.id, receiverCode: code },
+    },
+  )
+}
+
+function expired(d: Delivery): PRouterError {
+  return new PRouterError(
+    'ERR_MESSAGE_EXPIRED',
+    `message ${d.entry.id}: no acknowledgement within its time window`,
+    {
+      detail: { id: d.entry.id, attempts: d.attempts },
+    },
+  )
+}
+
+function ackTimeout(d: Delivery, timeout: number): PRouterError {
+  return new PRouterError(
+    'ERR_MESSAGE_TIMEOUT',
+    `message ${d.entry.id}: not acknowledged within ${timeout} ms; still being sent`,
+    {
+      detail: { id: d.entry.id, attempts: d.attempts },
+    },
+  )
+}
+
+function tooLarge(bytes: number): PRouterError {
+  return new PRouterError(
+    'ERR_MESSAGE_TOO_LARGE',
+    `a message payload is at most ${MAX_MESSAGE_BYTES} bytes, got ${bytes}`,
+    {
+      detail: { bytes, max: MAX_MESSAGE_BYTES },
+    },
+  )
+}

@@ -1,0 +1,278 @@
+/**
+ * Sender and receiver together, over an in-memory datagram link that loses what a test tells it to, with a
+ * real outbox on disk and a real HTTP service. Real i2pd: test/integration/messages.test.ts.
+ */
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { before, test, type TestContext } from 'node:test'
+import { cryptoWaitReady } from '@polkadot/util-crypto'
+import { isPRouterError, PRouterError } from '../../../src/errors.js'
+import { workerKeyFromSuri, workerKeyHex, type WorkerKeyPair } from '../../../src/identity/index.js'
+import { silentLogger } from '../../../src/logger.js'
+import { decodeFrame, type AckFrame } from '../../../src/messages/frames.js'
+import { createOutbox } from '../../../src/messages/outbox.js'
+import { createReassembly } from '../../../src/messages/reassembly.js'
+import { createMessageReceiver, type InboundDatagram } from '../../../src/messages/receiver.js'
+import { createSeenIds } from '../../../src/messages/seen-ids.js'
+import { createMessageSender, type MessageSender } from '../../../src/messages/sender.js'
+import { createServiceDelivery } from '../../../src/messages/service-delivery.js'
+import type { DatagramTransport, MessagePeers } from '../../../src/messages/transport.js'
+
+const logger = silentLogger()
+const A = { b32: `${'a'.repeat(51)}q.b32.i2p`, destination: 'AAAA' }
+const B = { b32: `${'b'.repeat(51)}q.b32.i2p`, destination: 'BBBB' }
+let alice: WorkerKeyPair
+let bob: WorkerKeyPair
+
+before(async () => {
+  await cryptoWaitReady()
+  alice = await workerKeyFromSuri('//Alice')
+  bob = await workerKeyFromSuri('//Bob')
+})
+
+interface Delivered {
+  caller: string | undefined
+  id: string | undefined
+  body: Buffer
+}
+
+/** A service on 127.0.0.1:0 answering `status(n)` to the n-th message (default 204). */
+async function service(t: TestContext, status: (n: number) => number = () => 204) {
+  const seen: Delivered[] = []
+  let n = 0
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const code = status(n++)
+      if (code < 300) {
+        const caller = req.headers['x-prouter-caller'] as string | undefined
+        seen.push({ caller, id: req.headers['x-prouter-message-id'] as string, body: Buffer.concat(chunks) })
+      }
+      res.writeHead(code).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve()
+        })
+      }),
+  )
+  const { port } = server.address() as { port: number }
+  return { url: `http://127.0.0.1:${port}`, seen }
+}
+
+interface Link {
+  /** Return true to lose the datagram. */
+  drop: (from: string, bytes: Buffer, n: number) => boolean
+  sent: number
+}
+
+function endpoint(
+  self: typeof A,
+  peers: Map<string, (d: InboundDatagram) => void>,
+  link: Link,
+): DatagramTransport {
+  return {
+    lookup: (name) => Promise.resolve(name === A.b32 ? A.destination : B.destination),
+    send: (destination, bytes) => {
+      const to = destination === A.destination ? A.b32 : B.b32
+      const n = link.sent++
+      const copy = Buffer.from(bytes)
+      if (!link.drop(self.b32, copy, n)) {
+        setImmediate(() => peers.get(to)?.({ destination: self.destination, b32: self.b32, payload: copy }))
+      }
+      return Promise.resolve()
+    },
+  }
+}
+
+interface PairOptions {
+  serviceStatus?: (n: number) => number
+  drop?: Link['drop']
+  /** What bob's PRouter reads in alice's binding. */
+  aliceB32?: string
+  outboxDir?: string
+  retryMin?: number
+  onStalled?: () => void
+}
+
+async function pair(t: TestContext, options: PairOptions = {}) {
+  const svc = await service(t, options.serviceStatus)
+  const link: Link = { drop: options.drop ?? (() => false), sent: 0 }
+  const handlers = new Map<string, (d: InboundDatagram) => void>()
+  const peers: MessagePeers = {
+    datagramB32: (key) =>
+      Promise.resolve(key === workerKeyHex(alice.publicKey) ? (options.aliceB32 ?? A.b32) : B.b32),
+  }
+  const dir = options.outboxDir ?? (await tempDir(t))
+  const makeSender = (): MessageSender =>
+    createMessageSender(
+      { self: alice, retryMin: options.retryMin ?? 50, retryMax: 200 },
+      {
+        transport: endpoint(A, handlers, link),
+        peers,
+        outbox: createOutbox({ dir }, { logger }),
+        logger,
+        ...(options.onStalled === undefined ? {} : { onStalled: options.onStalled }),
+      },
+    )
+  const sender = makeSender()
+  const receiver = createMessageReceiver(
+    { self: workerKeyHex(bob.publicKey), allowAnonymous: false },
+    {
+      transport: endpoint(B, handlers, link),
+      peers,
+      seen: createSeenIds(),
+      reassembly: createReassembly(),
+      deliver: createServiceDelivery({ serviceUrl: svc.url, path: '/messages' }),
+      onAck: () => undefined,
+      logger,
+    },
+  )
+  handlers.set(A.b32, (d) => {
+    if (d.payload[1] === 0x02) sender.onAck(d.b32, decodeAckFrame(d.payload))
+  })
+  handlers.set(B.b32, (d) => {
+    receiver.onDatagram(d)
+  })
+  t.after(() => {
+    sender.stop()
+  })
+  await sender.start()
+  return { sender, svc, link, dir, makeSender, handlers }
+}
+
+async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'prouter-msg-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+function decodeAckFrame(bytes: Buffer): AckFrame {
+  const frame = decodeFrame(bytes)
+  if (frame.type !== 'ack') throw new Error('not an ack')
+  return frame
+}
+
+const bobKey = (): string => workerKeyHex(bob.publicKey)
+const code = (expected: string) => (err: unknown) => isPRouterError(err) && err.code === expected
+
+test('a message is acknowledged once the service took it, with the verified sender', async (t) => {
+  const { sender, svc } = await pair(t, { retryMin: 5000 })
+  const result = await sender.send(bobKey(), Buffer.from('hello'))
+  assert.equal(result.status, 'delivered')
+  assert.ok((result.attempts ?? 0) >= 1) // 1 unless the service took longer than the first retry
+  assert.equal(svc.seen.length, 1)
+  const [got] = svc.seen
+  assert.equal(got?.caller, workerKeyHex(alice.publicKey))
+  assert.equal(got.id, result.id)
+  assert.equal(got.body.toString(), 'hello')
+  assert.equal(sender.pending, 0)
+})
+
+test('lost fragments and a lost ack: retried, delivered intact, and the service sees it once', async (t) => {
+  // datagrams 0 and 2 (fragments of the first try) and the first ack are lost
+  let acksLost = 0
+  const drop = (from: string, bytes: Buffer, n: number): boolean => {
+    if (from === B.b32 && acksLost === 0) return ++acksLost > 0
+    return from === A.b32 && (n === 0 || n === 2)
+  }
+  const { sender, svc } = await pair(t, { drop })
+  const payload = randomBytes(40 * 1024) // 5 fragments
+  const result = await sender.send(bobKey(), payload)
+  assert.ok((result.attempts ?? 0) >= 3, `attempts ${result.attempts}`)
+  assert.equal(svc.seen.length, 1)
+  assert.deepEqual(svc.seen[0]?.body, payload)
+})
+
+test('a message sent from a destination other than the one its sender publishes is refused', async (t) => {
+  const { sender, svc } = await pair(t, { aliceB32: `${'m'.repeat(51)}q.b32.i2p` })
+  await assert.rejects(sender.send(bobKey(), Buffer.from('x')), code('ERR_MESSAGE_SOURCE'))
+  assert.equal(svc.seen.length, 0)
+})
+
+test('a service 5xx is retried, a 4xx is final (ERR_MESSAGE_REJECTED)', async (t) => {
+  const first = await pair(t, { serviceStatus: (n) => (n < 2 ? 503 : 200) })
+  const result = await first.sender.send(bobKey(), Buffer.from('x'))
+  assert.ok((result.attempts ?? 0) >= 3)
+  assert.equal(first.svc.seen.length, 1)
+  const second = await pair(t, { serviceStatus: () => 400 })
+  await assert.rejects(second.sender.send(bobKey(), Buffer.from('x')), code('ERR_MESSAGE_REJECTED'))
+})
+
+test('queued messages survive a sender restart and are delivered once the receiver is back', async (t) => {
+  let receiverUp = false
+  const drop = (): boolean => !receiverUp
+  const first = await pair(t, { drop })
+  const queued = await Promise.all(
+    [1, 2, 3].map((n) => first.sender.send(bobKey(), Buffer.from(`m${n}`), { wait: false })),
+  )
+  assert.deepEqual(
+    queued.map((r) => r.status),
+    ['queued', 'queued', 'queued'],
+  )
+  await assert.rejects(
+    first.sender.send(bobKey(), Buffer.from('m4'), { timeout: 150 }),
+    code('ERR_MESSAGE_TIMEOUT'),
+  )
+  first.sender.stop() // the "crash": nothing acknowledged yet
+  receiverUp = true
+  const again = first.makeSender()
+  first.handlers.set(A.b32, (d) => {
+    again.onAck(d.b32, decodeAckFrame(d.payload))
+  })
+  t.after(() => {
+    again.stop()
+  })
+  await again.start()
+  for (let i = 0; i < 100 && first.svc.seen.length < 4; i++) await new Promise((r) => setTimeout(r, 20))
+  assert.deepEqual(first.svc.seen.map((s) => s.body.toString()).sort(), ['m1', 'm2', 'm3', 'm4'])
+  for (let i = 0; i < 100 && again.pending > 0; i++) await new Promise((r) => setTimeout(r, 20))
+  assert.equal(again.pending, 0, 'all acknowledged: the outbox is empty')
+})
+
+test('an oversized payload is ERR_MESSAGE_TOO_LARGE before anything is written', async (t) => {
+  const { sender } = await pair(t)
+  await assert.rejects(sender.send(bobKey(), Buffer.alloc(64 * 1024 + 1)), code('ERR_MESSAGE_TOO_LARGE'))
+  assert.ok(new PRouterError('ERR_MESSAGE_TOO_LARGE', 'x'))
+})
+
+test('a delivery that goes unacknowledged for 5 sends tells its owner once (to renew the session)', async (t) => {
+  let stalled = 0
+  let lose = true
+  const { sender, svc } = await pair(t, {
+    drop: () => lose,
+    retryMin: 10,
+    onStalled: () => {
+      stalled++
+      lose = false
+    },
+  })
+  const result = await sender.send(bobKey(), Buffer.from('late'))
+  assert.equal(stalled, 1)
+  assert.ok((result.attempts ?? 0) >= 6, `attempts ${result.attempts}`)
+  assert.equal(svc.seen.length, 1)
+})
+
+test('1,000 queued messages with 10% of datagrams lost: each at the service exactly once', async (t) => {
+  let seed = 7
+  const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647
+  const { sender, svc } = await pair(t, { drop: () => random() < 0.1 })
+  const sent = await Promise.all(
+    Array.from({ length: 1000 }, (_, n) => sender.send(bobKey(), Buffer.from(`m${n}`), { wait: false })),
+  )
+  for (let i = 0; i < 600 && sender.pending > 0; i++) await new Promise((r) => setTimeout(r, 50))
+  assert.equal(sender.pending, 0, 'every message acknowledged')
+  const ids = svc.seen.map((s) => s.id)
+  assert.equal(ids.length, 1000)
+  assert.equal(new Set(ids).size, 1000)
+  assert.deepEqual(new Set(ids), new Set(sent.map((s) => s.id)))
+})
