@@ -10,9 +10,8 @@
  * laid out as `generate.ts` lays out a random destination (the bytes SAM SESSION CREATE takes).
  */
 import { createPrivateKey, createPublicKey, hkdfSync } from 'node:crypto'
-import { b32FromDestinationBytes } from './destination.js'
-import { decodeI2pBase64, encodeI2pBase64 } from './encoding.js'
-import { destinationBytes, type DestinationKeys } from './generate.js'
+import { decodeI2pBase64 } from './encoding.js'
+import { destinationBytes, destinationKeysOf, type DestinationKeys } from './generate.js'
 
 export const DATAGRAM_DESTINATION_LABEL = 'prouter/datagram-destination/v1'
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
@@ -23,14 +22,8 @@ export function deriveDestinationKeys(privateKey: string, label: string): Destin
   ikm.fill(0)
   const seed = okm.subarray(0, 32)
   const destination = destinationBytes(okm.subarray(32, 64), ed25519PublicKey(seed))
-  const privateBytes = Buffer.concat([destination, okm.subarray(64, 320), seed])
+  const keys = destinationKeysOf(destination, okm.subarray(64, 320), seed)
   okm.fill(0)
-  const keys = {
-    privateKey: encodeI2pBase64(privateBytes),
-    destination: encodeI2pBase64(destination),
-    b32: b32FromDestinationBytes(destination),
-  }
-  privateBytes.fill(0)
   return keys
 }
 

@@ -43,8 +43,18 @@ export interface DestinationKeys {
 export async function generateDestinationKeys(): Promise<DestinationKeys> {
   const { seed, publicKey } = await ed25519KeyPair()
   const destination = destinationBytes(randomBytes(PADDING_BLOCK_BYTES), publicKey)
-  const privateBytes = Buffer.concat([destination, randomBytes(ELGAMAL_PRIVATE_KEY_BYTES), seed])
+  const keys = destinationKeysOf(destination, randomBytes(ELGAMAL_PRIVATE_KEY_BYTES), seed)
   seed.fill(0)
+  return keys
+}
+
+/** A destination with its private keys (encryption key, Ed25519 seed) in SAM's forms; wipes its own copy. */
+export function destinationKeysOf(
+  destination: Buffer,
+  encryptionPrivateKey: Uint8Array,
+  seed: Uint8Array,
+): DestinationKeys {
+  const privateBytes = Buffer.concat([destination, encryptionPrivateKey, seed])
   const keys = {
     privateKey: encodeI2pBase64(privateBytes),
     destination: encodeI2pBase64(destination),

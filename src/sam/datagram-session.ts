@@ -7,11 +7,8 @@ import { b32FromDestination, publicDestinationFromPrivate } from '../i2p/index.j
 import { datagramSessionCreateCommand, namingLookupCommand } from './command.js'
 import { openControlSocket, type SamControlSocket } from './control-socket.js'
 import { decodeForwardedDatagram, encodeDatagramSend, type ReceivedDatagram } from './datagram-wire.js'
-import { assertOk } from './results.js'
-import type { SamReply } from './reply.js'
-import { samProtocolError } from './sam-errors.js'
 import { resolveSessionArgs, type SamSessionInit } from './session-options.js'
-import type { LookupOptions } from './session.js'
+import { lookupValue, sessionPrivateKey, type LookupOptions } from './session.js'
 
 /**
  * A SAM DATAGRAM session (repliable, signed by the sending destination). The session lives as long as its
@@ -69,7 +66,10 @@ export async function createSamDatagramSession(
     control = await openControlSocket({ sam: init.sam }, { logger: log }, { signal: options.signal })
     const command = datagramSessionCreateCommand({ ...args, forward })
     const reply = await control.command(command, { signal: options.signal, timeout: createTimeout })
-    const privateKey = sessionKey(reply, `SESSION CREATE STYLE=DATAGRAM ${args.id} via ${control.address}`)
+    const privateKey = sessionPrivateKey(
+      reply,
+      `SESSION CREATE STYLE=DATAGRAM ${args.id} via ${control.address}`,
+    )
     return new DatagramSession(args.id, privateKey, { control, udp, bridgeUdp, log }, components)
   } catch (err) {
     control?.destroy()
@@ -128,11 +128,7 @@ class DatagramSession implements SamDatagramSession {
 
   async lookup(name: string, options: LookupOptions = {}): Promise<string> {
     const { control } = this.#parts
-    const reply = await control.command(namingLookupCommand(name), options)
-    const where = `NAMING LOOKUP via ${control.address}`
-    const value = assertOk(reply, where).values.VALUE
-    if (value === undefined || value === '') throw samProtocolError(where, 'reply has no VALUE', reply.raw)
-    return value
+    return lookupValue(await control.command(namingLookupCommand(name), options), control.address)
   }
 
   close(): Promise<void> {
@@ -157,18 +153,6 @@ class DatagramSession implements SamDatagramSession {
       log.debug({ err }, 'forwarded datagram dropped')
     }
   }
-}
-
-function sessionKey(reply: SamReply, context: string): string {
-  const privateKey = assertOk(reply, context).values.DESTINATION
-  if (privateKey === undefined)
-    throw samProtocolError(context, 'SESSION STATUS has no DESTINATION', reply.raw)
-  try {
-    publicDestinationFromPrivate(privateKey)
-  } catch (err) {
-    throw samProtocolError(context, 'DESTINATION is not a private key', reply.raw, err)
-  }
-  return privateKey
 }
 
 function checkUdpPort(port: number): number {

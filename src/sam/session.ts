@@ -178,10 +178,7 @@ class Session implements SamSession {
     const op = linkSignals(options.signal, this.#lifetime.signal)
     try {
       const reply = await this.#control.command(command, { signal: op.signal, timeout: options.timeout })
-      const where = `NAMING LOOKUP via ${this.#control.address}`
-      const value = assertOk(reply, where).values.VALUE
-      if (value === undefined || value === '') throw samProtocolError(where, 'reply has no VALUE', reply.raw)
-      return value
+      return lookupValue(reply, this.#control.address)
     } finally {
       op.dispose()
     }
@@ -293,7 +290,8 @@ class Session implements SamSession {
   }
 }
 
-function sessionPrivateKey(reply: SamReply, context: string): string {
+/** SESSION STATUS RESULT=OK's DESTINATION, checked to be a private key (both session styles). */
+export function sessionPrivateKey(reply: SamReply, context: string): string {
   const privateKey = assertOk(reply, context).values.DESTINATION
   if (privateKey === undefined)
     throw samProtocolError(context, 'SESSION STATUS has no DESTINATION', reply.raw)
@@ -303,6 +301,14 @@ function sessionPrivateKey(reply: SamReply, context: string): string {
     throw samProtocolError(context, 'DESTINATION is not a private key', reply.raw, err)
   }
   return privateKey
+}
+
+/** NAMING REPLY RESULT=OK's VALUE: the full destination a name stands for. */
+export function lookupValue(reply: SamReply, address: string): string {
+  const where = `NAMING LOOKUP via ${address}`
+  const value = assertOk(reply, where).values.VALUE
+  if (value === undefined || value === '') throw samProtocolError(where, 'reply has no VALUE', reply.raw)
+  return value
 }
 
 /** Base64 destinations, b32 addresses and host names: letters, digits and - ~ = . only. */

@@ -55,16 +55,8 @@ export async function firstEcho(stream: Duplex): Promise<number> {
 }
 
 /** Round trips of `size` bytes on a stream already in echo mode; returns the samples in ms. */
-export async function roundTrips(stream: Duplex, size: number, count: number): Promise<number[]> {
-  const payload = Buffer.alloc(size, 0x61)
-  const samples: number[] = []
-  for (let i = 0; i < count; i++) {
-    const t0 = performance.now()
-    stream.write(payload)
-    await readExactly(stream, size)
-    samples.push(performance.now() - t0)
-  }
-  return samples
+export function roundTrips(stream: Duplex, size: number, count: number): Promise<number[]> {
+  return rotatedRoundTrips([stream], size, count)
 }
 
 /**
