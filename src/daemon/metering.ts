@@ -3,7 +3,9 @@
  * every sample step, the open period's books (closed, signed, written and published at each period end), the
  * last hour for the status page, and /metrics. One sampler runs at a time: it flushes the streams' bytes,
  * reads the router, ticks the books and records a history point; it is due every `sampleInterval` and exactly
- * at each period end, so a period's report holds that period's traffic to within one step of stream flushing.
+ * at each period end. The period's end is also cut on a timer of its own: the streams' bytes are flushed and the
+ * counters copied at that moment, even while a slow sample (a router reading, a publication) holds up the next
+ * one, and the period closes on that copy — so two workers' reports of a period agree on the bytes between them.
  * The books are saved at every sample and at stop, and only once they were loaded (`open()`, the last step of
  * the daemon's start): a start that fails never writes over the saved period.
  */
@@ -11,7 +13,7 @@ import { SECOND } from '../constants.js'
 import { PRouterError } from '../errors.js'
 import type { WorkerKeyPair } from '../identity/index.js'
 import type { Logger } from '../logger.js'
-import { createAccountant, type Accountant } from '../metering/accountant.js'
+import { createAccountant, type Accountant, type Counters } from '../metering/accountant.js'
 import { createTrafficHistory, type TrafficHistoryRecorder } from '../metering/history.js'
 import { createPeerMeter, type PeerMeter } from '../metering/peer-meter.js'
 import { reportFiles, type ReportFiles } from '../metering/report-files.js'
@@ -100,6 +102,9 @@ class DaemonMetering implements Metering {
   private readonly promMetrics: DaemonMetrics
   private readonly log: Logger
   private timer: NodeJS.Timeout | undefined
+  private cutTimer: NodeJS.Timeout | undefined
+  /** The counters as they were at the open period's end, until the sampler closes the period on them. */
+  private cut: Counters | undefined
   private running: Promise<void> = Promise.resolve()
   private lastPublish = 0
   private lastReadingError: string | undefined
@@ -146,12 +151,14 @@ class DaemonMetering implements Metering {
     this.opened = true
     this.lastPublish = Date.now()
     this.schedule()
+    this.scheduleCut()
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
     clearTimeout(this.timer)
+    clearTimeout(this.cutTimer)
     await this.running
     if (!this.opened) return // never loaded: the saved books are not ours to overwrite
     await this.runSample() // the last bytes, then the books are saved
@@ -209,6 +216,31 @@ class DaemonMetering implements Metering {
     this.timer.unref()
   }
 
+  /** At the period's end: copy the counters (the streams flushed), then sample (which closes the period on them). */
+  private scheduleCut(end = this.books.periodEnd): void {
+    if (this.stopped) return
+    this.cutTimer = setTimeout(
+      () => {
+        if (this.cut === undefined || this.cut.at < end) this.cut = this.counters(end)
+        void this.sample()
+        this.scheduleCut(Math.max(end + this.init.config.period, this.books.periodEnd))
+      },
+      Math.max(0, end - Date.now()),
+    )
+    this.cutTimer.unref()
+  }
+
+  /** The counters now, copied; the router's as of its last reading. */
+  private counters(at: number): Counters {
+    this.streams.flush()
+    return {
+      at,
+      peers: this.peers.all().map((p) => ({ ...p })),
+      router: this.router.last === undefined ? undefined : this.router.totals(),
+      tunnelsNow: undefined,
+    }
+  }
+
   /**
    * Flush, read, tick, and save the books every sample: a crash (kill -9) loses at most what was counted
    * since the last sample. Unpublished reports are retried every checkpointInterval.
@@ -216,16 +248,14 @@ class DaemonMetering implements Metering {
   private async runSample(): Promise<void> {
     if (!this.opened) return
     try {
-      this.streams.flush()
+      const cut = this.cut
+      this.cut = undefined
+      if (cut !== undefined && cut.at >= this.books.periodEnd) await this.books.tick(cut) // closes the period
+      const now = this.counters(Date.now()) // the period is decided by when the bytes were flushed
       const reading = await this.read()
-      const at = reading?.at ?? Date.now()
-      const totals = this.router.last === undefined ? undefined : this.router.totals()
-      await this.books.tick({
-        at,
-        peers: this.peers.all(),
-        router: totals,
-        tunnelsNow: reading?.participatingTunnels,
-      })
+      const router = this.router.last === undefined ? undefined : this.router.totals()
+      await this.books.tick({ ...now, router, tunnelsNow: reading?.participatingTunnels })
+      const at = now.at
       this.recordHistory(at)
       const publish = !this.stopped && at - this.lastPublish >= this.init.config.checkpointInterval
       if (publish) this.lastPublish = at
