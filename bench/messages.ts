@@ -43,19 +43,23 @@ async function main(): Promise<void> {
   await saveResults('messages', { i2pd: binary.version, rows })
 }
 
-/** Bob's service: 200 to any request, and every message id recorded. */
-async function service(): Promise<{ url: string; ids: string[]; close: () => void }> {
+/** Bob's service: 200 to any request, and every message id recorded (with when it arrived). */
+async function service(): Promise<{ url: string; ids: string[]; arrivals: number[]; close: () => void }> {
   const ids: string[] = []
+  const arrivals: number[] = []
   const server = http.createServer((req, res) => {
     req.resume()
     req.on('end', () => {
-      if (req.url === '/prouter/messages') ids.push(String(req.headers['x-prouter-message-id']))
+      if (req.url === '/prouter/messages') {
+        ids.push(String(req.headers['x-prouter-message-id']))
+        arrivals.push(performance.now())
+      }
       res.writeHead(200, { 'content-length': 2 }).end('ok')
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
-  return { url: `http://127.0.0.1:${port}`, ids, close: () => server.close() }
+  return { url: `http://127.0.0.1:${port}`, ids, arrivals, close: () => server.close() }
 }
 
 async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
@@ -75,7 +79,7 @@ async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
     { logger },
   )
   try {
-    return await measure(net, svc.ids, hops)
+    return await measure(net, svc, hops)
   } finally {
     await net.destroy()
     svc.close()
@@ -83,7 +87,11 @@ async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
   }
 }
 
-async function measure(net: WorkerNet, ids: string[], hops: number): Promise<Row[]> {
+async function measure(
+  net: WorkerNet,
+  svc: { ids: string[]; arrivals: number[] },
+  hops: number,
+): Promise<Row[]> {
   const bob = net.worker('bob').workerKey
   const body = Buffer.alloc(1024, 0x61)
   const stream = (): Promise<Answer> => post(net, `/v1/workers/${bob}/hello`, body)
@@ -101,7 +109,7 @@ async function measure(net: WorkerNet, ids: string[], hops: number): Promise<Row
       else times[what].push(performance.now() - t0)
     }
   }
-  const burst = await measureBurst(net, ids)
+  const burst = await measureBurst(net, svc)
   const row = (what: string, samples: number[], note: string): Row => ({
     hops,
     what,
@@ -120,7 +128,8 @@ async function measure(net: WorkerNet, ids: string[], hops: number): Promise<Row
   ]
 }
 
-async function measureBurst(net: WorkerNet, ids: string[]): Promise<string> {
+async function measureBurst(net: WorkerNet, svc: { ids: string[]; arrivals: number[] }): Promise<string> {
+  const { ids } = svc
   const bob = net.worker('bob').workerKey
   const before = ids.length
   const sent = new Set<string>()
@@ -141,9 +150,13 @@ async function measureBurst(net: WorkerNet, ids: string[]): Promise<string> {
   const got = ids.slice(before).filter((id) => sent.has(id))
   const lost = [...sent].filter((id) => !got.includes(id)).length
   const duplicated = got.length - new Set(got).size
+  const arrived = svc.arrivals.slice(before).map((at) => at - t0)
+  const share = (q: number): string =>
+    `${q}% after ${r(arrived[Math.ceil((q / 100) * arrived.length) - 1] ?? NaN)} ms`
   return (
     `${sent.size} queued in ${r(queued)} ms; at the service after ${r(done)} ms ` +
-    `(${Math.round(sent.size / (done / 1000))} msg/s); lost ${lost}, duplicated ${duplicated}`
+    `(${Math.round(sent.size / (done / 1000))} msg/s; ${[10, 50, 90].map(share).join(', ')}); ` +
+    `lost ${lost}, duplicated ${duplicated}`
   )
 }
 

@@ -131,6 +131,9 @@ export const INBOUND_H2_MAX_CONCURRENT = 256
 export const DEFAULT_INBOUND_ANONYMOUS_IDLE_TIMEOUT = 15 * SECOND
 export const DEFAULT_RATE_LIMIT_PER_SECOND = 100
 export const DEFAULT_RATE_LIMIT_BURST = 200
+/** Messages a receiver takes from one sender: per second, and in a burst (over it: 'busy', the sender retries). */
+export const DEFAULT_MESSAGE_RATE_PER_SECOND = 500
+export const DEFAULT_MESSAGE_RATE_BURST = 1000
 export const DEFAULT_MAX_HEADER_BYTES = 16 * KIB
 export const DEFAULT_MAX_BODY_BYTES = 64 * MIB
 export const DEFAULT_IDLE_TIMEOUT = 60 * SECOND

@@ -16,6 +16,8 @@ import {
   DEFAULT_INBOUND_MAX_STREAMS,
   DEFAULT_INBOUND_MAX_STREAMS_PER_CALLER,
   DEFAULT_MESSAGE_SEND_TIMEOUT,
+  DEFAULT_MESSAGE_RATE_BURST,
+  DEFAULT_MESSAGE_RATE_PER_SECOND,
   DEFAULT_MESSAGES_PATH,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_MAX_HEADER_BYTES,
@@ -239,6 +241,12 @@ const configSchema = z.strictObject({
       sendTimeout: duration.default(DEFAULT_MESSAGE_SEND_TIMEOUT),
       /** The SAM bridge's UDP port; default the SAM TCP port - 1 (i2pd's own default). */
       samUdpPort: port.optional(),
+      rateLimit: z
+        .strictObject({
+          perSecond: count.default(DEFAULT_MESSAGE_RATE_PER_SECOND),
+          burst: count.default(DEFAULT_MESSAGE_RATE_BURST),
+        })
+        .prefault({}),
     })
     .prefault({}),
   metering: z

@@ -117,6 +117,8 @@ export interface DaemonConfig {
     sendTimeout: number
     /** The SAM bridge's UDP port; undefined: the SAM TCP port - 1 (i2pd's default). */
     samUdpPort: number | undefined
+    /** Messages taken from one sender (its key; an anonymous one by its datagram destination). */
+    rateLimit: { perSecond: number; burst: number }
   }
   metering: {
     /** Length of a usage report's period (aligned to the epoch). */

@@ -22,6 +22,7 @@ import { createReassembly } from '../messages/reassembly.js'
 import { createSeenIds } from '../messages/seen-ids.js'
 import { createServiceDelivery } from '../messages/service-delivery.js'
 import type { DatagramTransport, MessagePeers } from '../messages/transport.js'
+import { createRateLimiter } from '../proxy/limits.js'
 import type { Registry } from '../registry/index.js'
 import {
   createSamDatagramSession,
@@ -73,6 +74,7 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
     )
     session.destroy()
   }
+  const rate = createRateLimiter(c.messages.rateLimit.perSecond, c.messages.rateLimit.burst)
   const sender = makeSender(init, { ...components, onStalled: renew }, transport, peers, log)
   const receiver = createMessageReceiver(
     { self: init.keys.worker.workerKey, allowAnonymous: c.messages.allowAnonymous },
@@ -85,6 +87,7 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
       onAck: (from, ack) => {
         sender.onAck(from, ack)
       },
+      rateLimit: (from) => rate.take(from),
       onDelivered: components.onReceived,
       logger: log,
     },

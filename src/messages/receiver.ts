@@ -40,6 +40,11 @@ export interface MessageReceiverComponents {
   /** Hand the message to the service; resolves on 2xx, rejects with a code otherwise. */
   deliver: (message: Message, caller: string | undefined) => Promise<void>
   onAck: (from: string, ack: AckFrame) => void
+  /**
+   * Take one message from `sender` (a worker key, or `anonymous:<b32>`): 0 when allowed, else the ms until
+   * the sender may send again (the message is answered 'busy', ERR_RATE_LIMITED; the sender retries).
+   */
+  rateLimit?: (sender: string) => number
   logger: Logger
   /** Metering: a message delivered to the service (once per id; its signed bytes), and every refusal by code. */
   onDelivered?: (sender: string | undefined, bytes: number) => void
@@ -60,6 +65,7 @@ const TRANSIENT: ReadonlySet<ErrorCode> = new Set([
   'ERR_NO_SERVICE',
   'ERR_REQUEST_TIMEOUT',
   'ERR_MESSAGE_SERVICE_FAILED',
+  'ERR_RATE_LIMITED',
 ])
 
 export function createMessageReceiver(
@@ -116,6 +122,7 @@ export function createMessageReceiver(
       if (isRetry(d, wire)) return
       const message = verifyMessage(wire, { self: init.self, now: Date.now(), window: init.window })
       const caller = await callerOf(message, d)
+      withinRate(caller ?? `anonymous:${d.b32}`)
       await admitAndDeliver(d, message, caller)
     } catch (err) {
       answerError(d, id, err)
@@ -151,6 +158,16 @@ export function createMessageReceiver(
       )
     }
     return message.sender
+  }
+
+  /** Checked after the signature and the source, so nobody can spend another sender's allowance. */
+  function withinRate(sender: string): void {
+    const wait = components.rateLimit?.(sender) ?? 0
+    if (wait > 0) {
+      throw new PRouterError('ERR_RATE_LIMITED', `message rate limit reached for ${sender}`, {
+        detail: { retryAfterMs: wait },
+      })
+    }
   }
 
   async function admitAndDeliver(

@@ -17,6 +17,7 @@ import { decodeFrame, type AckFrame } from '../../../src/messages/frames.js'
 import { createOutbox } from '../../../src/messages/outbox.js'
 import { createReassembly } from '../../../src/messages/reassembly.js'
 import { createMessageReceiver, type InboundDatagram } from '../../../src/messages/receiver.js'
+import { createRateLimiter } from '../../../src/proxy/limits.js'
 import { createSeenIds } from '../../../src/messages/seen-ids.js'
 import { createMessageSender, type MessageSender } from '../../../src/messages/sender.js'
 import { createServiceDelivery } from '../../../src/messages/service-delivery.js'
@@ -102,6 +103,8 @@ interface PairOptions {
   outboxDir?: string
   retryMin?: number
   onStalled?: () => void
+  /** Bob's message rate limit per sender. */
+  rateLimit?: { perSecond: number; burst: number }
 }
 
 async function pair(t: TestContext, options: PairOptions = {}) {
@@ -125,6 +128,8 @@ async function pair(t: TestContext, options: PairOptions = {}) {
       },
     )
   const sender = makeSender()
+  const refusals: string[] = []
+  const rate = options.rateLimit && createRateLimiter(options.rateLimit.perSecond, options.rateLimit.burst)
   const receiver = createMessageReceiver(
     { self: workerKeyHex(bob.publicKey), allowAnonymous: false },
     {
@@ -134,6 +139,8 @@ async function pair(t: TestContext, options: PairOptions = {}) {
       reassembly: createReassembly(),
       deliver: createServiceDelivery({ serviceUrl: svc.url, path: '/messages' }),
       onAck: () => undefined,
+      onRefused: (c) => refusals.push(c),
+      ...(rate === undefined ? {} : { rateLimit: (from: string) => rate.take(from) }),
       logger,
     },
   )
@@ -147,7 +154,7 @@ async function pair(t: TestContext, options: PairOptions = {}) {
     sender.stop()
   })
   await sender.start()
-  return { sender, svc, link, dir, makeSender, handlers }
+  return { sender, svc, link, dir, makeSender, handlers, refusals }
 }
 
 async function tempDir(t: TestContext): Promise<string> {
@@ -260,6 +267,24 @@ test('a delivery that goes unacknowledged for 5 sends tells its owner once (to r
   assert.equal(stalled, 1)
   assert.ok((result.attempts ?? 0) >= 6, `attempts ${result.attempts}`)
   assert.equal(svc.seen.length, 1)
+})
+
+test('a sender over its message rate is answered busy and retries: every message once, no faster than the rate', async (t) => {
+  const { sender, svc, refusals } = await pair(t, { rateLimit: { perSecond: 20, burst: 5 }, retryMin: 100 })
+  const t0 = performance.now()
+  const sent = await Promise.all(
+    Array.from({ length: 25 }, (_, n) => sender.send(bobKey(), Buffer.from(`m${n}`), { wait: false })),
+  )
+  for (let i = 0; i < 200 && sender.pending > 0; i++) await new Promise((r) => setTimeout(r, 50))
+  const took = performance.now() - t0
+  assert.equal(sender.pending, 0, 'every message acknowledged in the end')
+  assert.deepEqual(svc.seen.map((s) => s.id).sort(), sent.map((s) => s.id).sort(), 'each one once')
+  assert.ok(
+    took >= ((25 - 5) / 20) * 1000,
+    `25 messages at 20/s after a burst of 5 took ${Math.round(took)} ms`,
+  )
+  assert.ok(refusals.includes('ERR_RATE_LIMITED'), 'the receiver answered busy')
+  assert.ok(refusals.every((c) => c === 'ERR_RATE_LIMITED'))
 })
 
 test('1,000 queued messages with 10% of datagrams lost: each at the service exactly once', async (t) => {
