@@ -9,6 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import http from 'node:http'
@@ -210,6 +211,37 @@ describe('messages between workers on a private network', { timeout: 20 * 60_000
     assert.equal(svc.received.length, before, 'the service saw none of them')
   })
 
+  test('a fifth of the datagrams between the daemons and their routers dropped (nftables): every message arrives once', async (t) => {
+    // silently, on the way in: the daemons' datagrams to their SAM bridges (fragments, ACKs), and the bridges'
+    // forwards to the daemons
+    const ports = ['alice', 'bob'].map((n) => daemon(n).router.sam.port - 1).join(', ')
+    await nft(`add table inet prouter_loss
+add chain inet prouter_loss in { type filter hook input priority 0 ; }
+add rule inet prouter_loss in udp dport { ${ports} } numgen random mod 5 == 0 counter drop
+add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 5 == 0 counter drop`)
+    t.after(() => nft('delete table inet prouter_loss'))
+    const bodies = Array.from({ length: 30 }, (_, n) => Buffer.from(`through loss ${n}`))
+    const answers = await Promise.all(bodies.map((body) => send('alice', 'bob', body)))
+    const dropped = (await nft('list table inet prouter_loss')).match(/packets \d+/g) ?? []
+    const attempts = answers.map((a) => Number(a.json().attempts))
+    t.diagnostic(
+      `dropped (to bridges, from bridges): ${dropped.join(', ')}; sends per message: ${attempts.join(' ')}`,
+    )
+    for (const [n, a] of answers.entries()) {
+      assert.equal(a.status, 200, a.body.toString())
+      const id = String(a.json().id)
+      const got = svc.received.filter((r) => r.id === id)
+      assert.equal(got.length, 1, `message ${n} delivered once`)
+      assert.deepEqual(got[0]?.body, bodies[n])
+      assert.equal(got[0]?.caller, key('alice'))
+    }
+    assert.ok(Number(dropped[0]?.slice(8)) > 0, 'datagrams were dropped')
+    assert.ok(
+      attempts.some((n) => n > 1),
+      'some messages needed a resend',
+    )
+  })
+
   test('bob down, alice restarted with messages queued: all delivered once after bob returns', async (t) => {
     await daemon('bob').stop()
     const bodies = [1, 2, 3, 4, 5].map((n) => Buffer.from(`queued ${n}`))
@@ -229,6 +261,17 @@ describe('messages between workers on a private network', { timeout: 20 * 60_000
     for (const id of ids) assert.equal(seenIds().filter((x) => x === id).length, 1, `${id} once`)
   })
 })
+
+/** Run `nft` with `script` on its standard input (the test's own network namespace); resolves with its output. */
+function nft(script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('nft', ['-f', '-'], (err, stdout) => {
+      if (err) reject(err)
+      else resolve(stdout)
+    })
+    child.stdin?.end(script)
+  })
+}
 
 /** The bytes with another sender key written over the real one (the signature no longer matches). */
 function forge(wire: Buffer, sender: Uint8Array): Buffer {
