@@ -1,9 +1,10 @@
 /**
- * Writing a file whole: readers see the old contents or the new, never half, and the mode asked for; reading
- * one that may not be there.
+ * Writing a file whole: readers see the old contents or the new, never half, and the mode asked for (and,
+ * durably, still after a crash); reading one that may not be there.
  */
 import { randomBytes } from 'node:crypto'
-import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { chmod, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 
 /**
  * Write to a fresh temporary file in the same folder (exclusive, so two writers never share one), set `mode`
@@ -17,6 +18,28 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rename(tmp, path)
   } finally {
     await rm(tmp, { force: true }) // gone after the rename
+  }
+}
+
+/**
+ * As writeFileAtomic, mode 0600, and durable once resolved: temp file (exclusive) -> write -> fsync ->
+ * rename -> fsync the folder.
+ */
+export async function writeFileDurably(path: string, data: string): Promise<void> {
+  const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`
+  try {
+    const file = await open(tmp, 'wx', 0o600)
+    try {
+      await file.writeFile(data)
+      await file.sync()
+    } finally {
+      await file.close()
+    }
+    await rename(tmp, path)
+    const folder = await open(dirname(path), 'r')
+    await folder.sync().finally(() => folder.close())
+  } finally {
+    await rm(tmp, { force: true })
   }
 }
 

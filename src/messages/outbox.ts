@@ -7,10 +7,10 @@
  *
  *   <dir>/<id>.msg   {"v":1,"id":"…","receiver":"0x…","created":<ms>,"wire":"<base64 signed message>"}
  */
-import { randomBytes } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_OUTBOX_MESSAGES } from '../constants.js'
+import { writeFileDurably } from '../files.js'
 import { PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 
@@ -68,7 +68,7 @@ export function createOutbox(
       }
       ids.add(entry.id)
       try {
-        await writeDurably(init.dir, path(entry.id), serialize(entry))
+        await writeFileDurably(path(entry.id), serialize(entry))
       } catch (err) {
         ids.delete(entry.id)
         throw err
@@ -111,24 +111,5 @@ function parseEntry(text: string, name: string): OutboxEntry {
     receiver: j.receiver as string,
     created: j.created as number,
     wire: Buffer.from(j.wire as string, 'base64'),
-  }
-}
-
-/** temp file (exclusive, 0600) -> write -> fsync -> rename -> fsync the folder. */
-async function writeDurably(dir: string, path: string, data: string): Promise<void> {
-  const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`
-  try {
-    const file = await open(tmp, 'wx', 0o600)
-    try {
-      await file.writeFile(data)
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    await rename(tmp, path)
-    const folder = await open(dir, 'r')
-    await folder.sync().finally(() => folder.close())
-  } finally {
-    await rm(tmp, { force: true })
   }
 }

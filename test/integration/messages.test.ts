@@ -33,6 +33,8 @@ interface Received {
   caller: string
   id: string
   body: Buffer
+  /** x-prouter-message-seq, for ordered messages. */
+  seq: string | undefined
 }
 
 /** Bob's service: records each message; answers 503 while `down`. */
@@ -52,6 +54,7 @@ async function recordingService() {
         caller: header('x-prouter-caller'),
         id: header('x-prouter-message-id'),
         body: Buffer.concat(parts),
+        seq: req.headers['x-prouter-message-seq'] as string | undefined,
       })
       res.writeHead(204).end()
     })
@@ -242,6 +245,29 @@ add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 5 == 0 co
     )
   })
 
+  test('ordered messages queued at once arrive in their order, numbered, through the same loss', async (t) => {
+    const ports = ['alice', 'bob'].map((n) => daemon(n).router.sam.port - 1).join(', ')
+    await nft(`add table inet prouter_loss
+add chain inet prouter_loss in { type filter hook input priority 0 ; }
+add rule inet prouter_loss in udp dport { ${ports} } numgen random mod 5 == 0 counter drop
+add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 5 == 0 counter drop`)
+    t.after(() => nft('delete table inet prouter_loss'))
+    const started = Date.now()
+    const ids: string[] = []
+    for (let n = 1; n <= 10; n++) {
+      const res = await send('alice', 'bob', Buffer.from(`in order ${n}`), '?mode=queued&ordered=true')
+      assert.equal(res.status, 202, res.body.toString())
+      ids.push(String(res.json().id))
+    }
+    await until('the ordered messages', () => ids.every((id) => seenIds().includes(id)), 180_000)
+    t.diagnostic(`10 ordered messages at the service ${Date.now() - started} ms after the first was queued`)
+    const got = svc.received.filter((r) => ids.includes(r.id))
+    assert.deepEqual(
+      got.map((r) => [r.body.toString(), r.seq]),
+      ids.map((_, i) => [`in order ${i + 1}`, String(i + 1)]),
+    )
+  })
+
   test('bob down, alice restarted with messages queued: all delivered once after bob returns', async (t) => {
     await daemon('bob').stop()
     const bodies = [1, 2, 3, 4, 5].map((n) => Buffer.from(`queued ${n}`))
@@ -266,7 +292,7 @@ add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 5 == 0 co
 function nft(script: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile('nft', ['-f', '-'], (err, stdout) => {
-      if (err) reject(err)
+      if (err !== null) reject(new Error(`nft failed: ${err.message}`, { cause: err }))
       else resolve(stdout)
     })
     child.stdin?.end(script)
