@@ -57,6 +57,8 @@ export const ERROR_CODES = {
   ERR_MESSAGE_OUTBOX_FULL: 'The sender holds as many unacknowledged messages as its outbox may: retry later.',
   ERR_MESSAGE_BUSY:
     'The receiver remembers as many message ids, or holds as many partial messages, as it may: retry later.',
+  ERR_MESSAGE_SEQUENCE:
+    "The sender's sequence file (messages/sequence.json) does not parse: ordered messages are refused until it is mended.",
 
   ERR_ROUTER_NOT_FOUND: 'No usable i2pd binary: none given, none on PATH, none provisioned.',
   ERR_ROUTER_PROVISION: 'Provisioning i2pd (apt download, unpack) failed; the message says which step.',

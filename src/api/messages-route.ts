@@ -4,6 +4,7 @@
  *   mode=ack (default)  200 { id, status: 'delivered', attempts } once the receiver's service took it;
  *                       504 ERR_MESSAGE_TIMEOUT after `timeout` (the message stays queued and is still sent)
  *   mode=queued         202 { id, status: 'queued' } once the message is in the outbox on disk
+ *   ordered=true        numbered, and delivered after every earlier ordered message to the same worker
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { MAX_MESSAGE_BYTES, MINUTE } from '../constants.js'
@@ -50,7 +51,13 @@ function sendOptions(params: URLSearchParams): SendOptions {
   ) {
     throw bad(`timeout must be 1..${10 * MINUTE} ms`)
   }
-  return { wait: mode === 'ack', ...(timeout === null ? {} : { timeout: Number(timeout) }) }
+  const ordered = params.get('ordered') ?? 'false'
+  if (ordered !== 'true' && ordered !== 'false') throw bad(`ordered must be true or false`)
+  return {
+    wait: mode === 'ack',
+    ordered: ordered === 'true',
+    ...(timeout === null ? {} : { timeout: Number(timeout) }),
+  }
 }
 
 /** The whole body, refused as soon as it passes the limit (the rest is not read). */

@@ -15,6 +15,7 @@ interface SendOptions {
   tokenFile?: string
   dataDir: string
   queued?: boolean
+  ordered?: boolean
   timeout?: string
 }
 
@@ -27,6 +28,7 @@ export function registerSendCommand(program: Command): void {
     .option('--file <path>', 'the message, read from a file (at most 64 KiB)')
     .option('--queued', 'answer once the message is in the outbox, not once it is acknowledged')
     .option('--timeout <ms>', 'how long to wait for the acknowledgement')
+    .option('--ordered', 'deliver after every earlier ordered message to the same worker (numbered)')
     .option('--api <url>', 'the local API', `http://127.0.0.1:${DEFAULT_API_PORT}`)
     .option('--data-dir <dir>', 'the daemon state folder, where api.token is', DEFAULT_DATA_DIR)
     .option('--token-file <path>', 'the API token file (default <data-dir>/api.token)')
@@ -38,6 +40,7 @@ async function send(worker: string, o: SendOptions): Promise<void> {
   const token = (await readFile(o.tokenFile ?? join(o.dataDir, 'api.token'), 'utf8')).trim()
   const query = new URLSearchParams({
     ...(o.queued === true ? { mode: 'queued' } : {}),
+    ...(o.ordered === true ? { ordered: 'true' } : {}),
     ...(o.timeout === undefined ? {} : { timeout: o.timeout }),
   })
   const url = `${o.api.replace(/\/$/, '')}/v1/messages/${encodeURIComponent(worker)}?${query.toString()}`

@@ -20,6 +20,7 @@ import {
 import { createOutbox } from '../messages/outbox.js'
 import { createReassembly } from '../messages/reassembly.js'
 import { createSeenIds } from '../messages/seen-ids.js'
+import { createSequences } from '../messages/sequence.js'
 import { createServiceDelivery } from '../messages/service-delivery.js'
 import type { DatagramTransport, MessagePeers } from '../messages/transport.js'
 import { createRateLimiter } from '../proxy/limits.js'
@@ -143,12 +144,14 @@ function makeSender(
   log: Logger,
 ): MessageSender {
   const outbox = createOutbox({ dir: join(init.config.dataDir, 'messages', 'outbox') }, { logger: log })
+  const sequences = createSequences({ file: join(init.config.dataDir, 'messages', 'sequence.json') })
   return createMessageSender(
     { self: init.keys.worker },
     {
       transport,
       peers,
       outbox,
+      sequences,
       logger: log,
       onStalled: components.onStalled,
       onSettled: (receiver, outcome, bytes) => {

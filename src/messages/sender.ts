@@ -5,6 +5,10 @@
  * leaves the outbox), refuses it for good (it leaves the outbox, the caller gets the receiver's code), or
  * when the message's signing time leaves the receivers' window (it is refused by then anyway: logged, counted,
  * removed). At most `maxInFlight` deliveries run at once; the rest wait, so a burst does not flood the router.
+ *
+ * Ordered messages (`ordered`) carry their sender's sequence number for the receiver (sequence.ts) and go one
+ * at a time per receiver: the next is sent once the one before it was acknowledged, refused or expired, so
+ * the receiver's service gets them in order whatever the network reorders or loses.
  */
 import { setMaxListeners } from 'node:events'
 import {
@@ -26,6 +30,7 @@ import { decodeMessage, newMessageId, signMessage } from './envelope.js'
 import { fragment, type AckFrame } from './frames.js'
 import { createLimiter } from './limiter.js'
 import type { Outbox, OutboxEntry } from './outbox.js'
+import type { Sequences } from './sequence.js'
 import type { DatagramTransport, MessagePeers } from './transport.js'
 
 /** Sends of one message without an ACK (about 30 s with the default backoff) before `onStalled`. */
@@ -46,6 +51,8 @@ export interface MessageSenderComponents {
   transport: DatagramTransport
   peers: MessagePeers
   outbox: Outbox
+  /** Numbers for ordered messages; without it, ordered sends fail with ERR_MESSAGE_SEQUENCE. */
+  sequences?: Sequences
   logger: Logger
   /** Called once per message when its delivery ends, and per datagram sent (for metering). */
   onSettled?: (receiver: string, outcome: 'delivered' | 'refused' | 'expired', bytes: number) => void
@@ -60,6 +67,8 @@ export interface MessageSenderComponents {
 }
 
 export interface SendOptions {
+  /** Deliver after every earlier ordered message to the same receiver (numbered, one at a time). */
+  ordered?: boolean
   /** Resolve only once the receiver acknowledged (default), or once the message is in the outbox. */
   wait?: boolean
   /** How long `wait` waits for the ACK (ERR_MESSAGE_TIMEOUT after it; delivery goes on). */
@@ -112,6 +121,21 @@ export function createMessageSender(
   const { transport, peers, outbox, logger } = components
   const log = logger.child({ component: 'message-sender' })
 
+  /** Per receiver, the last ordered delivery queued: the next one starts when it ends. */
+  const lanes = new Map<string, Promise<void>>()
+  function schedule(d: Delivery, ordered: boolean): void {
+    if (!ordered) {
+      void run(d)
+      return
+    }
+    const receiver = d.entry.receiver
+    const mine = (lanes.get(receiver) ?? Promise.resolve()).then(() => run(d))
+    lanes.set(receiver, mine)
+    void mine.then(() => {
+      if (lanes.get(receiver) === mine) lanes.delete(receiver)
+    })
+  }
+
   function track(entry: OutboxEntry): Delivery {
     let settle: (err: PRouterError | undefined) => void = () => undefined
     const done = new Promise<number>((resolve, reject) => {
@@ -123,9 +147,10 @@ export function createMessageSender(
       }
     })
     done.catch(() => undefined) // a queued send may never be awaited
+    const { time, seq } = decodeMessage(entry.wire)
     const d: Delivery = {
       entry,
-      deadline: decodeMessage(entry.wire).time + window,
+      deadline: time + window,
       done,
       settle: (err) => {
         settle(err)
@@ -134,7 +159,7 @@ export function createMessageSender(
       settled: false,
     }
     deliveries.set(entry.id, d)
-    void run(d)
+    schedule(d, seq > 0)
     return d
   }
 
@@ -233,13 +258,22 @@ export function createMessageSender(
     options.signal?.throwIfAborted()
     if (payload.length > MAX_MESSAGE_BYTES) throw tooLarge(payload.length)
     const id = newMessageId()
-    const wire = signMessage(init.self, { receiver, payload, id })
-    const entry = { id, receiver: receiver.toLowerCase(), created: Date.now(), wire }
+    const to = receiver.toLowerCase()
+    const seq = options.ordered === true ? await sequenceOf(to) : 0
+    const wire = signMessage(init.self, { receiver: to, payload, id, seq })
+    const entry = { id, receiver: to, created: Date.now(), wire }
     await outbox.put(entry)
     const d = track(entry)
     if (options.wait === false) return { id, status: 'queued' }
     const attempts = await waitFor(d, options)
     return { id, status: 'delivered', attempts }
+  }
+
+  function sequenceOf(receiver: string): Promise<number> {
+    if (components.sequences === undefined) {
+      throw new PRouterError('ERR_MESSAGE_SEQUENCE', 'this sender keeps no sequence numbers')
+    }
+    return components.sequences.take(receiver)
   }
 
   async function waitFor(d: Delivery, options: SendOptions): Promise<number> {
@@ -260,7 +294,10 @@ export function createMessageSender(
 
   return {
     async start() {
-      for (const entry of await outbox.open()) track(entry)
+      // ordered ones last and by number, so each receiver's lane forms in their order
+      const seqOf = (e: OutboxEntry): number => decodeMessage(e.wire).seq
+      const entries = (await outbox.open()).sort((a, b) => seqOf(a) - seqOf(b))
+      for (const entry of entries) track(entry)
       log.info({ pending: deliveries.size, self: selfKey }, 'message sender started')
     },
     send,

@@ -7,6 +7,7 @@
  *   x-prouter-caller       the sender's worker key (0x…), or `anonymous`
  *   x-prouter-message-id   32 hex digits; the same id is never delivered twice while it can still arrive
  *   x-prouter-message-time the sender's signing time, ms since the epoch
+ *   x-prouter-message-seq  an ordered message's number in its sender's order to this worker (1, 2, 3 …)
  */
 import { DEFAULT_MESSAGE_SERVICE_TIMEOUT } from '../constants.js'
 import { PRouterError } from '../errors.js'
@@ -53,6 +54,7 @@ async function post(
         'x-prouter-caller': caller ?? 'anonymous',
         'x-prouter-message-id': message.id,
         'x-prouter-message-time': String(message.time),
+        ...(message.seq > 0 ? { 'x-prouter-message-seq': String(message.seq) } : {}),
       },
     })
   } catch (err) {

@@ -16,6 +16,7 @@ interface Sent {
   payload: Buffer
   wait: boolean | undefined
   timeout: number | undefined
+  ordered: boolean | undefined
 }
 
 async function startApi(t: TestContext, messaging: MessagesApi | undefined) {
@@ -42,7 +43,13 @@ function recorder(answer: (s: Sent) => Promise<{ id: string; status: 'delivered'
   const sent: Sent[] = []
   const messaging: MessagesApi = {
     send: (workerKey, payload, options) => {
-      const s = { workerKey, payload, wait: options?.wait, timeout: options?.timeout }
+      const s = {
+        workerKey,
+        payload,
+        wait: options?.wait,
+        timeout: options?.timeout,
+        ordered: options?.ordered,
+      }
       sent.push(s)
       return answer(s)
     },
@@ -79,7 +86,7 @@ function post(
 const ok = () =>
   recorder((s) => Promise.resolve({ id: 'a'.repeat(32), status: s.wait === false ? 'queued' : 'delivered' }))
 
-test('a message is handed over with its mode and timeout; 200 delivered, 202 queued', async (t) => {
+test('a message is handed over with its mode, timeout and order; 200 delivered, 202 queued', async (t) => {
   const { sent, messaging } = ok()
   const port = await startApi(t, messaging)
   const delivered = await post(port, `/v1/messages/${KEY}?timeout=5000`, Buffer.from('hi'))
@@ -87,11 +94,14 @@ test('a message is handed over with its mode and timeout; 200 delivered, 202 que
   assert.equal(delivered.json.status, 'delivered')
   const queued = await post(port, `/v1/messages/${ALICE}?mode=queued`, Buffer.from('later'))
   assert.equal(queued.status, 202)
+  const ordered = await post(port, `/v1/messages/${KEY}?ordered=true&mode=queued`, Buffer.from('first'))
+  assert.equal(ordered.status, 202)
   assert.deepEqual(
-    sent.map((s) => [s.workerKey, s.payload.toString(), s.wait, s.timeout]),
+    sent.map((s) => [s.workerKey, s.payload.toString(), s.wait, s.timeout, s.ordered]),
     [
-      [KEY, 'hi', true, 5000],
-      [KEY, 'later', false, undefined],
+      [KEY, 'hi', true, 5000, false],
+      [KEY, 'later', false, undefined, false],
+      [KEY, 'first', false, undefined, true],
     ],
   )
 })
@@ -104,6 +114,7 @@ test('bad input is refused with its code before anything is sent', async (t) => 
     [`/v1/messages/0x1234`, Buffer.from('x'), 400, 'ERR_INVALID_WORKER_KEY'],
     [`/v1/messages/${KEY}?mode=fire`, Buffer.from('x'), 400, 'ERR_API_BAD_REQUEST'],
     [`/v1/messages/${KEY}?timeout=0`, Buffer.from('x'), 400, 'ERR_API_BAD_REQUEST'],
+    [`/v1/messages/${KEY}?ordered=yes`, Buffer.from('x'), 400, 'ERR_API_BAD_REQUEST'],
   ]
   for (const [path, body, status, code] of cases) {
     const answer = await post(port, path, body)

@@ -18,6 +18,7 @@ import { createOutbox } from '../../../src/messages/outbox.js'
 import { createReassembly } from '../../../src/messages/reassembly.js'
 import { createMessageReceiver, type InboundDatagram } from '../../../src/messages/receiver.js'
 import { createRateLimiter } from '../../../src/proxy/limits.js'
+import { createSequences } from '../../../src/messages/sequence.js'
 import { createSeenIds } from '../../../src/messages/seen-ids.js'
 import { createMessageSender, type MessageSender } from '../../../src/messages/sender.js'
 import { createServiceDelivery } from '../../../src/messages/service-delivery.js'
@@ -39,6 +40,7 @@ interface Delivered {
   caller: string | undefined
   id: string | undefined
   body: Buffer
+  seq: string | undefined
 }
 
 /** A service on 127.0.0.1:0 answering `status(n)` to the n-th message (default 204). */
@@ -52,7 +54,13 @@ async function service(t: TestContext, status: (n: number) => number = () => 204
       const code = status(n++)
       if (code < 300) {
         const caller = req.headers['x-prouter-caller'] as string | undefined
-        seen.push({ caller, id: req.headers['x-prouter-message-id'] as string, body: Buffer.concat(chunks) })
+        const seq = req.headers['x-prouter-message-seq'] as string | undefined
+        seen.push({
+          caller,
+          id: req.headers['x-prouter-message-id'] as string,
+          body: Buffer.concat(chunks),
+          seq,
+        })
       }
       res.writeHead(code).end()
     })
@@ -73,6 +81,8 @@ async function service(t: TestContext, status: (n: number) => number = () => 204
 interface Link {
   /** Return true to lose the datagram. */
   drop: (from: string, bytes: Buffer, n: number) => boolean
+  /** ms a datagram takes (differing delays reorder them); default: the next turn of the event loop. */
+  delay?: () => number
   sent: number
 }
 
@@ -88,7 +98,10 @@ function endpoint(
       const n = link.sent++
       const copy = Buffer.from(bytes)
       if (!link.drop(self.b32, copy, n)) {
-        setImmediate(() => peers.get(to)?.({ destination: self.destination, b32: self.b32, payload: copy }))
+        const arrive = (): void =>
+          peers.get(to)?.({ destination: self.destination, b32: self.b32, payload: copy })
+        if (link.delay === undefined) setImmediate(arrive)
+        else setTimeout(arrive, link.delay())
       }
       return Promise.resolve()
     },
@@ -98,6 +111,7 @@ function endpoint(
 interface PairOptions {
   serviceStatus?: (n: number) => number
   drop?: Link['drop']
+  delay?: Link['delay']
   /** What bob's PRouter reads in alice's binding. */
   aliceB32?: string
   outboxDir?: string
@@ -109,7 +123,11 @@ interface PairOptions {
 
 async function pair(t: TestContext, options: PairOptions = {}) {
   const svc = await service(t, options.serviceStatus)
-  const link: Link = { drop: options.drop ?? (() => false), sent: 0 }
+  const link: Link = {
+    drop: options.drop ?? (() => false),
+    sent: 0,
+    ...(options.delay && { delay: options.delay }),
+  }
   const handlers = new Map<string, (d: InboundDatagram) => void>()
   const peers: MessagePeers = {
     datagramB32: (key) =>
@@ -123,6 +141,7 @@ async function pair(t: TestContext, options: PairOptions = {}) {
         transport: endpoint(A, handlers, link),
         peers,
         outbox: createOutbox({ dir }, { logger }),
+        sequences: createSequences({ file: join(dir, 'sequence.json') }),
         logger,
         ...(options.onStalled === undefined ? {} : { onStalled: options.onStalled }),
       },
@@ -285,6 +304,72 @@ test('a sender over its message rate is answered busy and retries: every message
   )
   assert.ok(refusals.includes('ERR_RATE_LIMITED'), 'the receiver answered busy')
   assert.ok(refusals.every((c) => c === 'ERR_RATE_LIMITED'))
+})
+
+test('ordered messages reach the service in their order, numbered, over a link that loses and reorders', async (t) => {
+  let seed = 11
+  const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647
+  const { sender, svc } = await pair(t, {
+    drop: () => random() < 0.2,
+    delay: () => random() * 30,
+    retryMin: 40,
+  })
+  const sent = await Promise.all(
+    Array.from({ length: 30 }, (_, n) =>
+      sender.send(bobKey(), Buffer.from(`o${n}`), { wait: false, ordered: true }),
+    ),
+  )
+  const loose = await Promise.all(
+    Array.from({ length: 30 }, (_, n) => sender.send(bobKey(), Buffer.from(`u${n}`), { wait: false })),
+  )
+  for (let i = 0; i < 400 && sender.pending > 0; i++) await new Promise((r) => setTimeout(r, 50))
+  assert.equal(sender.pending, 0, 'every message acknowledged')
+  const ordered = svc.seen.filter((s) => s.body.toString().startsWith('o'))
+  assert.deepEqual(
+    ordered.map((s) => s.body.toString()),
+    sent.map((_, n) => `o${n}`),
+    'in the order they were sent',
+  )
+  assert.deepEqual(
+    ordered.map((s) => s.seq),
+    sent.map((_, n) => String(n + 1)),
+    'numbered 1, 2, 3 …',
+  )
+  const unordered = svc.seen.filter((s) => s.body.toString().startsWith('u'))
+  assert.equal(unordered.length, loose.length)
+  assert.ok(
+    unordered.every((s) => s.seq === undefined),
+    'unordered ones carry no number',
+  )
+  assert.notDeepEqual(
+    unordered.map((s) => s.body.toString()),
+    loose.map((_, n) => `u${n}`),
+    "the link does reorder (so the order above is the sender's doing)",
+  )
+})
+
+test('ordered messages queued before a sender restart keep their order and numbers; the next number follows', async (t) => {
+  let receiverUp = false
+  const first = await pair(t, { drop: () => !receiverUp, delay: () => Math.random() * 20 })
+  for (const n of [1, 2, 3, 4]) {
+    await first.sender.send(bobKey(), Buffer.from(`o${n}`), { wait: false, ordered: true })
+  }
+  first.sender.stop() // the "crash": nothing acknowledged yet
+  receiverUp = true
+  const again = first.makeSender()
+  first.handlers.set(A.b32, (d) => {
+    again.onAck(d.b32, decodeAckFrame(d.payload))
+  })
+  t.after(() => {
+    again.stop()
+  })
+  await again.start()
+  const fifth = await again.send(bobKey(), Buffer.from('o5'), { ordered: true })
+  assert.equal(fifth.status, 'delivered')
+  assert.deepEqual(
+    first.svc.seen.map((s) => [s.body.toString(), s.seq]),
+    [1, 2, 3, 4, 5].map((n) => [`o${n}`, String(n)]),
+  )
 })
 
 test('1,000 queued messages with 10% of datagrams lost: each at the service exactly once', async (t) => {
