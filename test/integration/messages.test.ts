@@ -7,7 +7,7 @@
  * handle", then no ACK for minutes); it is covered in test/unit/messages/delivery.test.ts (in-memory link with
  * 10% loss) and measured by bench/messages.ts.
  */
-import { after, before, describe, test } from 'node:test'
+import { after, before, describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -92,6 +92,18 @@ describe('messages between workers on a private network', { timeout: 20 * 60_000
     await again.start()
   }
   const seenIds = (): string[] => svc.received.map((r) => r.id)
+  /**
+   * Until the test ends, drop a fifth of the UDP datagrams between both daemons and their SAM bridges, silently,
+   * on the way in (nftables, in the test's own network namespace): fragments, ACKs and the bridges' forwards.
+   */
+  const dropAFifth = async (t: TestContext): Promise<void> => {
+    const ports = ['alice', 'bob'].map((n) => daemon(n).router.sam.port - 1).join(', ')
+    await nft(`add table inet prouter_loss
+add chain inet prouter_loss in { type filter hook input priority 0 ; }
+add rule inet prouter_loss in udp dport { ${ports} } numgen random mod 5 == 0 counter drop
+add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 5 == 0 counter drop`)
+    t.after(() => nft('delete table inet prouter_loss'))
+  }
   const until = async (what: string, check: () => boolean, timeout = 120_000): Promise<void> => {
     const deadline = Date.now() + timeout
     while (!check()) {
@@ -215,14 +227,7 @@ describe('messages between workers on a private network', { timeout: 20 * 60_000
   })
 
   test('a fifth of the datagrams between the daemons and their routers dropped (nftables): every message arrives once', async (t) => {
-    // silently, on the way in: the daemons' datagrams to their SAM bridges (fragments, ACKs), and the bridges'
-    // forwards to the daemons
-    const ports = ['alice', 'bob'].map((n) => daemon(n).router.sam.port - 1).join(', ')
-    await nft(`add table inet prouter_loss
-add chain inet prouter_loss in { type filter hook input priority 0 ; }
-add rule inet prouter_loss in udp dport { ${ports} } numgen random mod 5 == 0 counter drop
-add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 5 == 0 counter drop`)
-    t.after(() => nft('delete table inet prouter_loss'))
+    await dropAFifth(t)
     const bodies = Array.from({ length: 30 }, (_, n) => Buffer.from(`through loss ${n}`))
     const answers = await Promise.all(bodies.map((body) => send('alice', 'bob', body)))
     const dropped = (await nft('list table inet prouter_loss')).match(/packets \d+/g) ?? []
@@ -246,12 +251,7 @@ add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 5 == 0 co
   })
 
   test('ordered messages queued at once arrive in their order, numbered, through the same loss', async (t) => {
-    const ports = ['alice', 'bob'].map((n) => daemon(n).router.sam.port - 1).join(', ')
-    await nft(`add table inet prouter_loss
-add chain inet prouter_loss in { type filter hook input priority 0 ; }
-add rule inet prouter_loss in udp dport { ${ports} } numgen random mod 5 == 0 counter drop
-add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 5 == 0 counter drop`)
-    t.after(() => nft('delete table inet prouter_loss'))
+    await dropAFifth(t)
     const started = Date.now()
     const ids: string[] = []
     for (let n = 1; n <= 10; n++) {

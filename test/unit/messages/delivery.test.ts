@@ -173,7 +173,19 @@ async function pair(t: TestContext, options: PairOptions = {}) {
     sender.stop()
   })
   await sender.start()
-  return { sender, svc, link, dir, makeSender, handlers, refusals }
+  /** A new sender on the same outbox (after the first was stopped), taking the ACKs from now on. */
+  const restartSender = async (): Promise<MessageSender> => {
+    const again = makeSender()
+    handlers.set(A.b32, (d) => {
+      again.onAck(d.b32, decodeAckFrame(d.payload))
+    })
+    t.after(() => {
+      again.stop()
+    })
+    await again.start()
+    return again
+  }
+  return { sender, svc, link, dir, restartSender, handlers, refusals }
 }
 
 async function tempDir(t: TestContext): Promise<string> {
@@ -251,14 +263,7 @@ test('queued messages survive a sender restart and are delivered once the receiv
   )
   first.sender.stop() // the "crash": nothing acknowledged yet
   receiverUp = true
-  const again = first.makeSender()
-  first.handlers.set(A.b32, (d) => {
-    again.onAck(d.b32, decodeAckFrame(d.payload))
-  })
-  t.after(() => {
-    again.stop()
-  })
-  await again.start()
+  const again = await first.restartSender()
   for (let i = 0; i < 100 && first.svc.seen.length < 4; i++) await new Promise((r) => setTimeout(r, 20))
   assert.deepEqual(first.svc.seen.map((s) => s.body.toString()).sort(), ['m1', 'm2', 'm3', 'm4'])
   for (let i = 0; i < 100 && again.pending > 0; i++) await new Promise((r) => setTimeout(r, 20))
@@ -356,14 +361,7 @@ test('ordered messages queued before a sender restart keep their order and numbe
   }
   first.sender.stop() // the "crash": nothing acknowledged yet
   receiverUp = true
-  const again = first.makeSender()
-  first.handlers.set(A.b32, (d) => {
-    again.onAck(d.b32, decodeAckFrame(d.payload))
-  })
-  t.after(() => {
-    again.stop()
-  })
-  await again.start()
+  const again = await first.restartSender()
   const fifth = await again.send(bobKey(), Buffer.from('o5'), { ordered: true })
   assert.equal(fifth.status, 'delivered')
   assert.deepEqual(
