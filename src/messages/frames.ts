@@ -1,8 +1,10 @@
 /**
- * What one datagram between two PRouters carries: a fragment of a signed message, or an acknowledgement.
+ * What one datagram between two PRouters carries: a fragment of a signed message, an acknowledgement, or a
+ * batch of those (several small messages, or several ACKs, in one datagram).
  *
  *   DATA   'P' 0x01 | id (16) | index (u16 BE) | count (u16 BE) | total length (u32 BE) | fragment bytes
  *   ACK    'P' 0x02 | id (16) | status (u8) | code (ASCII, 0..64 bytes)
+ *   BATCH  'P' 0x03 | n (u8, 1..255) | n × (length (u16 BE) | a DATA or ACK frame); at most MAX_BATCH_BYTES
  *
  * A message of `total` bytes is cut into count = ceil(total / MESSAGE_FRAGMENT_BYTES) fragments, all of
  * MESSAGE_FRAGMENT_BYTES but the last, so a fragment's length follows from (index, count, total) and
@@ -16,6 +18,10 @@ export const DATA_HEADER_BYTES = 26
 const MAGIC = 0x50
 const TYPE_DATA = 0x01
 const TYPE_ACK = 0x02
+const TYPE_BATCH = 0x03
+/** A batch stays under the size above which i2pd loses datagrams far more often (see constants.ts). */
+export const MAX_BATCH_BYTES = MESSAGE_FRAGMENT_BYTES + 512
+const MAX_BATCH_FRAMES = 255
 /** The whole signed message (header + payload) is at most this long. */
 export const MAX_WIRE_MESSAGE_BYTES = MAX_MESSAGE_BYTES + 211
 
@@ -71,6 +77,50 @@ export function encodeAck(id: string, status: AckStatus, code = ''): Buffer {
   frame.writeUInt8(ACK_STATUS[status], 18)
   frame.write(code, 19, 'latin1')
   return frame
+}
+
+/** Frames (DATA or ACK, each whole) in one datagram; undefined if they do not fit in one. */
+export function encodeBatch(frames: readonly Buffer[]): Buffer | undefined {
+  const size = 3 + frames.reduce((sum, f) => sum + 2 + f.length, 0)
+  if (frames.length === 0 || frames.length > MAX_BATCH_FRAMES || size > MAX_BATCH_BYTES) return undefined
+  const out = Buffer.alloc(size)
+  out.writeUInt8(MAGIC, 0)
+  out.writeUInt8(TYPE_BATCH, 1)
+  out.writeUInt8(frames.length, 2)
+  let at = 3
+  for (const f of frames) {
+    out.writeUInt16BE(f.length, at)
+    out.set(f, at + 2)
+    at += 2 + f.length
+  }
+  return out
+}
+
+/** Whether `frames` plus `frame` still fit in one batch. */
+export function fitsInBatch(frames: readonly Buffer[], frame: Buffer): boolean {
+  const size = 3 + frames.reduce((sum, f) => sum + 2 + f.length, 0) + 2 + frame.length
+  return frames.length < MAX_BATCH_FRAMES && size <= MAX_BATCH_BYTES
+}
+
+/** The frames a datagram carries: one, or the frames of a batch (a batch in a batch is refused). */
+export function decodeDatagram(datagram: Buffer): Frame[] {
+  if (datagram.length < 3 || datagram[0] !== MAGIC || datagram[1] !== TYPE_BATCH)
+    return [decodeFrame(datagram)]
+  if (datagram.length > MAX_BATCH_BYTES) throw malformed(`a batch of ${datagram.length} bytes`)
+  const n = datagram.readUInt8(2)
+  const frames: Frame[] = []
+  let at = 3
+  for (let i = 0; i < n; i++) {
+    if (at + 2 > datagram.length) throw malformed('a batch shorter than its count')
+    const length = datagram.readUInt16BE(at)
+    const inner = datagram.subarray(at + 2, at + 2 + length)
+    if (inner.length !== length) throw malformed('a batch shorter than its frames')
+    if (inner[1] === TYPE_BATCH) throw malformed('a batch in a batch')
+    frames.push(decodeFrame(inner))
+    at += 2 + length
+  }
+  if (n === 0 || at !== datagram.length) throw malformed('a batch longer or shorter than its frames')
+  return frames
 }
 
 export function decodeFrame(datagram: Buffer): Frame {

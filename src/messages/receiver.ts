@@ -14,9 +14,16 @@ import { MESSAGE_LOOKUP_TIMEOUT } from '../constants.js'
 import { isPRouterError, PRouterError, type ErrorCode } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { decodeMessage, MESSAGE_HEADER_BYTES, verifyMessage, type Message } from './envelope.js'
-import { decodeFrame, encodeAck, type AckFrame, type AckStatus, type DataFrame } from './frames.js'
+import {
+  decodeDatagram,
+  encodeAck,
+  encodeBatch,
+  fitsInBatch,
+  type AckFrame,
+  type DataFrame,
+} from './frames.js'
 import type { Reassembly } from './reassembly.js'
-import type { SeenIds } from './seen-ids.js'
+import type { Admission, SeenIds } from './seen-ids.js'
 import type { DatagramTransport, MessagePeers } from './transport.js'
 
 export interface InboundDatagram {
@@ -76,56 +83,76 @@ export function createMessageReceiver(
   const log = logger.child({ component: 'message-receiver' })
 
   /**
-   * i2pd drops a datagram to a destination whose LeaseSet it does not hold yet: the first ACK to a sender
+   * i2pd drops a datagram to a destination whose LeaseSet it does not hold yet: the first answer to a sender
    * waits for a NAMING LOOKUP of it (which fetches the LeaseSet), once per sender.
    */
   const known = new Map<string, Promise<unknown>>()
-  function ack(to: InboundDatagram, id: string, status: AckStatus, code = ''): void {
+  /** The ACKs for one datagram, in one datagram (a BATCH if more than one). */
+  function answer(to: InboundDatagram, acks: Buffer[]): void {
+    if (acks.length === 0) return
     let ready = known.get(to.b32)
     if (ready === undefined) {
       if (known.size >= MAX_KNOWN_SENDERS) known.clear() // a bound: forgetting costs one more lookup
       ready = transport.lookup(to.b32, { timeout: MESSAGE_LOOKUP_TIMEOUT }).catch(() => known.delete(to.b32))
       known.set(to.b32, ready)
     }
+    const datagrams = batches(acks)
     void ready
-      .then(() => transport.send(to.destination, encodeAck(id, status, code)))
+      .then(async () => {
+        for (const datagram of datagrams) await transport.send(to.destination, datagram)
+      })
       .catch((err: unknown) => {
-        log.debug({ err, id }, 'ack not sent')
+        log.debug({ err, from: to.b32 }, 'ack not sent')
       })
   }
 
+  /**
+   * One datagram, one answer: every message it completes is checked and delivered, then all their ACKs go back
+   * together. So a sender that waits for the answer before its next datagram (pipe.ts) never has one crossing
+   * an answer on the way.
+   */
   function onDatagram(d: InboundDatagram): void {
-    let frame
+    let frames
     try {
-      frame = decodeFrame(d.payload)
+      frames = decodeDatagram(d.payload)
     } catch (err) {
       refusedSilently(err, d)
       return
     }
-    if (frame.type === 'ack') components.onAck(d.b32, frame)
-    else onData(d, frame)
+    const acks: Array<Promise<Buffer | undefined>> = []
+    for (const frame of frames) {
+      if (frame.type === 'ack') components.onAck(d.b32, frame)
+      else acks.push(onData(d, frame))
+    }
+    void Promise.all(acks).then((done) => {
+      answer(
+        d,
+        done.filter((a) => a !== undefined),
+      )
+    })
   }
 
-  function onData(d: InboundDatagram, frame: DataFrame): void {
+  /** The ACK for the message this frame completes; undefined while it is incomplete (or a pending retry). */
+  async function onData(d: InboundDatagram, frame: DataFrame): Promise<Buffer | undefined> {
     let whole: Buffer | undefined
     try {
       whole = reassembly.add(d.b32, frame, Date.now())
     } catch (err) {
-      answerError(d, frame.id, err)
-      return
+      return answerError(d, frame.id, err)
     }
-    if (whole !== undefined) void onMessage(d, frame.id, whole)
+    return whole === undefined ? undefined : onMessage(d, frame.id, whole)
   }
 
-  async function onMessage(d: InboundDatagram, id: string, wire: Buffer): Promise<void> {
+  async function onMessage(d: InboundDatagram, id: string, wire: Buffer): Promise<Buffer | undefined> {
     try {
-      if (isRetry(d, wire)) return
+      const retry = isRetry(wire)
+      if (retry !== undefined) return retry === 'delivered' ? encodeAck(id, 'delivered') : undefined
       const message = verifyMessage(wire, { self: init.self, now: Date.now(), window: init.window })
       const caller = await callerOf(message, d)
       withinRate(caller ?? `anonymous:${d.b32}`)
-      await admitAndDeliver(d, message, caller)
+      return await admitAndDeliver(message, caller)
     } catch (err) {
-      answerError(d, id, err)
+      return answerError(d, id, err)
     }
   }
 
@@ -133,11 +160,9 @@ export function createMessageReceiver(
    * A retry of an id already admitted costs no signature check: 'delivered' is acknowledged again, 'pending'
    * dropped. Ids are admitted only after a full check, so a forgery can make nothing known here.
    */
-  function isRetry(d: InboundDatagram, wire: Buffer): boolean {
+  function isRetry(wire: Buffer): Admission | undefined {
     const claimed = decodeMessage(wire)
-    const state = seen.state(claimed.sender, claimed.id)
-    if (state === 'delivered') ack(d, claimed.id, 'delivered')
-    return state !== undefined
+    return seen.state(claimed.sender, claimed.id)
   }
 
   /** The sender's key when its binding names this datagram's source; undefined: anonymous. */
@@ -170,14 +195,10 @@ export function createMessageReceiver(
     }
   }
 
-  async function admitAndDeliver(
-    d: InboundDatagram,
-    message: Message,
-    caller: string | undefined,
-  ): Promise<void> {
+  async function admitAndDeliver(message: Message, caller: string | undefined): Promise<Buffer | undefined> {
     const state = seen.admit(message.sender, message.id, message.time, Date.now())
-    if (state === 'delivered') ack(d, message.id, 'delivered')
-    if (state !== 'new') return
+    if (state === 'delivered') return encodeAck(message.id, 'delivered')
+    if (state !== 'new') return undefined
     try {
       await components.deliver(message, caller)
     } catch (err) {
@@ -186,15 +207,15 @@ export function createMessageReceiver(
     }
     seen.delivered(message.sender, message.id)
     components.onDelivered?.(caller, message.payload.length + MESSAGE_HEADER_BYTES)
-    ack(d, message.id, 'delivered')
+    return encodeAck(message.id, 'delivered')
   }
 
-  function answerError(d: InboundDatagram, id: string, err: unknown): void {
+  function answerError(d: InboundDatagram, id: string, err: unknown): Buffer {
     const code: ErrorCode = isPRouterError(err) ? err.code : 'ERR_INTERNAL'
     components.onRefused?.(code)
     if (!isPRouterError(err)) log.error({ err, id }, 'message handling failed')
     else log.debug({ err, id, from: d.b32 }, 'message not delivered')
-    ack(d, id, TRANSIENT.has(code) ? 'busy' : 'refused', code)
+    return encodeAck(id, TRANSIENT.has(code) ? 'busy' : 'refused', code)
   }
 
   function refusedSilently(err: unknown, d: InboundDatagram): void {
@@ -203,4 +224,15 @@ export function createMessageReceiver(
   }
 
   return { onDatagram }
+}
+
+/** ACK frames cut into as few datagrams as they fit in (a lone frame goes as itself). */
+function batches(acks: Buffer[]): Buffer[] {
+  const groups: Buffer[][] = []
+  for (const a of acks) {
+    const last = groups.at(-1)
+    if (last !== undefined && fitsInBatch(last, a)) last.push(a)
+    else groups.push([a])
+  }
+  return groups.map((g) => (g.length === 1 ? (g[0] as Buffer) : (encodeBatch(g) as Buffer)))
 }

@@ -21,6 +21,9 @@ import {
   MESSAGE_TIME_WINDOW,
   SECOND,
 } from '../constants.js'
+
+/** The first datagrams to a peer wait this long for an answer, until its round trip is measured. */
+const DEFAULT_PIPE_HOLD = 500
 import { backoffDelay } from '../backoff.js'
 import { isErrorCode, PRouterError } from '../errors.js'
 import { workerKeyHex, type WorkerKeyPair } from '../identity/index.js'
@@ -30,6 +33,7 @@ import { decodeMessage, newMessageId, signMessage } from './envelope.js'
 import { fragment, type AckFrame } from './frames.js'
 import { createLimiter } from './limiter.js'
 import type { Outbox, OutboxEntry } from './outbox.js'
+import { createPipes } from './pipe.js'
 import type { Sequences } from './sequence.js'
 import type { DatagramTransport, MessagePeers } from './transport.js'
 
@@ -43,6 +47,8 @@ export interface MessageSenderInit {
   retryMin?: number
   retryMax?: number
   maxInFlight?: number
+  /** How long the next datagram to a peer waits for its answer before the round trip is known (pipe.ts). */
+  pipeHold?: number
   /** How long a message is retried: the receivers' time window (default MESSAGE_TIME_WINDOW). */
   window?: number
 }
@@ -119,6 +125,7 @@ export function createMessageSender(
   const deliveries = new Map<string, Delivery>()
   const destinations = new Map<string, string>()
   const { transport, peers, outbox, logger } = components
+  const pipes = createPipes({ hold: init.pipeHold ?? DEFAULT_PIPE_HOLD }, transport)
   const log = logger.child({ component: 'message-sender' })
 
   /** Per receiver, the last ordered delivery queued: the next one starts when it ends. */
@@ -197,10 +204,8 @@ export function createMessageSender(
     d.receiverB32 = b32
     const destination = await destinationOf(b32)
     d.attempts++
-    for (const frame of frames) {
-      await transport.send(destination, frame)
-      components.onSent?.(d.entry.receiver, frame.length)
-    }
+    await pipes.send(b32, destination, frames)
+    for (const frame of frames) components.onSent?.(d.entry.receiver, frame.length)
   }
 
   /** One NAMING LOOKUP per peer at a time (it also fetches the LeaseSet); its answer is kept. */
@@ -248,6 +253,7 @@ export function createMessageSender(
   function onAck(from: string, ack: AckFrame): void {
     if (heardFrom.size > 10_000) heardFrom.clear() // a bound; forgetting only makes a renewal likelier
     heardFrom.set(from, Date.now())
+    pipes.heard(from)
     const d = deliveries.get(ack.id)
     if (d === undefined || d.receiverB32 !== from) return // late, or not from the receiver
     if (ack.status === 'delivered') finish(d, 'delivered', undefined)

@@ -2,10 +2,7 @@
  * Messages between workers on real i2pd routers (run isolated: scripts/isolated.sh). One network for the
  * file: the 4-router testnet, the local registry, alice and bob with their own routers and messages enabled;
  * bob's service records what it is handed. An attacker holds a datagram session of its own on the testnet.
- *
- * Not here yet: a 1,000-message burst. On i2pd 2.56 it stalled (ECIES ratchet messages the other router "can't
- * handle", then no ACK for minutes); it is covered in test/unit/messages/delivery.test.ts (in-memory link with
- * 10% loss) and measured by bench/messages.ts.
+
  */
 import { after, before, describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
@@ -266,6 +263,29 @@ add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 5 == 0 co
       got.map((r) => [r.body.toString(), r.seq]),
       ids.map((_, i) => [`in order ${i + 1}`, String(i + 1)]),
     )
+  })
+
+  test('1,000 messages queued in a burst: each at the service once', async (t) => {
+    const started = Date.now()
+    const ids: string[] = []
+    let next = 0
+    const client = async (): Promise<void> => {
+      for (let n = next++; n < 1000; n = next++) {
+        const res = await send('alice', 'bob', Buffer.from(`burst ${n}`), '?mode=queued')
+        assert.equal(res.status, 202, res.body.toString())
+        ids.push(String(res.json().id))
+      }
+    }
+    await Promise.all(Array.from({ length: 16 }, client))
+    const queued = Date.now() - started
+    const wanted = new Set(ids)
+    const arrived = (): number => svc.received.filter((r) => wanted.has(r.id)).length
+    await until('the burst', () => arrived() >= 1000, 300_000)
+    t.diagnostic(`1,000 queued in ${queued} ms, all at the service after ${Date.now() - started} ms`)
+    await sleep(2000) // a late duplicate would show now
+    const got = svc.received.filter((r) => wanted.has(r.id)).map((r) => r.id)
+    assert.equal(got.length, 1000, 'none twice')
+    assert.equal(new Set(got).size, 1000, 'none lost')
   })
 
   test('bob down, alice restarted with messages queued: all delivered once after bob returns', async (t) => {

@@ -13,7 +13,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto'
 import { isPRouterError, PRouterError } from '../../../src/errors.js'
 import { workerKeyFromSuri, workerKeyHex, type WorkerKeyPair } from '../../../src/identity/index.js'
 import { silentLogger } from '../../../src/logger.js'
-import { decodeFrame, type AckFrame } from '../../../src/messages/frames.js'
+import { decodeDatagram, type AckFrame } from '../../../src/messages/frames.js'
 import { createOutbox } from '../../../src/messages/outbox.js'
 import { createReassembly } from '../../../src/messages/reassembly.js'
 import { createMessageReceiver, type InboundDatagram } from '../../../src/messages/receiver.js'
@@ -164,7 +164,7 @@ async function pair(t: TestContext, options: PairOptions = {}) {
     },
   )
   handlers.set(A.b32, (d) => {
-    if (d.payload[1] === 0x02) sender.onAck(d.b32, decodeAckFrame(d.payload))
+    for (const ack of acksIn(d.payload)) sender.onAck(d.b32, ack)
   })
   handlers.set(B.b32, (d) => {
     receiver.onDatagram(d)
@@ -177,7 +177,7 @@ async function pair(t: TestContext, options: PairOptions = {}) {
   const restartSender = async (): Promise<MessageSender> => {
     const again = makeSender()
     handlers.set(A.b32, (d) => {
-      again.onAck(d.b32, decodeAckFrame(d.payload))
+      for (const ack of acksIn(d.payload)) again.onAck(d.b32, ack)
     })
     t.after(() => {
       again.stop()
@@ -194,10 +194,9 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir
 }
 
-function decodeAckFrame(bytes: Buffer): AckFrame {
-  const frame = decodeFrame(bytes)
-  if (frame.type !== 'ack') throw new Error('not an ack')
-  return frame
+/** The ACK frames a datagram carries (one, or a batch of them). */
+function acksIn(bytes: Buffer): AckFrame[] {
+  return decodeDatagram(bytes).filter((f): f is AckFrame => f.type === 'ack')
 }
 
 const bobKey = (): string => workerKeyHex(bob.publicKey)

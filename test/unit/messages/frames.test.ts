@@ -5,9 +5,13 @@ import { MESSAGE_FRAGMENT_BYTES } from '../../../src/constants.js'
 import { isPRouterError } from '../../../src/errors.js'
 import {
   DATA_HEADER_BYTES,
+  decodeDatagram,
   decodeFrame,
   encodeAck,
+  encodeBatch,
+  fitsInBatch,
   fragment,
+  MAX_BATCH_BYTES,
   MAX_WIRE_MESSAGE_BYTES,
   type DataFrame,
 } from '../../../src/messages/frames.js'
@@ -114,3 +118,49 @@ test('partial messages past the timeout are dropped, freeing their bytes', () =>
   const other = data(fragment(ID2, randomBytes(2 * F))[0] as Buffer)
   assert.equal(r.add('m', other, 2003), undefined, 'the stale partial made room')
 })
+
+test('small frames go in one BATCH datagram and come out the same; a lone frame decodes as itself', () => {
+  const small = [fragment(ID, Buffer.from('one'))[0], encodeAck(ID2, 'busy', 'ERR_RATE_LIMITED')] as Buffer[]
+  const batch = encodeBatch(small)
+  assert.ok(batch !== undefined)
+  assert.deepEqual(
+    decodeDatagram(batch),
+    small.map((f) => decodeFrame(f)),
+  )
+  assert.deepEqual(decodeDatagram(small[0] as Buffer), [decodeFrame(small[0] as Buffer)])
+})
+
+test('a batch holds what fits under MAX_BATCH_BYTES and at most 255 frames', () => {
+  const full = fragment(ID, randomBytes(F))[0] as Buffer
+  const ack = encodeAck(ID2, 'delivered')
+  assert.equal(fitsInBatch([full], ack), true, 'a full fragment and an ACK fit')
+  assert.equal(fitsInBatch([full], full), false)
+  assert.equal(encodeBatch([full, full]), undefined)
+  const acks = Array.from({ length: 255 }, () => ack)
+  assert.equal(fitsInBatch(acks, ack), false, '256 frames')
+  assert.equal(encodeBatch([]), undefined)
+  assert.ok((encodeBatch(acks)?.length ?? Infinity) <= MAX_BATCH_BYTES)
+})
+
+test('malformed batches are refused: short, long, a batch inside, empty, a bad frame inside, oversized', () => {
+  const ack = encodeAck(ID, 'delivered')
+  const good = encodeBatch([ack, ack]) as Buffer
+  const nested = Buffer.concat([Buffer.from([0x50, 0x03, 0x01]), u16(good.length), good])
+  const bad = [
+    good.subarray(0, good.length - 1),
+    Buffer.concat([good, Buffer.from([0])]),
+    Buffer.from([0x50, 0x03, 0x00]),
+    Buffer.from([0x50, 0x03, 0x02, 0x00, ack.length, ...ack]),
+    nested,
+    Buffer.concat([Buffer.from([0x50, 0x03, 0x01]), u16(3), Buffer.from([0x50, 0x09, 0x00])]),
+    Buffer.concat([Buffer.from([0x50, 0x03, 0x01]), u16(MAX_BATCH_BYTES), Buffer.alloc(MAX_BATCH_BYTES)]),
+  ]
+  for (const datagram of bad)
+    assert.throws(() => decodeDatagram(datagram), malformed, datagram.subarray(0, 8).toString('hex'))
+})
+
+function u16(n: number): Buffer {
+  const b = Buffer.alloc(2)
+  b.writeUInt16BE(n)
+  return b
+}

@@ -1,0 +1,135 @@
+/**
+ * The way out to each peer: one datagram out at a time. What is queued while one is out waits and leaves
+ * with the next, small sends together in one BATCH datagram (frames.ts); the next datagram leaves once the
+ * peer answered anything, or after `hold` without an answer (a lost datagram or ACK). A send of several
+ * frames (the fragments of one large message) leaves as a train, back to back, then counts as one.
+ *
+ * Why: i2pd (2.56 to 2.59 at least) encrypts a SAM client's datagram on the SAM bridge's thread while the
+ * destination's own thread encrypts its answers to incoming datagrams on the same ratchet session. Datagrams
+ * that cross make the two threads race, and the peer then can no longer decrypt what the session sends: a
+ * burst stalled for minutes (docs/messages.md). A peer that has answered a datagram before it gets the next
+ * never has both threads at work; batching keeps the rate up.
+ */
+import type { DatagramTransport } from './transport.js'
+import { encodeBatch, fitsInBatch } from './frames.js'
+
+export interface PipesInit {
+  /** How long the next datagram waits for an answer at most (ms), before the round trip is known. */
+  hold: number
+  /** Bounds of the wait once round trips have been measured: it is 4 smoothed round trips. */
+  minHold?: number
+  maxHold?: number
+}
+
+export interface Pipes {
+  /** Send `frames` to `b32` (its full destination `destination`); resolves once they were handed to the router. */
+  send(b32: string, destination: string, frames: readonly Buffer[]): Promise<void>
+  /** Something came from `b32`: the datagram out is answered. */
+  heard(b32: string): void
+  /** Peers with a datagram out or sends waiting. */
+  readonly busy: number
+}
+
+interface Unit {
+  frames: readonly Buffer[]
+  done: () => void
+  fail: (err: unknown) => void
+}
+
+interface Pipe {
+  destination: string
+  queue: Unit[]
+  /** A datagram is out (being sent, or waiting for its answer). */
+  out: boolean
+  timer: NodeJS.Timeout | undefined
+  sentAt: number
+  /** Smoothed round trip to this peer (ms), once one was measured. */
+  srtt: number | undefined
+}
+
+const MAX_PIPES = 10_000
+
+export function createPipes(init: PipesInit, transport: DatagramTransport): Pipes {
+  const pipes = new Map<string, Pipe>()
+  const minHold = init.minHold ?? 50
+  const maxHold = init.maxHold ?? 2000
+  const hold = (p: Pipe): number =>
+    p.srtt === undefined ? init.hold : Math.min(maxHold, Math.max(minHold, 4 * p.srtt))
+
+  function release(b32: string, pipe: Pipe): void {
+    clearTimeout(pipe.timer)
+    pipe.timer = undefined
+    pipe.out = false
+    if (pipe.queue.length > 0) pump(b32, pipe)
+    else if (pipes.size > MAX_PIPES) pipes.delete(b32) // idle: nothing is lost by forgetting it
+  }
+
+  function pump(b32: string, pipe: Pipe): void {
+    if (pipe.out || pipe.queue.length === 0) return
+    const units = take(pipe.queue)
+    pipe.out = true
+    pipe.sentAt = performance.now()
+    pipe.timer = setTimeout(() => {
+      release(b32, pipe)
+    }, hold(pipe))
+    void sendUnits(pipe.destination, units)
+  }
+
+  async function sendUnits(destination: string, units: Unit[]): Promise<void> {
+    const frames = units.flatMap((u) => u.frames)
+    try {
+      const batch = units.length > 1 ? encodeBatch(frames) : undefined
+      if (batch !== undefined) await transport.send(destination, batch)
+      else for (const frame of frames) await transport.send(destination, frame)
+      for (const u of units) u.done()
+    } catch (err) {
+      for (const u of units) u.fail(err)
+    }
+  }
+
+  return {
+    send(b32, destination, frames) {
+      let pipe = pipes.get(b32)
+      if (pipe === undefined) {
+        pipe = { destination, queue: [], out: false, timer: undefined, sentAt: 0, srtt: undefined }
+        pipes.set(b32, pipe)
+      }
+      pipe.destination = destination
+      const queued = pipe
+      return new Promise<void>((resolve, reject) => {
+        queued.queue.push({ frames, done: resolve, fail: reject })
+        pump(b32, queued)
+      })
+    },
+    heard(b32) {
+      const pipe = pipes.get(b32)
+      if (pipe === undefined || !pipe.out) return
+      const rtt = performance.now() - pipe.sentAt
+      pipe.srtt = pipe.srtt === undefined ? rtt : 0.875 * pipe.srtt + 0.125 * rtt
+      release(b32, pipe)
+    },
+    get busy() {
+      let n = 0
+      for (const p of pipes.values()) if (p.out || p.queue.length > 0) n++
+      return n
+    },
+  }
+}
+
+/** The next datagram's worth: a train alone, or as many single small frames as fit in one batch. */
+function take(queue: Unit[]): Unit[] {
+  const first = queue.shift()
+  if (first === undefined) return []
+  const units = [first]
+  if (first.frames.length !== 1) return units
+  const frames = [...first.frames]
+  while (queue.length > 0) {
+    const next = queue[0]
+    const frame = next?.frames.length === 1 ? next.frames[0] : undefined
+    if (next === undefined || frame === undefined || !fitsInBatch(frames, frame)) break
+    frames.push(frame)
+    units.push(next)
+    queue.shift()
+  }
+  return units
+}

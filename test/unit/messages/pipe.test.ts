@@ -1,0 +1,98 @@
+/**
+ * The way out to a peer: one datagram out at a time; what waits goes together in the next (a BATCH), a train of
+ * fragments alone; an answer from the peer lets the next one go at once, silence after `hold`.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { decodeDatagram, encodeAck, fragment } from '../../../src/messages/frames.js'
+import { createPipes } from '../../../src/messages/pipe.js'
+import type { DatagramTransport } from '../../../src/messages/transport.js'
+import { MESSAGE_FRAGMENT_BYTES } from '../../../src/constants.js'
+
+const B = 'bbbb.b32.i2p'
+const C = 'cccc.b32.i2p'
+const id = (n: number): string => n.toString(16).padStart(32, '0')
+const small = (n: number): Buffer => fragment(id(n), Buffer.from(`m${n}`))[0] as Buffer
+
+function recorder(): { transport: DatagramTransport; sent: Array<{ to: string; frames: number }> } {
+  const sent: Array<{ to: string; frames: number }> = []
+  return {
+    sent,
+    transport: {
+      send: (to, bytes) => {
+        sent.push({ to, frames: decodeDatagram(Buffer.from(bytes)).length })
+        return Promise.resolve()
+      },
+      lookup: () => Promise.resolve(''),
+    },
+  }
+}
+
+test('one datagram out per peer; what waits leaves in one batch once the peer answers', async () => {
+  const { transport, sent } = recorder()
+  const pipes = createPipes({ hold: 10_000 }, transport)
+  const first = pipes.send(B, 'B', [small(0)])
+  const rest = [1, 2, 3, 4].map((n) => pipes.send(B, 'B', [small(n)]))
+  const other = pipes.send(C, 'C', [small(9)]) // another peer does not wait for B
+  await Promise.all([first, other])
+  assert.deepEqual(sent, [
+    { to: 'B', frames: 1 },
+    { to: 'C', frames: 1 },
+  ])
+  await sleep(20)
+  assert.equal(sent.length, 2, 'nothing more until B answers')
+  pipes.heard(B)
+  await Promise.all(rest)
+  assert.deepEqual(sent[2], { to: 'B', frames: 4 }, 'the four waiting went in one datagram')
+  assert.equal(pipes.busy, 2, 'B and C each have a datagram out')
+})
+
+test('without an answer the next datagram leaves after the hold', async () => {
+  const { transport, sent } = recorder()
+  const pipes = createPipes({ hold: 60 }, transport)
+  await pipes.send(B, 'B', [small(0)])
+  const t0 = performance.now()
+  await pipes.send(B, 'B', [small(1)])
+  const waited = performance.now() - t0
+  assert.ok(waited >= 55, `waited ${waited.toFixed(0)} ms`)
+  assert.equal(sent.length, 2)
+})
+
+test('the fragments of a large message leave back to back as a train, alone', async () => {
+  const { transport, sent } = recorder()
+  const pipes = createPipes({ hold: 10_000 }, transport)
+  await pipes.send(B, 'B', [small(0)])
+  const train = pipes.send(B, 'B', fragment(id(1), Buffer.alloc(3 * MESSAGE_FRAGMENT_BYTES)))
+  const after = pipes.send(B, 'B', [encodeAck(id(2), 'delivered')])
+  pipes.heard(B)
+  await train
+  assert.deepEqual(
+    sent.map((s) => s.frames),
+    [1, 1, 1, 1],
+    'three fragments, each its own datagram, not batched',
+  )
+  pipes.heard(B)
+  await after
+  assert.equal(sent.length, 5)
+})
+
+test('a failed send fails the sends it carried, and the pipe goes on', async () => {
+  let fail = true
+  const sent: number[] = []
+  const pipes = createPipes(
+    { hold: 10 },
+    {
+      send: () => {
+        if (fail) return Promise.reject(new Error('bridge gone'))
+        sent.push(1)
+        return Promise.resolve()
+      },
+      lookup: () => Promise.resolve(''),
+    },
+  )
+  await assert.rejects(pipes.send(B, 'B', [small(0)]), /bridge gone/)
+  fail = false
+  await pipes.send(B, 'B', [small(1)])
+  assert.deepEqual(sent, [1])
+})
