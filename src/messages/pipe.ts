@@ -1,8 +1,10 @@
 /**
  * The way out to each peer: one datagram out at a time. What is queued while one is out waits and leaves
  * with the next, small sends together in one BATCH datagram (frames.ts); the next datagram leaves once the
- * peer answered anything, or after `hold` without an answer (a lost datagram or ACK). A send of several
- * frames (the fragments of one large message) leaves as a train, back to back, then counts as one.
+ * peer answered it (an ACK of a message it carried), or after a hold without an answer (a lost datagram or
+ * ACK): 4 smoothed round trips, never under `minHold` (an answer that is only late must not cross the next
+ * datagram). A send of several frames (the fragments of one large message) leaves as a train, back to back,
+ * then counts as one.
  *
  * Why: i2pd (2.56 to 2.59 at least) encrypts a SAM client's datagram on the SAM bridge's thread while the
  * destination's own thread encrypts its answers to incoming datagrams on the same ratchet session. Datagrams
@@ -17,20 +19,24 @@ export interface PipesInit {
   /** How long the next datagram waits for an answer at most (ms), before the round trip is known. */
   hold: number
   /** Bounds of the wait once round trips have been measured: it is 4 smoothed round trips. */
-  minHold?: number
-  maxHold?: number
+  minHold: number
+  maxHold: number
 }
 
 export interface Pipes {
-  /** Send `frames` to `b32` (its full destination `destination`); resolves once they were handed to the router. */
-  send(b32: string, destination: string, frames: readonly Buffer[]): Promise<void>
-  /** Something came from `b32`: the datagram out is answered. */
-  heard(b32: string): void
+  /**
+   * Send the frames of message `id` to `b32` (its full destination `destination`); resolves once they were
+   * handed to the router.
+   */
+  send(b32: string, destination: string, id: string, frames: readonly Buffer[]): Promise<void>
+  /** `b32` acknowledged message `id`: if the datagram out carried it, it is answered. */
+  heard(b32: string, id: string): void
   /** Peers with a datagram out or sends waiting. */
   readonly busy: number
 }
 
 interface Unit {
+  id: string
   frames: readonly Buffer[]
   done: () => void
   fail: (err: unknown) => void
@@ -39,8 +45,8 @@ interface Unit {
 interface Pipe {
   destination: string
   queue: Unit[]
-  /** A datagram is out (being sent, or waiting for its answer). */
-  out: boolean
+  /** The messages of the datagram out (being sent, or waiting for its answer); empty: none out. */
+  out: Set<string>
   timer: NodeJS.Timeout | undefined
   sentAt: number
   /** Smoothed round trip to this peer (ms), once one was measured. */
@@ -51,23 +57,21 @@ const MAX_PIPES = 10_000
 
 export function createPipes(init: PipesInit, transport: DatagramTransport): Pipes {
   const pipes = new Map<string, Pipe>()
-  const minHold = init.minHold ?? 50
-  const maxHold = init.maxHold ?? 2000
   const hold = (p: Pipe): number =>
-    p.srtt === undefined ? init.hold : Math.min(maxHold, Math.max(minHold, 4 * p.srtt))
+    p.srtt === undefined ? init.hold : Math.min(init.maxHold, Math.max(init.minHold, 4 * p.srtt))
 
   function release(b32: string, pipe: Pipe): void {
     clearTimeout(pipe.timer)
     pipe.timer = undefined
-    pipe.out = false
+    pipe.out = new Set()
     if (pipe.queue.length > 0) pump(b32, pipe)
     else if (pipes.size > MAX_PIPES) pipes.delete(b32) // idle: nothing is lost by forgetting it
   }
 
   function pump(b32: string, pipe: Pipe): void {
-    if (pipe.out || pipe.queue.length === 0) return
+    if (pipe.out.size > 0 || pipe.queue.length === 0) return
     const units = take(pipe.queue)
-    pipe.out = true
+    pipe.out = new Set(units.map((u) => u.id))
     pipe.sentAt = performance.now()
     pipe.timer = setTimeout(() => {
       release(b32, pipe)
@@ -88,29 +92,29 @@ export function createPipes(init: PipesInit, transport: DatagramTransport): Pipe
   }
 
   return {
-    send(b32, destination, frames) {
+    send(b32, destination, id, frames) {
       let pipe = pipes.get(b32)
       if (pipe === undefined) {
-        pipe = { destination, queue: [], out: false, timer: undefined, sentAt: 0, srtt: undefined }
+        pipe = { destination, queue: [], out: new Set(), timer: undefined, sentAt: 0, srtt: undefined }
         pipes.set(b32, pipe)
       }
       pipe.destination = destination
       const queued = pipe
       return new Promise<void>((resolve, reject) => {
-        queued.queue.push({ frames, done: resolve, fail: reject })
+        queued.queue.push({ id, frames, done: resolve, fail: reject })
         pump(b32, queued)
       })
     },
-    heard(b32) {
+    heard(b32, id) {
       const pipe = pipes.get(b32)
-      if (pipe === undefined || !pipe.out) return
+      if (pipe === undefined || !pipe.out.has(id)) return
       const rtt = performance.now() - pipe.sentAt
       pipe.srtt = pipe.srtt === undefined ? rtt : 0.875 * pipe.srtt + 0.125 * rtt
       release(b32, pipe)
     },
     get busy() {
       let n = 0
-      for (const p of pipes.values()) if (p.out || p.queue.length > 0) n++
+      for (const p of pipes.values()) if (p.out.size > 0 || p.queue.length > 0) n++
       return n
     },
   }

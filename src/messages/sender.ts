@@ -22,8 +22,11 @@ import {
   SECOND,
 } from '../constants.js'
 
-/** The first datagrams to a peer wait this long for an answer, until its round trip is measured. */
-const DEFAULT_PIPE_HOLD = 500
+/**
+ * How long the next datagram to a peer waits for the answer to the one out (pipe.ts): `first` until a round
+ * trip was measured, then 4 smoothed round trips within [min, max].
+ */
+const PIPE_HOLD = { first: SECOND, min: 250, max: 4 * SECOND }
 import { backoffDelay } from '../backoff.js'
 import { isErrorCode, PRouterError } from '../errors.js'
 import { workerKeyHex, type WorkerKeyPair } from '../identity/index.js'
@@ -47,8 +50,6 @@ export interface MessageSenderInit {
   retryMin?: number
   retryMax?: number
   maxInFlight?: number
-  /** How long the next datagram to a peer waits for its answer before the round trip is known (pipe.ts). */
-  pipeHold?: number
   /** How long a message is retried: the receivers' time window (default MESSAGE_TIME_WINDOW). */
   window?: number
 }
@@ -125,7 +126,10 @@ export function createMessageSender(
   const deliveries = new Map<string, Delivery>()
   const destinations = new Map<string, string>()
   const { transport, peers, outbox, logger } = components
-  const pipes = createPipes({ hold: init.pipeHold ?? DEFAULT_PIPE_HOLD }, transport)
+  const pipes = createPipes(
+    { hold: PIPE_HOLD.first, minHold: PIPE_HOLD.min, maxHold: PIPE_HOLD.max },
+    transport,
+  )
   const log = logger.child({ component: 'message-sender' })
 
   /** Per receiver, the last ordered delivery queued: the next one starts when it ends. */
@@ -204,7 +208,7 @@ export function createMessageSender(
     d.receiverB32 = b32
     const destination = await destinationOf(b32)
     d.attempts++
-    await pipes.send(b32, destination, frames)
+    await pipes.send(b32, destination, d.entry.id, frames)
     for (const frame of frames) components.onSent?.(d.entry.receiver, frame.length)
   }
 
@@ -253,7 +257,7 @@ export function createMessageSender(
   function onAck(from: string, ack: AckFrame): void {
     if (heardFrom.size > 10_000) heardFrom.clear() // a bound; forgetting only makes a renewal likelier
     heardFrom.set(from, Date.now())
-    pipes.heard(from)
+    pipes.heard(from, ack.id)
     const d = deliveries.get(ack.id)
     if (d === undefined || d.receiverB32 !== from) return // late, or not from the receiver
     if (ack.status === 'delivered') finish(d, 'delivered', undefined)

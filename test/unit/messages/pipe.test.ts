@@ -29,12 +29,12 @@ function recorder(): { transport: DatagramTransport; sent: Array<{ to: string; f
   }
 }
 
-test('one datagram out per peer; what waits leaves in one batch once the peer answers', async () => {
+test('one datagram out per peer; what waits leaves in one batch once the peer acknowledged what it carried', async () => {
   const { transport, sent } = recorder()
-  const pipes = createPipes({ hold: 10_000 }, transport)
-  const first = pipes.send(B, 'B', [small(0)])
-  const rest = [1, 2, 3, 4].map((n) => pipes.send(B, 'B', [small(n)]))
-  const other = pipes.send(C, 'C', [small(9)]) // another peer does not wait for B
+  const pipes = createPipes({ hold: 10_000, minHold: 10, maxHold: 10_000 }, transport)
+  const first = pipes.send(B, 'B', id(0), [small(0)])
+  const rest = [1, 2, 3, 4].map((n) => pipes.send(B, 'B', id(n), [small(n)]))
+  const other = pipes.send(C, 'C', id(9), [small(9)]) // another peer does not wait for B
   await Promise.all([first, other])
   assert.deepEqual(sent, [
     { to: 'B', frames: 1 },
@@ -42,7 +42,11 @@ test('one datagram out per peer; what waits leaves in one batch once the peer an
   ])
   await sleep(20)
   assert.equal(sent.length, 2, 'nothing more until B answers')
-  pipes.heard(B)
+  pipes.heard(B, id(7)) // an ACK of something else (a late answer to an older datagram)
+  pipes.heard(C, id(0)) // from someone else
+  await sleep(20)
+  assert.equal(sent.length, 2, 'an ACK of a message it did not carry does not answer the datagram out')
+  pipes.heard(B, id(0))
   await Promise.all(rest)
   assert.deepEqual(sent[2], { to: 'B', frames: 4 }, 'the four waiting went in one datagram')
   assert.equal(pipes.busy, 2, 'B and C each have a datagram out')
@@ -50,10 +54,10 @@ test('one datagram out per peer; what waits leaves in one batch once the peer an
 
 test('without an answer the next datagram leaves after the hold', async () => {
   const { transport, sent } = recorder()
-  const pipes = createPipes({ hold: 60 }, transport)
-  await pipes.send(B, 'B', [small(0)])
+  const pipes = createPipes({ hold: 60, minHold: 10, maxHold: 10_000 }, transport)
+  await pipes.send(B, 'B', id(0), [small(0)])
   const t0 = performance.now()
-  await pipes.send(B, 'B', [small(1)])
+  await pipes.send(B, 'B', id(1), [small(1)])
   const waited = performance.now() - t0
   assert.ok(waited >= 55, `waited ${waited.toFixed(0)} ms`)
   assert.equal(sent.length, 2)
@@ -61,18 +65,18 @@ test('without an answer the next datagram leaves after the hold', async () => {
 
 test('the fragments of a large message leave back to back as a train, alone', async () => {
   const { transport, sent } = recorder()
-  const pipes = createPipes({ hold: 10_000 }, transport)
-  await pipes.send(B, 'B', [small(0)])
-  const train = pipes.send(B, 'B', fragment(id(1), Buffer.alloc(3 * MESSAGE_FRAGMENT_BYTES)))
-  const after = pipes.send(B, 'B', [encodeAck(id(2), 'delivered')])
-  pipes.heard(B)
+  const pipes = createPipes({ hold: 10_000, minHold: 10, maxHold: 10_000 }, transport)
+  await pipes.send(B, 'B', id(0), [small(0)])
+  const train = pipes.send(B, 'B', id(1), fragment(id(1), Buffer.alloc(3 * MESSAGE_FRAGMENT_BYTES)))
+  const after = pipes.send(B, 'B', id(2), [encodeAck(id(2), 'delivered')])
+  pipes.heard(B, id(0))
   await train
   assert.deepEqual(
     sent.map((s) => s.frames),
     [1, 1, 1, 1],
     'three fragments, each its own datagram, not batched',
   )
-  pipes.heard(B)
+  pipes.heard(B, id(1))
   await after
   assert.equal(sent.length, 5)
 })
@@ -81,7 +85,7 @@ test('a failed send fails the sends it carried, and the pipe goes on', async () 
   let fail = true
   const sent: number[] = []
   const pipes = createPipes(
-    { hold: 10 },
+    { hold: 10, minHold: 10, maxHold: 10 },
     {
       send: () => {
         if (fail) return Promise.reject(new Error('bridge gone'))
@@ -91,8 +95,8 @@ test('a failed send fails the sends it carried, and the pipe goes on', async () 
       lookup: () => Promise.resolve(''),
     },
   )
-  await assert.rejects(pipes.send(B, 'B', [small(0)]), /bridge gone/)
+  await assert.rejects(pipes.send(B, 'B', id(0), [small(0)]), /bridge gone/)
   fail = false
-  await pipes.send(B, 'B', [small(1)])
+  await pipes.send(B, 'B', id(1), [small(1)])
   assert.deepEqual(sent, [1])
 })
