@@ -142,7 +142,7 @@ describe('a worker behind NAT, reached by its key', { timeout: 15 * 60_000 }, ()
     assert.equal(res.json().caller, charlie.workerKey)
   })
 
-  test("charlie's inbound tunnels end at his firewalled router; its sessions were all opened from inside", async (t) => {
+  test("charlie's inbound tunnels end at his firewalled router; it opens sessions from inside", async (t) => {
     const status = await call(charlie.api, 'GET', '/v1/status')
     assert.equal(status.status, 200)
     const b32 = String(status.json().b32)
@@ -157,10 +157,15 @@ describe('a worker behind NAT, reached by its key', { timeout: 15 * 60_000 }, ()
     const page = await consolePage(rec.console, 'transports')
     const sessions = [...page.matchAll(/<div class="listitem">([^<]*)<\/div>/g)].map((m) => m[1] ?? '')
     assert.ok(sessions.length >= 1, 'the router has transport sessions')
-    const inbound = sessions.filter((x) => !x.trimStart().startsWith('&#8658;'))
-    assert.deepEqual(inbound, [], 'i2pd marks a session it opened with a leading arrow: all of them')
+    // i2pd marks a session it opened with a leading arrow. A peer the router has sent to may open a session back
+    // over the same UDP flow (the NAT's conntrack lets that 5-tuple in); an unsolicited one cannot come in at all
+    // (the first test here shows connections from outside refused), so only "some opened from inside" is asserted.
+    const opened = sessions.filter((x) => x.trimStart().startsWith('&#8658;'))
+    assert.ok(opened.length >= 1, 'sessions opened from behind the NAT')
     t.diagnostic(`inbound ${JSON.stringify(tunnels.inbound)} outbound ${JSON.stringify(tunnels.outbound)}`)
-    t.diagnostic(`transport sessions, all opened from behind the NAT: ${sessions.join(' | ')}`)
+    t.diagnostic(
+      `transport sessions (${opened.length} of ${sessions.length} opened from inside): ${sessions.join(' | ')}`,
+    )
   })
 })
 
