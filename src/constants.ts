@@ -219,12 +219,10 @@ export const DEFAULT_MESSAGE_RETRY_MAX = 8 * SECOND
 /** How long POST /v1/messages waits for the receiver's ACK before ERR_MESSAGE_TIMEOUT (delivery goes on). */
 export const DEFAULT_MESSAGE_SEND_TIMEOUT = 30 * SECOND
 /**
- * Deliveries a sender runs at once (each waiting for its ACK); the rest wait their turn. Kept below the 24 tags
- * i2pd's ECIES ratchet receiver generates ahead at first: with 128 in flight a burst lost some datagrams, the
- * receiver could not decrypt the later ones ("Can't handle ECIES-X25519-AEAD-Ratchet message") and the session
- * between the two destinations stayed dead for minutes.
+ * Deliveries a sender runs at once (each waiting for its ACK); the rest wait their turn. The datagrams to one peer
+ * go one at a time anyway (messages/pipe.ts), so this bounds how many messages one batch can carry.
  */
-export const MAX_MESSAGES_IN_FLIGHT = 16
+export const MAX_MESSAGES_IN_FLIGHT = 64
 /** A NAMING LOOKUP of a peer's datagram destination waits this long (i2pd fetches its LeaseSet meanwhile). */
 export const MESSAGE_LOOKUP_TIMEOUT = 30 * SECOND
 /** How long the receiver waits for its service to answer a message before the sender must retry. */
