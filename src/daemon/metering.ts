@@ -136,7 +136,7 @@ class DaemonMetering implements Metering {
     this.promMetrics = createDaemonMetrics({
       peers: this.peers,
       router: () => ({
-        totals: this.router.last === undefined ? undefined : this.router.totals(),
+        totals: this.routerTotals(),
         last: this.router.last,
       }),
       reports: () => ({ published: this.books.published, unpublished: this.books.unpublished.length }),
@@ -236,9 +236,14 @@ class DaemonMetering implements Metering {
     return {
       at,
       peers: this.peers.all().map((p) => ({ ...p })),
-      router: this.router.last === undefined ? undefined : this.router.totals(),
+      router: this.routerTotals(),
       tunnelsNow: undefined,
     }
+  }
+
+  /** The router's counters as of its last reading (none before the first). */
+  private routerTotals(): Counters['router'] {
+    return this.router.last === undefined ? undefined : this.router.totals()
   }
 
   /**
@@ -253,8 +258,11 @@ class DaemonMetering implements Metering {
       if (cut !== undefined && cut.at >= this.books.periodEnd) await this.books.tick(cut) // closes the period
       const now = this.counters(Date.now()) // the period is decided by when the bytes were flushed
       const reading = await this.read()
-      const router = this.router.last === undefined ? undefined : this.router.totals()
-      await this.books.tick({ ...now, router, tunnelsNow: reading?.participatingTunnels })
+      await this.books.tick({
+        ...now,
+        router: this.routerTotals(),
+        tunnelsNow: reading?.participatingTunnels,
+      })
       const at = now.at
       this.recordHistory(at)
       const publish = !this.stopped && at - this.lastPublish >= this.init.config.checkpointInterval
@@ -292,7 +300,7 @@ class DaemonMetering implements Metering {
   }
 
   private recordHistory(at: number): void {
-    const totals = this.router.last === undefined ? undefined : this.router.totals()
+    const totals = this.routerTotals()
     this.recorder.record({
       at,
       peers: new Map(this.peers.all().map((p) => [p.peer, { bytesIn: p.bytesIn, bytesOut: p.bytesOut }])),

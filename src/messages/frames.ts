@@ -81,7 +81,7 @@ export function encodeAck(id: string, status: AckStatus, code = ''): Buffer {
 
 /** Frames (DATA or ACK, each whole) in one datagram; undefined if they do not fit in one. */
 export function encodeBatch(frames: readonly Buffer[]): Buffer | undefined {
-  const size = 3 + frames.reduce((sum, f) => sum + 2 + f.length, 0)
+  const size = batchBytes(frames)
   if (frames.length === 0 || frames.length > MAX_BATCH_FRAMES || size > MAX_BATCH_BYTES) return undefined
   const out = Buffer.alloc(size)
   out.writeUInt8(MAGIC, 0)
@@ -98,8 +98,12 @@ export function encodeBatch(frames: readonly Buffer[]): Buffer | undefined {
 
 /** Whether `frames` plus `frame` still fit in one batch. */
 export function fitsInBatch(frames: readonly Buffer[], frame: Buffer): boolean {
-  const size = 3 + frames.reduce((sum, f) => sum + 2 + f.length, 0) + 2 + frame.length
-  return frames.length < MAX_BATCH_FRAMES && size <= MAX_BATCH_BYTES
+  return frames.length < MAX_BATCH_FRAMES && batchBytes(frames) + 2 + frame.length <= MAX_BATCH_BYTES
+}
+
+/** A batch's size: its 3-byte header, and a 2-byte length before each frame. */
+function batchBytes(frames: readonly Buffer[]): number {
+  return frames.reduce((sum, f) => sum + 2 + f.length, 3)
 }
 
 /** The frames a datagram carries: one, or the frames of a batch (a batch in a batch is refused). */

@@ -21,12 +21,6 @@ import {
   MESSAGE_TIME_WINDOW,
   SECOND,
 } from '../constants.js'
-
-/**
- * How long the next datagram to a peer waits for the answer to the one out (pipe.ts): `first` until a round
- * trip was measured, then 4 smoothed round trips within [min, max].
- */
-const PIPE_HOLD = { first: SECOND, min: 250, max: 4 * SECOND }
 import { backoffDelay } from '../backoff.js'
 import { isErrorCode, PRouterError } from '../errors.js'
 import { workerKeyHex, type WorkerKeyPair } from '../identity/index.js'
@@ -36,9 +30,15 @@ import { decodeMessage, newMessageId, signMessage } from './envelope.js'
 import { fragment, type AckFrame } from './frames.js'
 import { createLimiter } from './limiter.js'
 import type { Outbox, OutboxEntry } from './outbox.js'
-import { createPipes } from './pipe.js'
+import { createPipes, type PipesInit } from './pipe.js'
 import type { Sequences } from './sequence.js'
 import type { DatagramTransport, MessagePeers } from './transport.js'
+
+/**
+ * How long the next datagram to a peer waits for the answer to the one out (pipe.ts): `hold` until a round
+ * trip was measured, then 4 smoothed round trips within [minHold, maxHold].
+ */
+const PIPE_HOLD: PipesInit = { hold: SECOND, minHold: 250, maxHold: 4 * SECOND }
 
 /** Sends of one message without an ACK (about 30 s with the default backoff) before `onStalled`. */
 export const STALLED_AFTER_ATTEMPTS = 5
@@ -126,10 +126,7 @@ export function createMessageSender(
   const deliveries = new Map<string, Delivery>()
   const destinations = new Map<string, string>()
   const { transport, peers, outbox, logger } = components
-  const pipes = createPipes(
-    { hold: PIPE_HOLD.first, minHold: PIPE_HOLD.min, maxHold: PIPE_HOLD.max },
-    transport,
-  )
+  const pipes = createPipes(PIPE_HOLD, transport)
   const log = logger.child({ component: 'message-sender' })
 
   /** Per receiver, the last ordered delivery queued: the next one starts when it ends. */
@@ -305,9 +302,9 @@ export function createMessageSender(
   return {
     async start() {
       // ordered ones last and by number, so each receiver's lane forms in their order
-      const seqOf = (e: OutboxEntry): number => decodeMessage(e.wire).seq
-      const entries = (await outbox.open()).sort((a, b) => seqOf(a) - seqOf(b))
-      for (const entry of entries) track(entry)
+      const entries = (await outbox.open()).map((entry) => ({ entry, seq: decodeMessage(entry.wire).seq }))
+      entries.sort((a, b) => a.seq - b.seq)
+      for (const { entry } of entries) track(entry)
       log.info({ pending: deliveries.size, self: selfKey }, 'message sender started')
     },
     send,
