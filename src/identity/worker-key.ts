@@ -8,8 +8,8 @@ import { generateMnemonic, mnemonicToEntropy, validateMnemonic } from '@scure/bi
 import { wordlist as english } from '@scure/bip39/wordlists/english'
 import { pbkdf2 } from '@noble/hashes/pbkdf2.js'
 import { sha512 } from '@noble/hashes/sha2.js'
-import * as sr25519 from '@scure/sr25519'
 import { PRouterError } from '../errors.js'
+import * as sr25519 from './sr25519.js'
 import { parseSuri, type Junction, type Suri } from './suri.js'
 
 export interface WorkerKeyPair {
@@ -46,11 +46,7 @@ export function workerKeyHex(pub: Uint8Array): string {
  * no curve point cannot have signed anything: false, not an exception.
  */
 export function verifySignature(message: Uint8Array, signature: Uint8Array, pubkey: Uint8Array): boolean {
-  try {
-    return sr25519.verify(message, signature, pubkey)
-  } catch {
-    return false
-  }
+  return sr25519.verify(message, signature, pubkey)
 }
 
 /** A new 12-word BIP39 mnemonic (128 bits of entropy), the Substrate default. */
@@ -72,9 +68,9 @@ function keyFromSuri(suri: string): WorkerKeyPair {
   if (typeof suri !== 'string' || suri.trim() === '') throw badSuri('it is empty')
   const { phrase, path, password } = extract(suri.startsWith('//') ? `${DEV_PHRASE}${suri}` : suri)
   const seed = miniSecret(phrase, password)
-  const secretKey = derive(sr25519.secretFromSeed(seed), path)
+  const pair = derive(sr25519.keypairFromSeed(seed), path)
   seed.fill(0)
-  return keyPair(sr25519.getPublicKey(secretKey), secretKey)
+  return keyPair(pair)
 }
 
 function extract(suri: string): Suri {
@@ -108,24 +104,22 @@ function isMnemonic(phrase: string): boolean {
   return phrase === phrase.normalize('NFKD') && validateMnemonic(phrase, english)
 }
 
-/** Hard and soft junctions in turn, as `keyFromPath(pair, path, 'sr25519')`; wipes each replaced secret. */
-function derive(rootSecret: Uint8Array, path: readonly Junction[]): Uint8Array {
-  let secret = rootSecret
+/** Hard and soft junctions in turn, as `keyFromPath(pair, path, 'sr25519')`; wipes each replaced pair. */
+function derive(rootPair: Uint8Array, path: readonly Junction[]): Uint8Array {
+  let pair = rootPair
   for (const { hard, chainCode } of path) {
-    const next = hard
-      ? sr25519.HDKD.secretHard(secret, chainCode)
-      : sr25519.HDKD.secretSoft(secret, chainCode)
-    secret.fill(0)
-    secret = next
+    const next = sr25519.deriveKeypair(pair, chainCode, hard)
+    pair.fill(0)
+    pair = next
   }
-  return secret
+  return pair
 }
 
 /** The secret key lives in this closure only: not a property, so never serialized, inspected or logged. */
-function keyPair(publicKey: Uint8Array, secretKey: Uint8Array): WorkerKeyPair {
-  const pub = Uint8Array.from(publicKey)
-  const secret = Uint8Array.from(secretKey)
-  secretKey.fill(0)
+function keyPair(pair: Uint8Array): WorkerKeyPair {
+  const secret = Uint8Array.from(pair)
+  pair.fill(0)
+  const pub = sr25519.publicKeyOf(secret)
   return Object.freeze({
     publicKey: Uint8Array.from(pub),
     workerKey: workerKeyHex(pub),
