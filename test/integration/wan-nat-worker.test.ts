@@ -59,7 +59,11 @@ describe('a managed worker behind NAT on continental links', { timeout: 12 * 60_
     await until(async () => {
       const res = await call(alice(), 'GET', `/v1/workers/${charlie.workerKey}/hello`, { timeout: 30_000 })
       return res.status === 200
-    }, 240_000)
+    }, 240_000).catch(async (err: unknown) => {
+      throw new Error(
+        `${String(err)}; charlie: ${await statusOf(charlie.api)}; alice: ${await statusOf(alice())}`,
+      )
+    })
     reachableMs = Date.now() - started
   })
   after(async () => {
@@ -128,6 +132,16 @@ describe('a managed worker behind NAT on continental links', { timeout: 12 * 60_
     assert.deepEqual(failures, [])
   })
 })
+
+/** What a daemon says of its router, session and tunnels: why a worker was not reached, in the failure. */
+async function statusOf(api: Api): Promise<string> {
+  try {
+    const { router, session, tunnels, binding } = (await call(api, 'GET', '/v1/status')).json()
+    return JSON.stringify({ router, session, tunnels, binding })
+  } catch (err) {
+    return `no status: ${String(err)}`
+  }
+}
 
 function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex')
