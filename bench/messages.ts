@@ -1,6 +1,8 @@
 /**
  * Messages vs stream requests, in one run per hop count on a fresh local PRouter network (4 testnet routers;
- * alice and bob with their own routers, messages enabled). Alternating, from alice to bob by key:
+ * alice and bob with their own routers, messages enabled, each daemon its own `prouter run` process as
+ * operators run it; BENCH_DAEMONS=inprocess runs both inside this process instead). Alternating, from alice
+ * to bob by key:
  *
  *   - a 1 KiB stream request (POST through alice's API to bob's service, kept-alive) and
  *   - a 1 KiB message acknowledged by bob's service (POST /v1/messages, mode=ack)
@@ -18,6 +20,7 @@ import { join } from 'node:path'
 import { saveResults } from './results-file.js'
 import { createLogger } from '../src/logger.js'
 import { defaultCacheDir, resolveI2pd, type I2pdBinary } from '../src/router/binary.js'
+import { runWorkerProcess, type WorkerProcess } from '../src/testnet/worker-process.js'
 import { createWorkerNet, type WorkerNet } from '../src/testnet/workers.js'
 import { percentile } from '../src/testnet/measure.js'
 import { sleep } from '../src/signals.js'
@@ -25,6 +28,7 @@ import { sleep } from '../src/signals.js'
 const HOPS = (process.env.BENCH_HOPS ?? '3').split(',').map(Number)
 const RTTS = Number(process.env.BENCH_RTTS ?? 200)
 const BURST = Number(process.env.BENCH_BURST ?? 1000)
+const PROCESSES = process.env.BENCH_DAEMONS !== 'inprocess'
 const logger = createLogger({ level: process.env.PROUTER_LOG_LEVEL ?? 'warn' })
 const agent = new Agent({ keepAlive: true, maxSockets: 64 })
 
@@ -37,10 +41,13 @@ async function main(): Promise<void> {
   )
   const rows: Row[] = []
   for (const hops of HOPS) rows.push(...(await benchHops(binary, hops)))
-  console.log(`\nPRouter messages benchmark: i2pd ${binary.version}, ${RTTS} of each, alternating (ms)\n`)
+  const daemons = PROCESSES ? 'each daemon its own process' : 'both daemons in the bench process'
+  console.log(
+    `\nPRouter messages benchmark: i2pd ${binary.version}, ${daemons}, ${RTTS} of each, alternating (ms)\n`,
+  )
   console.log('| hops | what | p50 | p99 | note |\n|---|---|---|---|---|')
   for (const row of rows) console.log(`| ${row.hops} | ${row.what} | ${row.p50} | ${row.p99} | ${row.note} |`)
-  await saveResults('messages', { i2pd: binary.version, rows })
+  await saveResults('messages', { i2pd: binary.version, daemons, rows })
 }
 
 /** Bob's service: 200 to any request, and every message id recorded (with when it arrived). */
@@ -72,30 +79,53 @@ async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
       binary,
       hops,
       workers: [
-        { name: 'alice', suri: '//Alice', router: 'managed', config: { messages } },
-        { name: 'bob', suri: '//Bob', router: 'managed', config: { messages, service: { url: svc.url } } },
+        { name: 'alice', suri: '//Alice', router: 'managed', config: { messages }, start: !PROCESSES },
+        {
+          name: 'bob',
+          suri: '//Bob',
+          router: 'managed',
+          config: { messages, service: { url: svc.url } },
+          start: !PROCESSES,
+        },
       ],
     },
     { logger },
   )
+  const processes: WorkerProcess[] = []
   try {
-    return await measure(net, svc, hops)
+    if (PROCESSES)
+      for (const name of ['bob', 'alice']) processes.push(await runWorkerProcess(net, net.worker(name)))
+    const alice = processes.at(-1) ?? inProcess(net)
+    return await measure({ net, alice }, svc, hops)
   } finally {
+    for (const p of processes) await p.stop()
     await net.destroy()
     svc.close()
     await rm(dir, { recursive: true, force: true })
   }
 }
 
+/** Where alice's API is and its token: what the bench posts to. */
+interface Api {
+  apiUrl: string
+  token: string
+}
+
+function inProcess(net: WorkerNet): Api {
+  const daemon = net.worker('alice').daemon
+  if (daemon === undefined) throw new Error('alice runs no daemon')
+  return { apiUrl: daemon.apiUrl, token: daemon.config.api.token }
+}
+
 async function measure(
-  net: WorkerNet,
+  { net, alice }: { net: WorkerNet; alice: Api },
   svc: { ids: string[]; arrivals: number[] },
   hops: number,
 ): Promise<Row[]> {
   const bob = net.worker('bob').workerKey
   const body = Buffer.alloc(1024, 0x61)
-  const stream = (): Promise<Answer> => post(net, `/v1/workers/${bob}/hello`, body)
-  const message = (): Promise<Answer> => post(net, `/v1/messages/${bob}`, body)
+  const stream = (): Promise<Answer> => post(alice, `/v1/workers/${bob}/hello`, body)
+  const message = (): Promise<Answer> => post(alice, `/v1/messages/${bob}`, body)
   for (let i = 0; i < 20; i++) await Promise.all([stream(), message()]) // warm: streams open, LeaseSets known
   const times = { stream: [] as number[], message: [] as number[], failed: 0 }
   for (let i = 0; i < RTTS; i++) {
@@ -109,7 +139,7 @@ async function measure(
       else times[what].push(performance.now() - t0)
     }
   }
-  const burst = await measureBurst(net, svc)
+  const burst = await measureBurst(alice, bob, svc)
   const row = (what: string, samples: number[], note: string): Row => ({
     hops,
     what,
@@ -128,16 +158,19 @@ async function measure(
   ]
 }
 
-async function measureBurst(net: WorkerNet, svc: { ids: string[]; arrivals: number[] }): Promise<string> {
+async function measureBurst(
+  alice: Api,
+  bob: string,
+  svc: { ids: string[]; arrivals: number[] },
+): Promise<string> {
   const { ids } = svc
-  const bob = net.worker('bob').workerKey
   const before = ids.length
   const sent = new Set<string>()
   const queue = Array.from({ length: BURST }, (_, n) => n)
   const t0 = performance.now()
   const client = async (): Promise<void> => {
     for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
-      const answer = await post(net, `/v1/messages/${bob}?mode=queued`, Buffer.from(`burst ${n}`))
+      const answer = await post(alice, `/v1/messages/${bob}?mode=queued`, Buffer.from(`burst ${n}`))
       if (answer.status === 202) sent.add((JSON.parse(answer.body) as { id: string }).id)
     }
   }
@@ -165,15 +198,13 @@ interface Answer {
   body: string
 }
 
-function post(net: WorkerNet, path: string, body: Buffer): Promise<Answer> {
-  const daemon = net.worker('alice').daemon
-  if (daemon === undefined) throw new Error('alice runs no daemon')
-  const url = new URL(path, daemon.apiUrl)
+function post(alice: Api, path: string, body: Buffer): Promise<Answer> {
+  const url = new URL(path, alice.apiUrl)
   return new Promise((resolve, reject) => {
     const req = http.request(url, {
       method: 'POST',
       agent,
-      headers: { authorization: `Bearer ${daemon.config.api.token}`, 'content-length': body.length },
+      headers: { authorization: `Bearer ${alice.token}`, 'content-length': body.length },
     })
     req.on('response', (res) => {
       let text = ''

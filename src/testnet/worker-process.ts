@@ -1,7 +1,8 @@
 /**
- * A worker's daemon as its own `prouter run` process inside its host's namespace (a managed worker behind
- * NAT: its i2pd starts there with it). Writes its options to `<dataDir>/run.json`, waits for the ready line,
- * and gives its local API a loopback forward here. Stopped by its pid (SIGTERM, then SIGKILL after a bound).
+ * A worker's daemon as its own `prouter run` process, as operators run it: inside its host's namespace for a
+ * managed worker behind NAT (its i2pd starts there with it; its local API gets a loopback forward here), else
+ * beside the caller. Writes its options to `<dataDir>/run.json` and waits for the ready line. Stopped by its
+ * pid (SIGTERM, then SIGKILL after a bound).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import { once } from 'node:events'
@@ -38,29 +39,35 @@ export async function runWorkerProcess(
   node: WorkerNode,
   options: { timeoutMs?: number; cli?: string } = {},
 ): Promise<WorkerProcess> {
-  const nat = net.testnet.nat
-  if (node.host === undefined || nat === undefined) throw new Error(`${node.name} has no host of its own`)
   const dataDir = String(node.input.dataDir)
   const file = join(dataDir, 'run.json')
   await writeFileAtomic(file, JSON.stringify(node.input), 0o600)
   const started = Date.now()
   const argv = [process.execPath, options.cli ?? CLI, 'run', '--config', file, '--json']
-  const child: Child = spawn('ip', ['netns', 'exec', node.host.netns, ...argv], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const [command, ...args] =
+    node.host === undefined ? argv : ['ip', 'netns', 'exec', node.host.netns, ...argv]
+  const child: Child = spawn(command as string, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   const stop = () => stopChild(child)
   try {
     const ready = await readyLine(child, options.timeoutMs ?? 180_000)
     child.stdout.resume() // whatever it prints later must not fill the pipe
-    const inside = new URL(String(ready.api))
-    const api = await nat.forward(node.host.name, { host: inside.hostname, port: Number(inside.port) })
+    const apiUrl = await reachableApi(net, node, new URL(String(ready.api)))
     const token = (await readFile(join(dataDir, 'api.token'), 'utf8')).trim()
     const base = { pid: child.pid ?? 0, token, workerKey: String(ready.workerKey), stop }
-    return { ...base, apiUrl: `http://${api.host}:${api.port}`, readyMs: Date.now() - started }
+    return { ...base, apiUrl, readyMs: Date.now() - started }
   } catch (err) {
     await stop()
     throw err
   }
+}
+
+/** The API as this process reaches it: as announced, or through a forward into the worker's namespace. */
+async function reachableApi(net: WorkerNet, node: WorkerNode, api: URL): Promise<string> {
+  if (node.host === undefined) return api.origin
+  const nat = net.testnet.nat
+  if (nat === undefined) throw new Error(`${node.name} has a host but the testnet no NAT`)
+  const forward = await nat.forward(node.host.name, { host: api.hostname, port: Number(api.port) })
+  return `http://${forward.host}:${forward.port}`
 }
 
 async function readyLine(child: Child, timeoutMs: number): Promise<Record<string, unknown>> {
