@@ -1,10 +1,12 @@
 /**
  * The way out to each peer: one datagram out at a time. What is queued while one is out waits and leaves
- * with the next, small sends together in one BATCH datagram (frames.ts); the next datagram leaves once the
+ * with the next, small sends together in one BATCH datagram (frames.ts); sends made in the same turn of the
+ * event loop leave together too (the deliveries an answer lets start). The next datagram leaves once the
  * peer answered it (an ACK of a message it carried), or after a hold without an answer (a lost datagram or
- * ACK): 4 smoothed round trips, never under `minHold` (an answer that is only late must not cross the next
- * datagram). A send of several frames (the fragments of one large message) leaves as a train, back to back,
- * then counts as one.
+ * ACK, or one i2pd left waiting in a tunnel until the next goes through: see docs/messages.md): the smoothed
+ * round trip plus 4 times its variation, as TCP's retransmission timer (RFC 6298), within [minHold, maxHold]
+ * (an answer that is only late must not cross the next datagram). A send of several frames (the fragments of
+ * one large message) leaves as a train, back to back, then counts as one.
  *
  * Why: i2pd (2.56 to 2.59 at least) encrypts a SAM client's datagram on the SAM bridge's thread while the
  * destination's own thread encrypts its answers to incoming datagrams on the same ratchet session. Datagrams
@@ -18,7 +20,7 @@ import { encodeBatch, fitsInBatch } from './frames.js'
 export interface PipesInit {
   /** How long the next datagram waits for an answer at most (ms), before the round trip is known. */
   hold: number
-  /** Bounds of the wait once round trips have been measured: it is 4 smoothed round trips. */
+  /** Bounds of the wait once round trips have been measured: srtt + 4 rttvar. */
   minHold: number
   maxHold: number
 }
@@ -48,9 +50,12 @@ interface Pipe {
   /** The messages of the datagram out (being sent, or waiting for its answer); empty: none out. */
   out: Set<string>
   timer: NodeJS.Timeout | undefined
+  /** A pump is due at the end of this turn of the event loop. */
+  due: boolean
   sentAt: number
-  /** Smoothed round trip to this peer (ms), once one was measured. */
+  /** Smoothed round trip to this peer and its mean deviation (ms), once one was measured. */
   srtt: number | undefined
+  rttvar: number
 }
 
 const MAX_PIPES = 10_000
@@ -58,14 +63,24 @@ const MAX_PIPES = 10_000
 export function createPipes(init: PipesInit, transport: DatagramTransport): Pipes {
   const pipes = new Map<string, Pipe>()
   const hold = (p: Pipe): number =>
-    p.srtt === undefined ? init.hold : Math.min(init.maxHold, Math.max(init.minHold, 4 * p.srtt))
+    p.srtt === undefined ? init.hold : Math.min(init.maxHold, Math.max(init.minHold, p.srtt + 4 * p.rttvar))
 
   function release(b32: string, pipe: Pipe): void {
     clearTimeout(pipe.timer)
     pipe.timer = undefined
     pipe.out = new Set()
-    if (pipe.queue.length > 0) pump(b32, pipe)
+    if (pipe.queue.length > 0) schedule(b32, pipe)
     else if (pipes.size > MAX_PIPES) pipes.delete(b32) // idle: nothing is lost by forgetting it
+  }
+
+  /** Pump once this turn's sends are queued, so that they share a datagram. */
+  function schedule(b32: string, pipe: Pipe): void {
+    if (pipe.due || pipe.out.size > 0) return
+    pipe.due = true
+    setImmediate(() => {
+      pipe.due = false
+      pump(b32, pipe)
+    })
   }
 
   function pump(b32: string, pipe: Pipe): void {
@@ -95,21 +110,29 @@ export function createPipes(init: PipesInit, transport: DatagramTransport): Pipe
     send(b32, destination, id, frames) {
       let pipe = pipes.get(b32)
       if (pipe === undefined) {
-        pipe = { destination, queue: [], out: new Set(), timer: undefined, sentAt: 0, srtt: undefined }
+        pipe = {
+          destination,
+          queue: [],
+          out: new Set(),
+          timer: undefined,
+          due: false,
+          sentAt: 0,
+          srtt: undefined,
+          rttvar: 0,
+        }
         pipes.set(b32, pipe)
       }
       pipe.destination = destination
       const queued = pipe
       return new Promise<void>((resolve, reject) => {
         queued.queue.push({ id, frames, done: resolve, fail: reject })
-        pump(b32, queued)
+        schedule(b32, queued)
       })
     },
     heard(b32, id) {
       const pipe = pipes.get(b32)
       if (pipe === undefined || !pipe.out.has(id)) return
-      const rtt = performance.now() - pipe.sentAt
-      pipe.srtt = pipe.srtt === undefined ? rtt : 0.875 * pipe.srtt + 0.125 * rtt
+      measured(pipe, performance.now() - pipe.sentAt)
       release(b32, pipe)
     },
     get busy() {
@@ -118,6 +141,17 @@ export function createPipes(init: PipesInit, transport: DatagramTransport): Pipe
       return n
     },
   }
+}
+
+/** RFC 6298's estimator: the first sample sets srtt and rttvar = rtt/2, then gains 1/8 and 1/4. */
+function measured(pipe: Pipe, rtt: number): void {
+  if (pipe.srtt === undefined) {
+    pipe.srtt = rtt
+    pipe.rttvar = rtt / 2
+    return
+  }
+  pipe.rttvar = 0.75 * pipe.rttvar + 0.25 * Math.abs(pipe.srtt - rtt)
+  pipe.srtt = 0.875 * pipe.srtt + 0.125 * rtt
 }
 
 /** The next datagram's worth: a train alone, or as many single small frames as fit in one batch. */

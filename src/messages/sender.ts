@@ -36,9 +36,9 @@ import type { DatagramTransport, MessagePeers } from './transport.js'
 
 /**
  * How long the next datagram to a peer waits for the answer to the one out (pipe.ts): `hold` until a round
- * trip was measured, then 4 smoothed round trips within [minHold, maxHold].
+ * trip was measured, then the smoothed round trip plus 4 times its variation, within [minHold, maxHold].
  */
-const PIPE_HOLD: PipesInit = { hold: SECOND, minHold: 250, maxHold: 4 * SECOND }
+const PIPE_HOLD: PipesInit = { hold: SECOND, minHold: 100, maxHold: 4 * SECOND }
 
 /** Sends of one message without an ACK (about 30 s with the default backoff) before `onStalled`. */
 export const STALLED_AFTER_ATTEMPTS = 5

@@ -29,24 +29,28 @@ function recorder(): { transport: DatagramTransport; sent: Array<{ to: string; f
   }
 }
 
-test('one datagram out per peer; what waits leaves in one batch once the peer acknowledged what it carried', async () => {
+test('one datagram out per peer: the sends of one turn leave together, what waits goes once the peer answered', async () => {
   const { transport, sent } = recorder()
   const pipes = createPipes({ hold: 10_000, minHold: 10, maxHold: 10_000 }, transport)
-  const first = pipes.send(B, 'B', id(0), [small(0)])
-  const rest = [1, 2, 3, 4].map((n) => pipes.send(B, 'B', id(n), [small(n)]))
+  const first = [0, 1].map((n) => pipes.send(B, 'B', id(n), [small(n)]))
   const other = pipes.send(C, 'C', id(9), [small(9)]) // another peer does not wait for B
-  await Promise.all([first, other])
-  assert.deepEqual(sent, [
-    { to: 'B', frames: 1 },
-    { to: 'C', frames: 1 },
-  ])
+  await Promise.all([...first, other])
+  assert.deepEqual(
+    sent,
+    [
+      { to: 'B', frames: 2 },
+      { to: 'C', frames: 1 },
+    ],
+    'the two sends to B of one turn went in one datagram',
+  )
+  const rest = [2, 3, 4, 5].map((n) => pipes.send(B, 'B', id(n), [small(n)]))
   await sleep(20)
   assert.equal(sent.length, 2, 'nothing more until B answers')
   pipes.heard(B, id(7)) // an ACK of something else (a late answer to an older datagram)
   pipes.heard(C, id(0)) // from someone else
   await sleep(20)
   assert.equal(sent.length, 2, 'an ACK of a message it did not carry does not answer the datagram out')
-  pipes.heard(B, id(0))
+  pipes.heard(B, id(1)) // one of the two it carried
   await Promise.all(rest)
   assert.deepEqual(sent[2], { to: 'B', frames: 4 }, 'the four waiting went in one datagram')
   assert.equal(pipes.busy, 2, 'B and C each have a datagram out')
@@ -61,6 +65,19 @@ test('without an answer the next datagram leaves after the hold', async () => {
   const waited = performance.now() - t0
   assert.ok(waited >= 55, `waited ${waited.toFixed(0)} ms`)
   assert.equal(sent.length, 2)
+})
+
+test('once a round trip was measured the hold is srtt + 4 rttvar (RFC 6298), not the first hold', async () => {
+  const { transport } = recorder()
+  const pipes = createPipes({ hold: 10_000, minHold: 10, maxHold: 10_000 }, transport)
+  await pipes.send(B, 'B', id(0), [small(0)])
+  await sleep(30)
+  pipes.heard(B, id(0)) // rtt >= 30: srtt = rtt, rttvar = rtt / 2, hold = 3 rtt >= 90
+  await pipes.send(B, 'B', id(1), [small(1)])
+  const t0 = performance.now()
+  await pipes.send(B, 'B', id(2), [small(2)]) // no answer to id 1: waits the hold
+  const waited = performance.now() - t0
+  assert.ok(waited >= 85 && waited < 5_000, `waited ${waited.toFixed(0)} ms`)
 })
 
 test('the fragments of a large message leave back to back as a train, alone', async () => {
