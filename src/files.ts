@@ -16,31 +16,58 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await writeFile(tmp, data, { mode, flag: 'wx' })
     await chmod(tmp, mode)
     await rename(tmp, path)
-  } finally {
-    await rm(tmp, { force: true }) // gone after the rename
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
   }
 }
 
 /**
  * As writeFileAtomic, mode 0600, and durable once resolved: temp file (exclusive) -> write -> fsync ->
- * rename -> fsync the folder.
+ * rename -> fsync the folder (shared with the writes to the same folder at the same time: syncFolder).
  */
 export async function writeFileDurably(path: string, data: string): Promise<void> {
   const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`
   try {
-    const file = await open(tmp, 'wx', 0o600)
-    try {
-      await file.writeFile(data)
-      await file.sync()
-    } finally {
-      await file.close()
-    }
+    await writeFile(tmp, data, { mode: 0o600, flag: 'wx', flush: true })
     await rename(tmp, path)
-    const folder = await open(dirname(path), 'r')
-    await folder.sync().finally(() => folder.close())
-  } finally {
+  } catch (err) {
     await rm(tmp, { force: true })
+    throw err
   }
+  await syncFolder(dirname(path))
+}
+
+/** Per folder: the fsync that has not started yet (callers join it), and the last one started. */
+const nextSync = new Map<string, Promise<void>>()
+const lastSync = new Map<string, Promise<void>>()
+
+/**
+ * fsync a folder, so that what was renamed into it before the call survives a crash. The fsync a caller
+ * waits for starts after its call; callers that come while one runs share the next (a group commit): a
+ * burst of writes to one folder costs a few folder fsyncs, not one each.
+ */
+function syncFolder(dir: string): Promise<void> {
+  const queued = nextSync.get(dir)
+  if (queued !== undefined) return queued
+  const sync = (lastSync.get(dir) ?? Promise.resolve())
+    .catch(() => undefined) // the previous one's failure was its own callers'
+    .then(() => {
+      nextSync.delete(dir) // callers from now on need a later fsync
+      return fsyncFolder(dir)
+    })
+  nextSync.set(dir, sync)
+  lastSync.set(dir, sync)
+  const forget = (): void => {
+    if (lastSync.get(dir) === sync) lastSync.delete(dir)
+  }
+  sync.then(forget, forget)
+  return sync
+}
+
+async function fsyncFolder(dir: string): Promise<void> {
+  const folder = await open(dir, 'r')
+  await folder.sync().finally(() => folder.close())
 }
 
 /** The file's text, or undefined when there is no such file (any other failure is thrown). */

@@ -7,7 +7,7 @@
  *
  *   <dir>/<id>.msg   {"v":1,"id":"…","receiver":"0x…","created":<ms>,"wire":"<base64 signed message>"}
  */
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_OUTBOX_MESSAGES } from '../constants.js'
 import { writeFileDurably } from '../files.js'
@@ -77,7 +77,9 @@ export function createOutbox(
     async remove(id) {
       if (!ID.test(id)) return
       ids.delete(id)
-      await rm(path(id), { force: true })
+      await unlink(path(id)).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      })
     },
     get size() {
       return ids.size
