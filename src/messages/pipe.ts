@@ -33,6 +33,8 @@ export interface Pipes {
   send(b32: string, destination: string, id: string, frames: readonly Buffer[]): Promise<void>
   /** `b32` acknowledged message `id`: if the datagram out carried it, it is answered. */
   heard(b32: string, id: string): void
+  /** How long an answer from `b32` may take (the hold), once a round trip to it was measured. */
+  timeout(b32: string): number | undefined
   /** Peers with a datagram out or sends waiting. */
   readonly busy: number
 }
@@ -134,6 +136,10 @@ export function createPipes(init: PipesInit, transport: DatagramTransport): Pipe
       if (pipe === undefined || !pipe.out.has(id)) return
       measured(pipe, performance.now() - pipe.sentAt)
       release(b32, pipe)
+    },
+    timeout(b32) {
+      const pipe = pipes.get(b32)
+      return pipe?.srtt === undefined ? undefined : hold(pipe)
     },
     get busy() {
       let n = 0

@@ -230,6 +230,23 @@ test('lost fragments and a lost ack: retried, delivered intact, and the service 
   assert.deepEqual(svc.seen[0]?.body, payload)
 })
 
+test('once a round trip was measured, a lost message is resent after the retransmission timeout, not retryMin', async (t) => {
+  let lose = false
+  const drop = (from: string): boolean => {
+    if (from !== A.b32 || !lose) return false
+    lose = false
+    return true // the next datagram alice sends, once
+  }
+  const { sender, svc } = await pair(t, { drop, retryMin: 60_000, delay: () => 5 })
+  await sender.send(bobKey(), Buffer.from('first: measures the round trip'))
+  lose = true
+  const started = Date.now()
+  const result = await sender.send(bobKey(), Buffer.from('second: its first datagram is lost'))
+  assert.equal(result.attempts, 2)
+  assert.ok(Date.now() - started < 30_000, 'resent long before the 60 s retryMin')
+  assert.equal(svc.seen.length, 2)
+})
+
 test('a message sent from a destination other than the one its sender publishes is refused', async (t) => {
   const { sender, svc } = await pair(t, { aliceB32: `${'m'.repeat(51)}q.b32.i2p` })
   await assert.rejects(sender.send(bobKey(), Buffer.from('x')), code('ERR_MESSAGE_SOURCE'))
