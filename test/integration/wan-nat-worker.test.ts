@@ -60,8 +60,9 @@ describe('a managed worker behind NAT on continental links', { timeout: 12 * 60_
       const res = await call(alice(), 'GET', `/v1/workers/${charlie.workerKey}/hello`, { timeout: 30_000 })
       return res.status === 200
     }, 240_000).catch(async (err: unknown) => {
+      const links = JSON.stringify((await net.testnet.nat?.topology.wan?.stats()) ?? [])
       throw new Error(
-        `${String(err)}; charlie: ${await statusOf(charlie.api)}; alice: ${await statusOf(alice())}`,
+        `${String(err)}; charlie: ${await statusOf(charlie.api)}; alice: ${await statusOf(alice())}; links: ${links}`,
       )
     })
     reachableMs = Date.now() - started
@@ -133,7 +134,7 @@ describe('a managed worker behind NAT on continental links', { timeout: 12 * 60_
   })
 })
 
-/** What a daemon says of its router, session and tunnels: why a worker was not reached, in the failure. */
+/** What a daemon says of its router, session and tunnels: with the links' packet counts, why a worker was not reached. */
 async function statusOf(api: Api): Promise<string> {
   try {
     const { router, session, tunnels, binding } = (await call(api, 'GET', '/v1/status')).json()
