@@ -78,6 +78,34 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
+ * What `work` yields, or `signal.reason` as soon as the signal aborts (the work is not cancelled: whatever it
+ * yields after that goes to `discard`, so that nothing it opened is left behind).
+ */
+export function abortable<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  discard: (late: T) => void,
+): Promise<T> {
+  if (signal === undefined) return work
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(signal.reason as Error)
+      work.then(discard, () => undefined)
+    }
+    if (signal.aborted) {
+      onAbort()
+      return
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    work
+      .finally(() => {
+        signal.removeEventListener('abort', onAbort)
+      })
+      .then(resolve, reject)
+  })
+}
+
+/**
  * Milliseconds left until `deadline` (a Date.now() value); at least 1, so that a deadline already
  * passed still yields a valid timeout that fires at once. Infinity stays Infinity.
  */

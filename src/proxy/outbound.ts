@@ -15,7 +15,7 @@ import { isPRouterError, PRouterError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Registry } from '../registry/index.js'
 import { parseI2pEndpoint, signCallerProof, type WorkerKeyPair } from '../identity/index.js'
-import { deadlineSignal, isTimeoutReason } from '../signals.js'
+import { abortable, deadlineSignal, isTimeoutReason } from '../signals.js'
 import { forwardableHeaders } from './headers.js'
 import { createGauge } from './limits.js'
 import { httpStatusOf, sendError, toPRouterError, writeRawError } from './http-error.js'
@@ -355,7 +355,14 @@ async function pingOnce(
 ): Promise<number> {
   signal?.throwIfAborted()
   const started = performance.now()
-  const upstream = await openRequest(pool, workerKey, 'GET', PING_PATH, {}, true)
+  // a stream being dialled is the pool's (others may wait for it); the ping itself leaves when aborted
+  const upstream = await abortable(
+    openRequest(pool, workerKey, 'GET', PING_PATH, {}, true),
+    signal,
+    (late) => {
+      late.destroy()
+    },
+  )
   upstream.body.end()
   const deadline = deadlineSignal(init.connectTimeout, signal)
   const onAbort = (): void => {

@@ -260,6 +260,23 @@ test('a failed CONNECT is counted as a failed request out', async (t) => {
   assert.deepEqual([peers.get(KEY)?.requestsOut, peers.get(KEY)?.errorsOut], [1, 1])
 })
 
+test('a ping leaves when its signal aborts, not at the connect deadline of the stream being dialled', async (t) => {
+  const peer = await startPeer(t)
+  peer.stop() // the new stream's handshake is never answered: its dial lasts until the connect deadline
+  const { outbound } = harness(t, peer)
+  const stopping = new AbortController()
+  const started = performance.now()
+  setTimeout(() => {
+    stopping.abort(new Error('the warmer stops'))
+  }, 50)
+  await assert.rejects(outbound.ping(KEY, { signal: stopping.signal }), /the warmer stops/)
+  const ms = performance.now() - started
+  assert.ok(
+    ms < INIT.connectTimeout / 2,
+    `left after ${Math.round(ms)} ms (connect deadline ${INIT.connectTimeout})`,
+  )
+})
+
 test('a worker that goes silent: requests on its pooled streams fail with ERR_PEER_LOST after the probe', async (t) => {
   const peer = await startPeer(t)
   const { outbound } = harness(t, peer)
