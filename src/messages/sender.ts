@@ -2,10 +2,11 @@
  * The send side: sign, write to the outbox, then deliver at least once. A delivery sends the message's
  * fragments to the receiver's datagram destination and waits for its ACK; without one it sends them all
  * again after a backoff (initial, 2·initial, … max), the initial wait being the receiver's retransmission
- * timeout once a round trip to it was measured (pipe.ts: srtt + 4 rttvar, at least 100 ms), `retryMin` before. It ends when the receiver acknowledges (the message
- * leaves the outbox), refuses it for good (it leaves the outbox, the caller gets the receiver's code), or
- * when the message's signing time leaves the receivers' window (it is refused by then anyway: logged, counted,
- * removed). At most `maxInFlight` deliveries run at once; the rest wait, so a burst does not flood the router.
+ * timeout once a round trip to it was measured (pipe.ts: srtt + 4 rttvar, at least 100 ms), `retryMin`
+ * before. It ends when the receiver acknowledges (the message leaves the outbox), refuses it for good (it
+ * leaves the outbox, the caller gets the receiver's code), or when the message's signing time leaves the
+ * receivers' window (it is refused by then anyway: logged, counted, removed). At most `maxInFlight` deliveries
+ * run at once; the rest wait, so a burst does not flood the router.
  *
  * Ordered messages (`ordered`) carry their sender's sequence number for the receiver (sequence.ts) and go one
  * at a time per receiver: the next is sent once the one before it was acknowledged, refused or expired, so
@@ -201,7 +202,7 @@ export function createMessageSender(
     }
   }
 
-  /** The wait before a delivery's first resend: the receiver's retransmission timeout once known, at most retryMin. */
+  /** The wait before a delivery's first resend: the receiver's retransmission timeout once known (≤ retryMin). */
   const firstWait = (d: Delivery): number => {
     const measured = d.receiverB32 === undefined ? undefined : pipes.timeout(d.receiverB32)
     return Math.min(retryMin, measured ?? retryMin)
