@@ -73,6 +73,8 @@ class Exchange {
   private retried = false
   private readonly total: NodeJS.Timeout
   private stall: NodeJS.Timeout | undefined
+  /** Quiet since: the stream assigned, the request body's last bytes moved, or the last stall reported. */
+  private quietSince = 0
   private readonly onAbort = (): void => {
     this.fail(this.spec.signal?.reason)
   }
@@ -158,13 +160,28 @@ class Exchange {
     this.sendBody(upstream)
   }
 
-  /** Once the request has its stream, report each `stall.after` ms that pass without an answer. */
+  /**
+   * Once the request has its stream, report when `stall.after` ms passed without an answer and without a byte
+   * of the request's body taken by the stream: an upload that moves is no sign of a lost worker (a large body
+   * at i2pd's pace takes minutes before its answer can start), one that stopped moving is.
+   */
   private watchStall(): void {
     const { stall } = this.spec
     if (stall === undefined || this.stall !== undefined) return
-    this.stall = setInterval(() => {
-      if (!this.responded && !this.ended && !this.failing) stall.onStall()
-    }, stall.after)
+    this.moved()
+    this.stall = setInterval(
+      () => {
+        if (this.responded || this.ended || this.failing) return
+        if (performance.now() - this.quietSince < stall.after) return
+        this.moved()
+        stall.onStall()
+      },
+      Math.max(1, stall.after / 4),
+    )
+  }
+
+  private readonly moved = (): void => {
+    this.quietSince = performance.now()
   }
 
   private sendBody(upstream: Upstream): void {
@@ -182,6 +199,8 @@ class Exchange {
       req.unpipe(limit)
       this.refuseBody(err)
     })
+    limit.on('data', this.moved)
+    limit.once('end', this.moved)
     req.pipe(limit).pipe(upstream.body)
   }
 

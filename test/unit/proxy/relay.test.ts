@@ -382,3 +382,35 @@ test('stall: reported every `after` ms until the first byte of the answer, then 
   assert.equal(reply.body.toString(), 'xy')
   assert.ok(stalls >= 2 && stalls <= 3, `${stalls} stalls reported before the answer at 350 ms`)
 })
+
+test('stall: not reported while the request body moves, only once it has gone quiet', async (t) => {
+  let bodyEnded = 0
+  const upstream = await startUpstream(t, (req, res) => {
+    req.resume()
+    req.once('end', () => {
+      bodyEnded = performance.now()
+      setTimeout(() => res.end('ok'), 350)
+    })
+  })
+  const stalls: number[] = []
+  const onStall = (): void => {
+    stalls.push(performance.now())
+  }
+  const front = await startFront(t, upstream.port, { stall: { after: 100, onStall } })
+  const req = request({ host: '127.0.0.1', port: front.port, method: 'POST', path: '/upload', agent: false })
+  for (let i = 0; i < 10; i++) {
+    req.write(Buffer.alloc(1024, i)) // a body that keeps moving for ~600 ms, each gap under `after`
+    await sleep(60)
+  }
+  req.end()
+  const [res] = (await once(req, 'response')) as [IncomingMessage]
+  res.resume()
+  await once(res, 'end')
+  assert.equal(res.statusCode, 200)
+  assert.ok(bodyEnded > 0)
+  assert.ok(
+    stalls.every((at) => at >= bodyEnded),
+    `stalls ${stalls.map((at) => Math.round(at - bodyEnded)).join(', ')} ms from the body's end`,
+  )
+  assert.ok(stalls.length >= 2 && stalls.length <= 3, `${stalls.length} stalls in the 350 ms after the body`)
+})
