@@ -219,9 +219,15 @@ async function overSam(pair: SamPair, payload: Buffer, n: number, size: number, 
   const recover = () => pair.renew()
   const up = await withRetry(`raw SAM x${n} upload`, () => figure('up'), recover)
   const down = await withRetry(`raw SAM x${n} download`, () => figure('down'), recover)
-  process.stderr.write(`  measured raw SAM, ${n} stream(s)\n`)
+  progress(`raw SAM, ${n} stream(s)`, up, down)
   const path = `raw SAM, ${n} stream${n === 1 ? '' : 's'}, ${tag(hops)}`
   return { path, kind: 'sam', streams: n, bytes: size, up, down }
+}
+
+/** A row's figures as soon as they are known (the table comes at the end of the run). */
+function progress(what: string, up: Figure, down: Figure): void {
+  const f = (x: Figure): string => (x.error === undefined ? `${x.mibps.toFixed(2)} MiB/s` : 'failed')
+  process.stderr.write(`  measured ${what}: up ${f(up)}, down ${f(down)}\n`)
 }
 
 interface DaemonTarget extends HttpTarget {
@@ -272,7 +278,7 @@ async function throughDaemons(
   const recover = () => sleep(5 * SECOND)
   const up = await withRetry(`daemon x${n} POST`, () => run('up'), recover)
   const down = await withRetry(`daemon x${n} GET`, () => run('down'), recover)
-  process.stderr.write(`  measured the daemons, ${n} request(s)\n`)
+  progress(`the daemons, ${n} request(s)`, up, down)
   const how = n === 1 ? (whole ? 'POST / GET' : 'POST / GET Range') : 'POSTs of parts / GETs with Range'
   const path = `PRouter alice -> bob, ${n} request${n === 1 ? '' : 's'} (${how}), ${tag(hops)}`
   return { path, kind: 'daemon', streams: n, bytes: size, up, down }
