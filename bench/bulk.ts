@@ -191,14 +191,18 @@ async function directHttp(serviceUrl: string, payload: Buffer): Promise<Row> {
   }
 }
 
-/** Raw SAM between the daemons' own routers, with the daemons' tunnel settings. */
+/** Raw SAM between the daemons' own routers, with the daemons' tunnel settings and streaming window. */
 async function samPair(net: WorkerNet, payload: Buffer): Promise<SamPair> {
   const alice = net.worker('alice').daemon
   const bob = net.worker('bob').daemon
   if (alice === undefined || bob === undefined) throw new Error('alice and bob run daemons')
-  const { inbound, outbound } = alice.config.tunnels
+  const { inbound, outbound, maxStreamWindow } = alice.config.tunnels
   const tunnels = { inbound: { ...inbound, lengthVariance: 0 }, outbound: { ...outbound, lengthVariance: 0 } }
-  return createSamPair({ client: alice.router.sam, server: bob.router.sam, tunnels, payload }, { logger })
+  const options = { 'i2p.streaming.maxWindowSize': String(maxStreamWindow) }
+  return createSamPair(
+    { client: alice.router.sam, server: bob.router.sam, tunnels, options, payload },
+    { logger },
+  )
 }
 
 async function overSam(pair: SamPair, payload: Buffer, n: number, size: number, hops: number): Promise<Row> {

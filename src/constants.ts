@@ -56,6 +56,15 @@ export const DEFAULT_TUNNEL_QUANTITY = 3
 /** lengthVariance is pinned to 0 unless asked: i2pd's variance can silently shorten tunnels. */
 export const DEFAULT_TUNNEL_LENGTH_VARIANCE = 0
 export const MAX_TUNNEL_LENGTH_VARIANCE = 7
+/**
+ * Most packets a stream keeps unacknowledged (`i2p.streaming.maxWindowSize`, i2pd >= 2.58; older builds ignore
+ * it). i2pd's own bound, 512, let one stream of i2pd 2.59 lose a packet it then never got through: a 64 MiB
+ * transfer stalled for good (docs/benchmarks.md, decisions.md); 128 moved it at 4-5 MiB/s.
+ */
+export const DEFAULT_MAX_STREAM_WINDOW = 128
+/** i2pd's MIN_WINDOW_SIZE and MAX_WINDOW_SIZE (libi2pd/Streaming.h). */
+export const MIN_STREAM_WINDOW = 3
+export const MAX_STREAM_WINDOW = 512
 
 // Testnet
 export const DEFAULT_TESTNET_ROUTERS = 5

@@ -17,6 +17,8 @@ export interface SamPairInit {
   client: SamAddress
   server: SamAddress
   tunnels: NonNullable<SamSessionInit['tunnels']>
+  /** Session options besides the tunnels' (the daemons' streaming window). */
+  options?: Record<string, string>
   payload: Buffer
 }
 
@@ -62,8 +64,8 @@ interface Sessions {
 
 async function start(init: SamPairInit, logger: Logger): Promise<Sessions> {
   const [client, server] = await Promise.all([
-    createSamSession({ sam: init.client, tunnels: init.tunnels }, { logger }),
-    createSamSession({ sam: init.server, tunnels: init.tunnels }, { logger }),
+    createSamSession({ sam: init.client, tunnels: init.tunnels, options: init.options ?? {} }, { logger }),
+    createSamSession({ sam: init.server, tunnels: init.tunnels, options: init.options ?? {} }, { logger }),
   ])
   const accepting = new AbortController()
   void acceptLoop(server, init.payload, accepting.signal)

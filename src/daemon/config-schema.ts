@@ -45,6 +45,9 @@ import {
   MAX_METERING_MAX_PEERS,
   MAX_TIMER_DELAY,
   MAX_TUNNEL_LENGTH,
+  MAX_STREAM_WINDOW,
+  MIN_STREAM_WINDOW,
+  DEFAULT_MAX_STREAM_WINDOW,
   MAX_TUNNEL_QUANTITY,
 } from '../constants.js'
 import { I2PD_RELEASES } from '../router/releases.js'
@@ -161,7 +164,11 @@ const configSchema = z.strictObject({
   keysDir: str().optional(),
   router: z.discriminatedUnion('mode', [managedRouterSchema, attachedRouterSchema]),
   tunnels: z
-    .strictObject({ inbound: hopsSchema.prefault({}), outbound: hopsSchema.prefault({}) })
+    .strictObject({
+      inbound: hopsSchema.prefault({}),
+      outbound: hopsSchema.prefault({}),
+      maxStreamWindow: int(MIN_STREAM_WINDOW, MAX_STREAM_WINDOW).default(DEFAULT_MAX_STREAM_WINDOW),
+    })
     .prefault({}),
   registry: registrySchema,
   api: z

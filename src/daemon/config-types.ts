@@ -76,7 +76,12 @@ export interface DaemonConfig {
   /** Worker key and I2P key files (default `<dataDir>/keys`). */
   keysDir: string
   router: ManagedRouterConfig | AttachedRouterConfig
-  tunnels: { inbound: HopConfig; outbound: HopConfig }
+  tunnels: {
+    inbound: HopConfig
+    outbound: HopConfig
+    /** Most packets one I2P stream keeps unacknowledged (i2pd's `i2p.streaming.maxWindowSize`, >= 2.58). */
+    maxStreamWindow: number
+  }
   registry: RegistrySpec
   api: {
     /** Must be a loopback address. */

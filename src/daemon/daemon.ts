@@ -341,7 +341,7 @@ class PRouterDaemon implements Daemon {
   }
 
   private sessionInit(): SamSessionInit {
-    const { inbound, outbound } = this.config.tunnels
+    const { inbound, outbound, maxStreamWindow } = this.config.tunnels
     return {
       sam: this.router.sam,
       destination: this.keys.i2p.privateKey,
@@ -349,6 +349,7 @@ class PRouterDaemon implements Daemon {
         inbound: { ...inbound, lengthVariance: 0 },
         outbound: { ...outbound, lengthVariance: 0 },
       },
+      options: { 'i2p.streaming.maxWindowSize': String(maxStreamWindow) },
     }
   }
 

@@ -16,6 +16,7 @@ import {
   DEFAULT_RATE_LIMIT_BURST,
   DEFAULT_RATE_LIMIT_PER_SECOND,
   DEFAULT_TUNNEL_LENGTH,
+  DEFAULT_MAX_STREAM_WINDOW,
   DEFAULT_WARM_INTERVAL,
 } from '../../../src/constants.js'
 import { API_TOKEN_FILE, loadDaemonConfig } from '../../../src/daemon/config.js'
@@ -71,7 +72,7 @@ describe('loadDaemonConfig: defaults', () => {
       publishRouterInfo: true,
     })
     const hops = { length: DEFAULT_TUNNEL_LENGTH, quantity: DEFAULT_DAEMON_TUNNEL_QUANTITY }
-    assert.deepEqual(c.tunnels, { inbound: hops, outbound: hops })
+    assert.deepEqual(c.tunnels, { inbound: hops, outbound: hops, maxStreamWindow: DEFAULT_MAX_STREAM_WINDOW })
     assert.deepEqual(c.registry, { kind: 'local', dir: join(dir, 'registry') })
     assert.deepEqual(c.api, { host: '127.0.0.1', port: DEFAULT_API_PORT, token: TOKEN })
     assert.deepEqual(c.service, { url: undefined })
@@ -206,6 +207,11 @@ describe('loadDaemonConfig: validation names the option', () => {
     await assert.rejects(
       loadDaemonConfig({ flags: withData(dir, quantity) }),
       invalid('tunnels.outbound.quantity', '1..16'),
+    )
+    const window = { tunnels: { maxStreamWindow: 513 } }
+    await assert.rejects(
+      loadDaemonConfig({ flags: withData(dir, window) }),
+      invalid('tunnels.maxStreamWindow', '3..512'),
     )
     const timeout = { limits: { idleTimeout: 0 } }
     await assert.rejects(loadDaemonConfig({ flags: withData(dir, timeout) }), invalid('limits.idleTimeout'))
