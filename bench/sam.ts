@@ -1,7 +1,8 @@
 /**
  * SAM benchmark: on a fresh private testnet, for 0, 1 and 3 hops each way, through PRouter's SAM client —
- * session-create time, connect-to-first-byte, 64 B round trips (p50/p99 over 200), one-way 16 MiB throughput —
- * and direct TCP on loopback as the floor, in the same run. Prints a table, writes JSON to bench/results/.
+ * session-create time, connect-to-first-byte, 64 B round trips (p50/p99 over 200), one-way 16 MiB throughput,
+ * round trips under the send timer (rested and rotated streams, 64 B datagrams echoed) — and direct TCP on
+ * loopback as the floor, in the same run. Prints a table, writes JSON to bench/results/.
  *
  *   npm run bench:sam                    (isolated in a network namespace; i2pd 2.56 and 2.59 in turn)
  *   BENCH_I2PD=sid BENCH_HOPS=0,1 BENCH_BULK_MIB=4 BENCH_RTTS=200 BENCH_ROTATE=2,4 npm run bench:sam
@@ -18,8 +19,8 @@ import { MIB } from '../src/constants.js'
 import { createLogger } from '../src/logger.js'
 import type { I2pdBinary } from '../src/router/binary.js'
 import { benchBinaries } from './binaries.js'
-import { createSamSession } from '../src/sam/index.js'
-import type { SamSession } from '../src/sam/index.js'
+import { createSamDatagramSession, createSamSession } from '../src/sam/index.js'
+import type { SamDatagramSession, SamSession, SamSessionInit } from '../src/sam/index.js'
 import { createTestnet } from '../src/testnet/index.js'
 import type { RouterRecord, Testnet } from '../src/testnet/index.js'
 import {
@@ -121,10 +122,64 @@ async function overSam(net: Testnet, hops: number): Promise<Row> {
   try {
     const dial = (): Promise<Socket> => client.connect(server.destination)
     const row = await measure(`SAM, ${hops} hop${hops === 1 ? '' : 's'}`, dial)
-    return { ...row, sessionCreateMs, rotations: await rotations(dial) }
+    const turns = await rotations(dial)
+    return { ...row, sessionCreateMs, rotations: [...turns, await datagramEcho(a, b, tunnels)] }
   } finally {
     controller.abort()
     await Promise.all([client.close(), server.close()])
+  }
+}
+
+/**
+ * 64 B repliable datagrams back to back between sessions on the same two routers, each echoed by the other
+ * side: no streaming state, so no send timer (the floor of a request carried by datagrams). A datagram lost
+ * either way is sent again after a second and counted in the sample it delayed.
+ */
+async function datagramEcho(
+  a: RouterRecord,
+  b: RouterRecord,
+  tunnels: SamSessionInit['tunnels'],
+): Promise<Rotation> {
+  let heard: (() => void) | undefined
+  const self: { echo?: SamDatagramSession } = {} // the echo answers through its own session
+  const [client, echo] = await Promise.all([
+    createSamDatagramSession({ sam: a.sam, tunnels }, { logger, onDatagram: () => heard?.() }),
+    createSamDatagramSession(
+      { sam: b.sam, tunnels },
+      {
+        logger,
+        onDatagram: (d) => {
+          void self.echo?.send(d.destination, d.payload)
+        },
+      },
+    ),
+  ])
+  self.echo = echo
+  try {
+    await client.lookup(echo.b32)
+    await echo.lookup(client.b32)
+    const payload = Buffer.alloc(64, 0x61)
+    const once = async (): Promise<number> => {
+      const t0 = performance.now()
+      for (;;) {
+        const answered = new Promise<boolean>((resolve) => {
+          heard = () => {
+            resolve(true)
+          }
+          setTimeout(() => {
+            resolve(false)
+          }, 1000)
+        })
+        await client.send(echo.destination, payload)
+        if (await answered) return performance.now() - t0
+      }
+    }
+    for (let i = 0; i < 5; i++) await once() // the first datagrams open the ratchet sessions
+    const rtts: number[] = []
+    for (let i = 0; i < RTTS; i++) rtts.push(await once())
+    return { label: 'datagram echo, back to back', p50Ms: percentile(rtts, 50), p99Ms: percentile(rtts, 99) }
+  } finally {
+    await Promise.all([client.close(), echo.close()])
   }
 }
 
