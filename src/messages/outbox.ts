@@ -26,6 +26,8 @@ export interface OutboxEntry {
 export interface Outbox {
   /** Create the folder (0700) if need be and return the messages left in it, oldest first. */
   open(): Promise<OutboxEntry[]>
+  /** ERR_MESSAGE_OUTBOX_FULL when the outbox holds its limit (put checks it too). */
+  checkRoom(): void
   /** Durable once resolved; ERR_MESSAGE_OUTBOX_FULL past the limit. */
   put(entry: OutboxEntry): Promise<void>
   remove(id: string): Promise<void>
@@ -42,6 +44,11 @@ export function createOutbox(
   const ids = new Set<string>()
   const log = components.logger.child({ component: 'outbox' })
   const path = (id: string): string => join(init.dir, `${id}.msg`)
+  const checkRoom = (): void => {
+    if (ids.size >= maxEntries) {
+      throw new PRouterError('ERR_MESSAGE_OUTBOX_FULL', `the outbox holds ${ids.size} messages`)
+    }
+  }
 
   async function load(name: string): Promise<OutboxEntry | undefined> {
     const file = join(init.dir, name)
@@ -62,10 +69,9 @@ export function createOutbox(
       for (const e of entries) ids.add(e.id)
       return entries.sort((a, b) => a.created - b.created)
     },
+    checkRoom,
     async put(entry) {
-      if (ids.size >= maxEntries) {
-        throw new PRouterError('ERR_MESSAGE_OUTBOX_FULL', `the outbox holds ${ids.size} messages`)
-      }
+      checkRoom()
       ids.add(entry.id)
       try {
         await writeFileDurably(path(entry.id), serialize(entry))

@@ -1,6 +1,7 @@
 /**
- * The send side: sign, write to the outbox, then deliver at least once. A delivery sends the message's
- * fragments to the receiver's datagram destination and waits for its ACK; without one it sends them all
+ * The send side: sign, write to the outbox (`queue`: a message whose sender waits for the receiver's ACK goes
+ * out while it is being written), then deliver at least once. A delivery sends the message's fragments to the
+ * receiver's datagram destination and waits for its ACK; without one it sends them all
  * again after a backoff (initial, 2·initial, … max), the initial wait being the receiver's retransmission
  * timeout once a round trip to it was measured (pipe.ts: srtt + 4 rttvar, at least 100 ms), `retryMin`
  * before. It ends when the receiver acknowledges (the message leaves the outbox), refuses it for good (it
@@ -104,8 +105,13 @@ export interface MessageSender {
   readonly pending: number
 }
 
+/** A place in a receiver's lane of ordered deliveries: filled with the delivery, or given up. */
+type Place = (d: Delivery | undefined) => void
+
 interface Delivery {
   readonly entry: OutboxEntry
+  /** Resolves once the entry is durable in the outbox; rejects if writing it failed. */
+  readonly stored: Promise<void>
   readonly deadline: number
   readonly done: Promise<number>
   settle(err: PRouterError | undefined): void
@@ -131,22 +137,31 @@ export function createMessageSender(
   const pipes = createPipes(PIPE_HOLD, transport)
   const log = logger.child({ component: 'message-sender' })
 
-  /** Per receiver, the last ordered delivery queued: the next one starts when it ends. */
+  /** Per receiver, the last place taken for an ordered delivery: the next one starts when it ends. */
   const lanes = new Map<string, Promise<void>>()
-  function schedule(d: Delivery, ordered: boolean): void {
-    if (!ordered) {
-      void run(d)
-      return
-    }
-    const receiver = d.entry.receiver
-    const mine = (lanes.get(receiver) ?? Promise.resolve()).then(() => run(d))
+  /**
+   * The next place in `receiver`'s lane, taken when a message gets its number (so in number order, whatever
+   * order the outbox writes end in): the function returned starts the delivery there, or, given undefined,
+   * gives the place up (the message was never queued).
+   */
+  function takePlace(receiver: string): Place {
+    let fill: Place = () => undefined
+    const filled = new Promise<Delivery | undefined>((resolve) => {
+      fill = resolve
+    })
+    const mine = (lanes.get(receiver) ?? Promise.resolve()).then(async () => {
+      const d = await filled
+      if (d !== undefined) await run(d)
+    })
     lanes.set(receiver, mine)
     void mine.then(() => {
       if (lanes.get(receiver) === mine) lanes.delete(receiver)
     })
+    return fill
   }
 
-  function track(entry: OutboxEntry): Delivery {
+  /** Deliver `entry`: at once, or at `place` in its receiver's lane when ordered. */
+  function track(entry: OutboxEntry, stored: Promise<void> = Promise.resolve(), place?: Place): Delivery {
     let settle: (err: PRouterError | undefined) => void = () => undefined
     const done = new Promise<number>((resolve, reject) => {
       settle = (err) => {
@@ -160,6 +175,7 @@ export function createMessageSender(
     const { time, seq } = decodeMessage(entry.wire)
     const d: Delivery = {
       entry,
+      stored,
       deadline: time + window,
       done,
       settle: (err) => {
@@ -169,7 +185,8 @@ export function createMessageSender(
       settled: false,
     }
     deliveries.set(entry.id, d)
-    schedule(d, seq > 0)
+    if (seq === 0) void run(d)
+    else (place ?? takePlace(entry.receiver))(d)
     return d
   }
 
@@ -247,9 +264,15 @@ export function createMessageSender(
     if (outcome !== 'delivered')
       log.warn({ id: d.entry.id, receiver: d.entry.receiver, outcome, err }, 'message not delivered')
     components.onSettled?.(d.entry.receiver, outcome, d.entry.wire.length)
-    outbox.remove(d.entry.id).catch((e: unknown) => {
-      log.error({ err: e, id: d.entry.id }, 'outbox remove failed')
-    })
+    // after its write, or the file would outlive the message (a write that failed left none)
+    d.stored
+      .then(
+        () => outbox.remove(d.entry.id),
+        () => undefined,
+      )
+      .catch((e: unknown) => {
+        log.error({ err: e, id: d.entry.id }, 'outbox remove failed')
+      })
   }
 
   /** When each peer (datagram b32) last answered anything. */
@@ -275,13 +298,46 @@ export function createMessageSender(
     const id = newMessageId()
     const to = receiver.toLowerCase()
     const seq = options.ordered === true ? await sequenceOf(to) : 0
-    const wire = signMessage(init.self, { receiver: to, payload, id, seq })
-    const entry = { id, receiver: to, created: Date.now(), wire }
-    await outbox.put(entry)
-    const d = track(entry)
+    const place = seq > 0 ? takePlace(to) : undefined
+    let d: Delivery
+    try {
+      d = await queue(
+        {
+          id,
+          receiver: to,
+          created: Date.now(),
+          wire: signMessage(init.self, { receiver: to, payload, id, seq }),
+        },
+        options,
+        place,
+      )
+    } catch (err) {
+      place?.(undefined)
+      throw err
+    }
     if (options.wait === false) return { id, status: 'queued' }
     const attempts = await waitFor(d, options)
     return { id, status: 'delivered', attempts }
+  }
+
+  /**
+   * Into the outbox and on its way. A queued message goes once it is durable; one whose sender waits for the
+   * receiver's ACK goes at once (pRuntime hears 'delivered' only once the receiver acknowledged; a wait that
+   * times out first waits for the write, since ERR_MESSAGE_TIMEOUT promises that the delivery goes on).
+   */
+  async function queue(
+    entry: OutboxEntry,
+    options: SendOptions,
+    place: Place | undefined,
+  ): Promise<Delivery> {
+    outbox.checkRoom()
+    const stored = outbox.put(entry)
+    if (options.wait === false) {
+      await stored
+      return track(entry, stored, place)
+    }
+    stored.catch(() => undefined) // a failed write is answered by waitFor
+    return track(entry, stored, place)
   }
 
   function sequenceOf(receiver: string): Promise<number> {
@@ -299,7 +355,11 @@ export function createMessageSender(
       signal.addEventListener(
         'abort',
         () => {
-          reject(timer.aborted ? ackTimeout(d, timeout) : (signal.reason as Error))
+          if (!timer.aborted) reject(signal.reason as Error)
+          else
+            d.stored.then(() => {
+              reject(ackTimeout(d, timeout))
+            }, reject)
         },
         { once: true },
       )

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,8 +13,9 @@ import { cryptoWaitReady } from '@polkadot/util-crypto'
 import { isPRouterError, PRouterError } from '../../../src/errors.js'
 import { workerKeyFromSuri, workerKeyHex, type WorkerKeyPair } from '../../../src/identity/index.js'
 import { silentLogger } from '../../../src/logger.js'
+import { sleep } from '../../../src/signals.js'
 import { decodeDatagram, type AckFrame } from '../../../src/messages/frames.js'
-import { createOutbox } from '../../../src/messages/outbox.js'
+import { createOutbox, type Outbox } from '../../../src/messages/outbox.js'
 import { createReassembly } from '../../../src/messages/reassembly.js'
 import { createMessageReceiver, type InboundDatagram } from '../../../src/messages/receiver.js'
 import { createRateLimiter } from '../../../src/proxy/limits.js'
@@ -115,6 +116,8 @@ interface PairOptions {
   /** What bob's PRouter reads in alice's binding. */
   aliceB32?: string
   outboxDir?: string
+  /** Wraps the sender's outbox (a slow or failing disk). */
+  outbox?: (real: Outbox) => Outbox
   retryMin?: number
   onStalled?: () => void
   /** Bob's message rate limit per sender. */
@@ -140,7 +143,7 @@ async function pair(t: TestContext, options: PairOptions = {}) {
       {
         transport: endpoint(A, handlers, link),
         peers,
-        outbox: createOutbox({ dir }, { logger }),
+        outbox: (options.outbox ?? ((o: Outbox) => o))(createOutbox({ dir }, { logger })),
         sequences: createSequences({ file: join(dir, 'sequence.json') }),
         logger,
         ...(options.onStalled === undefined ? {} : { onStalled: options.onStalled }),
@@ -186,6 +189,10 @@ async function pair(t: TestContext, options: PairOptions = {}) {
     return again
   }
   return { sender, svc, link, dir, restartSender, handlers, refusals }
+}
+
+async function messageFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((n) => n.endsWith('.msg'))
 }
 
 async function tempDir(t: TestContext): Promise<string> {
@@ -286,6 +293,76 @@ test('queued messages survive a sender restart and are delivered once the receiv
   assert.equal(again.pending, 0, 'all acknowledged: the outbox is empty')
 })
 
+test('an acknowledged message goes out while its outbox write is pending; its file goes only after the write', async (t) => {
+  const disk = { written: 0 }
+  const written = (): number => disk.written // read anew each time (the write ends meanwhile)
+  const slow = (real: Outbox): Outbox => ({
+    ...real,
+    put: async (entry) => {
+      await new Promise((r) => setTimeout(r, 300))
+      await real.put(entry)
+      disk.written = performance.now()
+    },
+  })
+  const { sender, svc, dir } = await pair(t, { outbox: slow })
+  const result = await sender.send(bobKey(), Buffer.from('fast'))
+  const acknowledged = performance.now()
+  assert.equal(result.status, 'delivered')
+  assert.equal(svc.seen.length, 1)
+  assert.equal(written(), 0, 'delivered and acknowledged before the 300 ms write ended')
+  for (let i = 0; i < 100 && (written() === 0 || (await messageFiles(dir)).length > 0); i++) await sleep(10)
+  assert.ok(written() > acknowledged)
+  assert.deepEqual(await messageFiles(dir), [], 'removed once written, not left behind by the late write')
+})
+
+test('a failed outbox write: an acknowledged send still succeeds, a timed-out one reports the write, a queued one sends nothing', async (t) => {
+  const diskFull = (real: Outbox): Outbox => ({
+    ...real,
+    put: () => Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })),
+  })
+  let receiverUp = true
+  const sent: string[] = []
+  const drop = (_from: string, bytes: Buffer): boolean => {
+    sent.push(bytes.toString('latin1'))
+    return !receiverUp
+  }
+  const { sender, svc } = await pair(t, { outbox: diskFull, drop })
+  assert.equal((await sender.send(bobKey(), Buffer.from('acked'))).status, 'delivered')
+  receiverUp = false
+  await assert.rejects(sender.send(bobKey(), Buffer.from('lost'), { timeout: 150 }), /no space left/)
+  await assert.rejects(sender.send(bobKey(), Buffer.from('queued'), { wait: false }), /no space left/)
+  await sleep(100)
+  assert.ok(!sent.some((d) => d.includes('queued')), 'a queued message that is not on disk is not sent')
+  assert.deepEqual(
+    svc.seen.map((s) => s.body.toString()),
+    ['acked'],
+  )
+})
+
+test('a full outbox refuses a message before anything is sent (ERR_MESSAGE_OUTBOX_FULL)', async (t) => {
+  const small = (real: Outbox): Outbox => {
+    let held = 0
+    return {
+      ...real,
+      checkRoom: () => {
+        if (held >= 1) throw new PRouterError('ERR_MESSAGE_OUTBOX_FULL', 'the outbox holds 1 message')
+      },
+      put: async (entry) => {
+        held++
+        await real.put(entry)
+      },
+    }
+  }
+  const sent: string[] = []
+  const drop = (_from: string, bytes: Buffer): boolean => sent.push(bytes.toString('latin1')) > 0
+  const { sender } = await pair(t, { outbox: small, drop })
+  await sender.send(bobKey(), Buffer.from('first'), { wait: false })
+  await assert.rejects(sender.send(bobKey(), Buffer.from('second')), code('ERR_MESSAGE_OUTBOX_FULL'))
+  await sleep(100)
+  assert.ok(sent.some((d) => d.includes('first')))
+  assert.ok(!sent.some((d) => d.includes('second')), 'the refused message never left')
+})
+
 test('an oversized payload is ERR_MESSAGE_TOO_LARGE before anything is written', async (t) => {
   const { sender } = await pair(t)
   await assert.rejects(sender.send(bobKey(), Buffer.alloc(64 * 1024 + 1)), code('ERR_MESSAGE_TOO_LARGE'))
@@ -366,6 +443,29 @@ test('ordered messages reach the service in their order, numbered, over a link t
     unordered.map((s) => s.body.toString()),
     loose.map((_, n) => `u${n}`),
     "the link does reorder (so the order above is the sender's doing)",
+  )
+})
+
+test('ordered messages keep their order when their outbox writes end in the reverse order', async (t) => {
+  let writes = 0
+  const reversing = (real: Outbox): Outbox => ({
+    ...real,
+    put: async (entry) => {
+      const late = 200 - 20 * writes++ // the first write ends last
+      await real.put(entry)
+      await sleep(Math.max(0, late))
+    },
+  })
+  const { sender, svc } = await pair(t, { outbox: reversing })
+  await Promise.all(
+    Array.from({ length: 8 }, (_, n) =>
+      sender.send(bobKey(), Buffer.from(`r${n}`), { wait: n % 2 === 0, ordered: true }),
+    ),
+  )
+  for (let i = 0; i < 100 && sender.pending > 0; i++) await sleep(20)
+  assert.deepEqual(
+    svc.seen.map((s) => s.body.toString()),
+    Array.from({ length: 8 }, (_, n) => `r${n}`),
   )
 })
 
