@@ -1,6 +1,6 @@
 /**
- * Provisioning i2pd without touching the system: a Debian release's i2pd (trixie: 2.56, sid: 2.59; both
- * >= 2.51, which can form a private network on loopback; bookworm's 2.45.1 cannot) and the runtime libraries
+ * Provisioning i2pd without touching the system: a Debian release's i2pd (trixie: 2.56, forky and sid: 2.59;
+ * all >= 2.51, which can form a private network on loopback; bookworm's 2.45.1 cannot) and the runtime libraries
  * it needs are fetched with `apt-get download` under a private apt state (own sources list, lists and cache
  * folders below the cache folder, one per release), unpacked with `dpkg-deb -x`, checked to load every library
  * from the unpacked tree, and run through the unpacked dynamic loader. The result is stamped, so a second call
@@ -214,6 +214,10 @@ async function downloadDebs(
   const opts = privateAptOptions(apt)
   log.info({ suite }, 'apt-get update (private state)')
   await run('apt-get', [...opts, 'update'], signal)
+  // apt-get update exits 0 when it fetched nothing (warnings only): say so, not "no packages found" later
+  if (!(await readdir(join(apt, 'lists'))).some((name) => name.includes('_Packages'))) {
+    throw provisionError(`apt-get update fetched no package list of Debian ${suite} from ${PROVISION_MIRROR}`)
+  }
   const { stdout } = await run('apt-cache', [...opts, 'depends', ...DEPENDS_ONLY, ROOT_PACKAGE], signal)
   const packages = parseDependsClosure(stdout)
   if (!packages.includes(ROOT_PACKAGE)) throw provisionError(`Debian ${suite} has no ${ROOT_PACKAGE} package`)

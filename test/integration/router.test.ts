@@ -18,6 +18,7 @@ import { isRouterPid, readPidFile, stopPid } from '../../src/router/pid.js'
 import { freePort } from '../../src/router/free-port.js'
 import { planRouters, routerConfig } from '../../src/testnet/plan.js'
 import { samHello } from '../../src/sam/index.js'
+import { provisionI2pd } from '../../src/router/provision.js'
 import { isPRouterError, type PRouterError } from '../../src/errors.js'
 import type { TestContext } from 'node:test'
 import { loneRouter, tempDir, testBinary, testLogger } from '../helpers/i2pd.js'
@@ -293,4 +294,18 @@ test('i2pd runs with umask 077: the files and folders it writes are private', as
     const mode = (await stat(join(dir, e.name))).mode & 0o777
     assert.equal(mode & 0o077, 0, `${e.name} is ${mode.toString(8)}`)
   }
+})
+
+test('provisioning where the package archive cannot be reached fails saying so (ERR_ROUTER_PROVISION), no binary left', async (t) => {
+  // the integration tests run where no packet leaves loopback: the archive is out of reach here
+  const cacheDir = await tempDir(t, 'prouter-provision-')
+  const started = performance.now()
+  await assert.rejects(
+    provisionI2pd({ cacheDir, release: 'forky' }, { logger: testLogger() }),
+    (err: unknown) =>
+      isPRouterError(err, 'ERR_ROUTER_PROVISION') &&
+      /fetched no package list of Debian forky/.test(err.message),
+  )
+  t.diagnostic(`failed after ${Math.round(performance.now() - started)} ms`)
+  assert.deepEqual(await readdir(cacheDir), ['apt'], 'no i2pd folder without a binary in it')
 })
