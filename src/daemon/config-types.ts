@@ -36,7 +36,7 @@ export type RouterOptions = Pick<
 /** PRouter starts and supervises its own i2pd (config, keys, restart). */
 export interface ManagedRouterConfig extends RouterOptions {
   mode: 'managed'
-  /** An explicit i2pd binary; default: PATH, the cache, else provision Debian trixie's. */
+  /** An explicit i2pd binary; default: PATH, the cache, else provision Debian forky's (DEFAULT_I2PD_RELEASE). */
   i2pd: string | undefined
   /** Run this Debian release's i2pd (cached or provisioned, PATH not searched); ignored with `i2pd`. */
   i2pdRelease: I2pdRelease | undefined

@@ -1,7 +1,7 @@
 /**
  * Which i2pd PRouter runs, in order: an explicit path (config or PROUTER_I2PD), an i2pd >= the minimum
  * version on PATH, one already provisioned in the cache folder, else provision one now (see provision.ts).
- * A chosen release (trixie, sid) skips PATH: the cache's i2pd of that release, else it is provisioned.
+ * A chosen release (trixie, forky, sid) skips PATH: the cache's i2pd of that release, else it is provisioned.
  */
 import { homedir } from 'node:os'
 import { basename, dirname, join } from 'node:path'

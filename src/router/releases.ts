@@ -6,8 +6,12 @@
 import { join, sep } from 'node:path'
 import { invalidOption } from '../errors.js'
 
-/** trixie: i2pd 2.56.0 (stable). sid: the newest Debian has (2.59.0 on 2026-12-06; moves with sid). */
-export const I2PD_RELEASES = ['trixie', 'sid'] as const
+/**
+ * trixie: i2pd 2.56.0 (Debian stable). forky: Debian testing, 2.59.0 on 2026-12-07 (the default: packages reach
+ * it after their time in sid; fixed once forky is released). sid: the newest Debian has (2.59.0 too today;
+ * moves with every upload).
+ */
+export const I2PD_RELEASES = ['trixie', 'forky', 'sid'] as const
 export type I2pdRelease = (typeof I2PD_RELEASES)[number]
 
 export function isI2pdRelease(value: string): value is I2pdRelease {

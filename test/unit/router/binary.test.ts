@@ -92,15 +92,16 @@ async function fakeProvisioned(
   return root
 }
 
-/** A cache with trixie's and sid's i2pd, and a PATH with an i2pd >= 2.51 on it. */
-async function twoReleases(t: {
+/** A cache with trixie's, forky's and sid's i2pd, and a PATH with an i2pd >= 2.51 on it. */
+async function releasesCache(t: {
   after: (fn: () => Promise<void>) => void
 }): Promise<{ cache: string; bin: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'prouter-releases-'))
   t.after(() => rm(dir, { recursive: true }))
   const cache = join(dir, 'cache')
   await fakeProvisioned(cache, 'i2pd-trixie', 'trixie', '2.56.0')
-  await fakeProvisioned(cache, 'i2pd-sid', 'sid', '2.59.0')
+  await fakeProvisioned(cache, 'i2pd-forky', 'forky', '2.59.0')
+  await fakeProvisioned(cache, 'i2pd-sid', 'sid', '2.60.0')
   const bin = join(dir, 'bin')
   await mkdir(bin)
   await writeFile(join(bin, 'i2pd'), '#!/bin/sh\necho "i2pd version 2.58.0 (0.9.67)"\n')
@@ -109,10 +110,10 @@ async function twoReleases(t: {
 }
 
 test('a chosen release is taken from its own cache folder, and PATH is not searched', async (t) => {
-  const { cache, bin } = await twoReleases(t)
+  const { cache, bin } = await releasesCache(t)
   await withPath(`${bin}:/usr/bin:/bin`, async () => {
     const sid = await resolveI2pd({ cacheDir: cache, release: 'sid', provision: false }, { logger })
-    assert.deepEqual([sid.version, sid.source], ['2.59.0', 'cache'])
+    assert.deepEqual([sid.version, sid.source], ['2.60.0', 'cache'])
     assert.ok(sid.args.includes(join(cache, 'i2pd-sid', 'usr', 'bin', 'i2pd')), sid.args.join(' '))
     assert.equal(sid.launcher, join(cache, 'i2pd-sid', 'i2pd'))
     const trixie = await resolveI2pd({ cacheDir: cache, release: 'trixie', provision: false }, { logger })
@@ -123,12 +124,12 @@ test('a chosen release is taken from its own cache folder, and PATH is not searc
   })
 })
 
-test('no release and nothing on PATH: the default release (trixie), never sid', async (t) => {
-  const { cache } = await twoReleases(t)
+test('no release and nothing on PATH: the default release (forky), never sid or trixie', async (t) => {
+  const { cache } = await releasesCache(t)
   await withPath('/nonexistent', async () => {
     const binary = await resolveI2pd({ cacheDir: cache, provision: false }, { logger })
-    assert.equal(binary.version, '2.56.0')
-    assert.ok(binary.args.includes(join(cache, 'i2pd-trixie', 'usr', 'bin', 'i2pd')))
+    assert.equal(binary.version, '2.59.0')
+    assert.ok(binary.args.includes(join(cache, 'i2pd-forky', 'usr', 'bin', 'i2pd')))
   })
 })
 
@@ -145,9 +146,9 @@ test('a chosen release missing from the cache is not replaced by another one', a
 })
 
 test("a provisioned folder's launcher works as an explicit binary and brings its certificates", async (t) => {
-  const { cache } = await twoReleases(t)
+  const { cache } = await releasesCache(t)
   const launcher = join(cache, 'i2pd-sid', 'i2pd')
   const binary = await resolveI2pd({ cacheDir: cache, explicitPath: launcher, provision: false }, { logger })
-  assert.deepEqual([binary.command, binary.version, binary.source], [launcher, '2.59.0', 'explicit'])
+  assert.deepEqual([binary.command, binary.version, binary.source], [launcher, '2.60.0', 'explicit'])
   assert.equal(binary.certsDir, join(cache, 'i2pd-sid', 'usr', 'share', 'i2pd', 'certificates'))
 })

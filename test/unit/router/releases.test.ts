@@ -10,9 +10,10 @@ import {
 import { isPRouterError } from '../../../src/errors.js'
 import { DEFAULT_I2PD_RELEASE } from '../../../src/constants.js'
 
-test('releases are trixie and sid, trixie by default; anything else is refused naming the option', () => {
-  assert.equal(DEFAULT_I2PD_RELEASE, 'trixie')
+test('releases are trixie, forky and sid, forky by default; anything else is refused naming the option', () => {
+  assert.equal(DEFAULT_I2PD_RELEASE, 'forky')
   assert.equal(parseI2pdRelease('sid', 'PROUTER_I2PD_RELEASE'), 'sid')
+  assert.equal(parseI2pdRelease('forky', 'PROUTER_I2PD_RELEASE'), 'forky')
   assert.equal(parseI2pdRelease('trixie', 'PROUTER_I2PD_RELEASE'), 'trixie')
   for (const bad of ['bookworm', 'SID', ' sid', '']) {
     assert.throws(
@@ -26,7 +27,9 @@ test('releases are trixie and sid, trixie by default; anything else is refused n
 test('each release has its own folder and apt state; trixie keeps its old folder', () => {
   assert.equal(releaseRoot('/c', 'trixie'), '/c/i2pd-trixie')
   assert.equal(releaseRoot('/c', 'sid'), '/c/i2pd-sid')
+  assert.equal(releaseRoot('/c', 'forky'), '/c/i2pd-forky')
   assert.notEqual(releaseAptDir('/c', 'trixie'), releaseAptDir('/c', 'sid'))
+  assert.notEqual(releaseAptDir('/c', 'forky'), releaseAptDir('/c', 'sid'))
 })
 
 test('the dependency closure is every package line of apt-cache depends --recurse, virtual ones left out', () => {
