@@ -301,16 +301,8 @@ export function createMessageSender(
     const place = seq > 0 ? takePlace(to) : undefined
     let d: Delivery
     try {
-      d = await queue(
-        {
-          id,
-          receiver: to,
-          created: Date.now(),
-          wire: signMessage(init.self, { receiver: to, payload, id, seq }),
-        },
-        options,
-        place,
-      )
+      const wire = signMessage(init.self, { receiver: to, payload, id, seq })
+      d = await queue({ id, receiver: to, created: Date.now(), wire }, options, place)
     } catch (err) {
       place?.(undefined)
       throw err
@@ -332,11 +324,8 @@ export function createMessageSender(
   ): Promise<Delivery> {
     outbox.checkRoom()
     const stored = outbox.put(entry)
-    if (options.wait === false) {
-      await stored
-      return track(entry, stored, place)
-    }
-    stored.catch(() => undefined) // a failed write is answered by waitFor
+    if (options.wait === false) await stored
+    else stored.catch(() => undefined) // a failed write is answered by waitFor
     return track(entry, stored, place)
   }
 
