@@ -33,6 +33,7 @@ import { createWorkerNet, type WorkerNet } from '../src/testnet/workers.js'
 import { getBlob, getStatus, postBody, type HttpTarget } from './bulk/http-client.js'
 import { timeParts, withRetry, type Figure } from './bulk/measure.js'
 import { createSamPair, type SamPair } from './bulk/sam-pair.js'
+import { streamWindowOptions } from '../src/sam/index.js'
 import { startBulkService } from './bulk/service.js'
 import { bulkConn, download, serveBulk, upload } from './bulk/wire.js'
 import { printTable, type Row } from './bulk/table.js'
@@ -198,7 +199,7 @@ async function samPair(net: WorkerNet, payload: Buffer): Promise<SamPair> {
   if (alice === undefined || bob === undefined) throw new Error('alice and bob run daemons')
   const { inbound, outbound, maxStreamWindow } = alice.config.tunnels
   const tunnels = { inbound: { ...inbound, lengthVariance: 0 }, outbound: { ...outbound, lengthVariance: 0 } }
-  const options = { 'i2p.streaming.maxWindowSize': String(maxStreamWindow) }
+  const options = streamWindowOptions(maxStreamWindow)
   return createSamPair(
     { client: alice.router.sam, server: bob.router.sam, tunnels, options, payload },
     { logger },

@@ -63,10 +63,9 @@ interface Sessions {
 }
 
 async function start(init: SamPairInit, logger: Logger): Promise<Sessions> {
-  const [client, server] = await Promise.all([
-    createSamSession({ sam: init.client, tunnels: init.tunnels, options: init.options ?? {} }, { logger }),
-    createSamSession({ sam: init.server, tunnels: init.tunnels, options: init.options ?? {} }, { logger }),
-  ])
+  const session = (sam: SamAddress): Promise<SamSession> =>
+    createSamSession({ sam, tunnels: init.tunnels, options: init.options ?? {} }, { logger })
+  const [client, server] = await Promise.all([session(init.client), session(init.server)])
   const accepting = new AbortController()
   void acceptLoop(server, init.payload, accepting.signal)
   return { client, server, accepting }

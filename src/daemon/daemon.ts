@@ -11,7 +11,7 @@ import { openRegistryBackend } from '../registry/open.js'
 import { createOutbound, type Outbound } from '../proxy/outbound.js'
 import { createInbound, type Inbound } from '../proxy/inbound.js'
 import { createApiServer, type ApiServer } from '../api/server.js'
-import type { SamSessionInit } from '../sam/index.js'
+import { streamWindowOptions, type SamSessionInit } from '../sam/index.js'
 import type { DaemonConfig } from './config-types.js'
 import { createRouterLink, type RouterHealth, type RouterLink } from './router-link.js'
 import { createSessionKeeper, type SessionKeeper } from './session-keeper.js'
@@ -349,7 +349,7 @@ class PRouterDaemon implements Daemon {
         inbound: { ...inbound, lengthVariance: 0 },
         outbound: { ...outbound, lengthVariance: 0 },
       },
-      options: { 'i2p.streaming.maxWindowSize': String(maxStreamWindow) },
+      options: streamWindowOptions(maxStreamWindow),
     }
   }
 

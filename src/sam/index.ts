@@ -9,7 +9,7 @@ export {
   type SamSession,
   type SamSessionComponents,
 } from './session.js'
-export type { SamSessionInit, TunnelOptions } from './session-options.js'
+export { streamWindowOptions, type SamSessionInit, type TunnelOptions } from './session-options.js'
 export {
   createSamDatagramSession,
   type SamDatagramSession,

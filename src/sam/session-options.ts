@@ -114,6 +114,14 @@ function tunnelOptions(direction: 'inbound' | 'outbound', given: TunnelOptions =
   return out
 }
 
+/**
+ * The session option that caps how many packets one stream keeps unacknowledged (`i2p.streaming.maxWindowSize`:
+ * read by i2pd >= 2.58, ignored before; see DEFAULT_MAX_STREAM_WINDOW).
+ */
+export function streamWindowOptions(packets: number): Record<string, string> {
+  return { 'i2p.streaming.maxWindowSize': String(packets) }
+}
+
 function extraOptions(
   options: Record<string, string>,
   tunnels: Record<string, string>,
