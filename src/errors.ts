@@ -66,7 +66,9 @@ export const ERROR_CODES = {
   ERR_ROUTER_START_TIMEOUT: 'i2pd did not become ready (SAM HELLO and I2PControl) before the deadline.',
   ERR_ROUTER_EXITED: 'i2pd exited (code or signal in the message).',
   ERR_ROUTER_PORT_IN_USE:
-    'Another process listens on a port the router is configured for (SAM, I2PControl or console); i2pd is not started.',
+    'Another process holds a port the router is configured for (SAM, I2PControl or console: checked before i2pd starts; or any of its listeners, NTCP2 included, as i2pd reports while it starts: that i2pd is stopped).',
+  ERR_ROUTER_LISTEN:
+    "i2pd could not open one of its listeners (SAM, I2PControl, console, NTCP2, SSU2) for a reason other than a port in use: i2pd's own line says which and why; that i2pd is stopped.",
   ERR_ROUTER_NOT_RUNNING: 'The operation needs a running router and there is none.',
   ERR_ROUTER_STATE:
     'The router supervisor was asked for a state change its transition table does not allow (a bug: the message names both states).',

@@ -25,3 +25,21 @@ export function parseLogLine(line: string): { level: string; message: string } {
   const level = m[1] === 'error' && EXPECTED_ERRORS.some((re) => re.test(message)) ? 'info' : (m[1] ?? 'info')
   return { level, message }
 }
+
+/**
+ * i2pd lines that say one of its listeners did not open. On Linux i2pd logs these as critical and runs on
+ * without that listener (its `ThrowFatal` does nothing there): without I2PControl it never becomes ready,
+ * without SAM no session ever comes up, without NTCP2 nobody can connect in. During start-up each of them
+ * is a failed start.
+ */
+const LISTENER_FAILURES = [
+  /^Daemon: Failed to start (I2PControl|Webconsole)\b/,
+  /^Clients: Exception in SAM bridge\b/,
+  /^NTCP2: Failed to bind to v[46] port\b/,
+  /^SSU2: Failed to open socket\b/,
+]
+
+/** Whether a parsed line says a listener of i2pd failed to open (see LISTENER_FAILURES). */
+export function isListenerFailure(line: { level: string; message: string }): boolean {
+  return line.level === 'critical' && LISTENER_FAILURES.some((re) => re.test(line.message))
+}

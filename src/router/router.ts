@@ -34,7 +34,7 @@ import type { I2pControlClient, RouterStats } from './i2pcontrol.js'
 import { createI2pControlClient } from './i2pcontrol.js'
 import { deadlineSignal, isTimeoutReason, linkSignals, sleep } from '../signals.js'
 import { backoffDelay } from '../backoff.js'
-import { parseLogLine } from './log-line.js'
+import { isListenerFailure, parseLogLine } from './log-line.js'
 import { dataDirArg, i2pdCommand } from './command.js'
 import { isRouterPid, readPidFile, stopPid } from './pid.js'
 import { assertListenersFree } from './listeners.js'
@@ -119,6 +119,9 @@ interface Run {
   /** Its last error/critical lines (the cause of a failed start, e.g. "Could not lock pid file"). */
   errorLines: string[]
   spawnError?: Error
+  /** Rejects when i2pd says a listener of its did not open (log-line.ts); start-up races it. */
+  listenerFailed: Promise<never>
+  failListener(err: PRouterError): void
 }
 
 class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
@@ -314,7 +317,14 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
     const stdio = detached ? openLog(this.config.dataDir) : 'pipe'
     const child = spawn(command, args, { stdio: ['ignore', stdio, stdio], detached })
     if (typeof stdio === 'number') closeSync(stdio)
-    const run: Run = { child, exited: Promise.resolve(), done: false, killed: false, errorLines: [] }
+    const run: Run = {
+      child,
+      exited: Promise.resolve(),
+      done: false,
+      killed: false,
+      errorLines: [],
+      ...failureSignal(),
+    }
     run.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.onExit(run, code, signal)
@@ -345,7 +355,10 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
       if (stream === null) continue
       const stderr = stream === run.child.stderr
       createInterface({ input: stream }).on('line', (line) => {
-        const { level, message } = parseLogLine(line)
+        const parsed = parseLogLine(line)
+        const { level, message } = parsed
+        if (this.state === 'starting' && isListenerFailure(parsed))
+          run.failListener(listenerError(run, message))
         const loud = level === 'error' || level === 'critical' || stderr
         if (loud) run.errorLines = [...run.errorLines, message].slice(-ROUTER_START_ERROR_LINES)
         const quiet = this.state === 'stopping' || this.state === 'stopped' || run.killed
@@ -378,7 +391,7 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
       throw exitedError(run)
     })
     try {
-      await Promise.race([exited, this.pollReady(run, deadline.signal, timeout)])
+      await Promise.race([exited, run.listenerFailed, this.pollReady(run, deadline.signal, timeout)])
     } finally {
       deadline.dispose()
     }
@@ -443,6 +456,22 @@ class SupervisedRouter extends EventEmitter<RouterEvents> implements Router {
     await run.exited
     return true
   }
+}
+
+/** A promise that rejects once `failListener` is called (with nothing waiting on it yet, no unhandled rejection). */
+function failureSignal(): Pick<Run, 'listenerFailed' | 'failListener'> {
+  let fail: (err: PRouterError) => void = () => undefined
+  const listenerFailed = new Promise<never>((_, reject) => {
+    fail = reject
+  })
+  listenerFailed.catch(() => undefined)
+  return { listenerFailed, failListener: fail }
+}
+
+/** ERR_ROUTER_PORT_IN_USE (or ERR_ROUTER_LISTEN for another reason) with i2pd's own line. */
+function listenerError(run: Run, line: string): PRouterError {
+  const code = /Address already in use/i.test(line) ? 'ERR_ROUTER_PORT_IN_USE' : 'ERR_ROUTER_LISTEN'
+  return new PRouterError(code, `i2pd (pid ${run.child.pid}) could not open a listener: ${line}`)
 }
 
 /** ERR_ROUTER_EXITED for a run that ended during start-up, with i2pd's last error lines as its cause. */

@@ -281,6 +281,34 @@ test('a port taken by another program: ERR_ROUTER_PORT_IN_USE, no i2pd started; 
   assert.equal(router.state, 'ready')
 })
 
+test('a listener i2pd cannot open as it starts (NTCP2, which no check before the start covers): ERR_ROUTER_PORT_IN_USE with its line, long before the deadline; that i2pd stopped', async (t) => {
+  // i2pd logs a listener it cannot open as critical and runs on without it: without this check the start
+  // waits out the deadline (I2PControl) or passes with a router nobody can connect to (NTCP2)
+  const readyTimeout = 120_000
+  const router = await oneRouter(t, undefined, readyTimeout)
+  const { host, port } = router.config
+  const squatter = createServer()
+  await new Promise<void>((resolve) => squatter.listen(port, host, resolve))
+  t.after(() => squatter.close())
+  const started = performance.now()
+  await assert.rejects(router.start(), (err: unknown) => {
+    assert.ok(isPRouterError(err, 'ERR_ROUTER_PORT_IN_USE'), String(err))
+    assert.match(err.message, new RegExp(`NTCP2: Failed to bind to v4 port ${port}.*Address already in use`))
+    return true
+  })
+  const took = performance.now() - started
+  assert.ok(
+    took < readyTimeout / 2,
+    `failed after ${Math.round(took)} ms, not at the ${readyTimeout} ms deadline`,
+  )
+  assert.equal(router.state, 'stopped')
+  const pid = await readPidFile(router.config.dataDir)
+  assert.ok(pid === undefined || (await gone(pid, router.config.dataDir)), `i2pd ${pid} stopped`)
+  await new Promise((resolve) => squatter.close(resolve))
+  await router.start()
+  assert.equal(router.state, 'ready')
+})
+
 test('i2pd runs with umask 077: the files and folders it writes are private', async (t) => {
   const router = await oneRouter(t)
   await router.start()
