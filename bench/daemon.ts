@@ -8,7 +8,7 @@
  *   - first request to a known worker never called before: with warm paths (alice) and without (bob)
  *   - daemon start -> reachable: a new daemon (own i2pd) until alice gets an answer from it
  *   - 200 and 1,000 concurrent requests: errors, p50/p99 and the time until all were answered
- *   - RSS of the daemon process (charlie) after the load
+ *   - RSS of the daemon process (charlie, run with the systemd unit's NODE_OPTIONS) after the load, and its parts
  *
  *   npm run bench                     (isolated in a network namespace; i2pd 2.56 and 2.59 in turn)
  *   BENCH_I2PD=sid npm run bench      (one Debian release's i2pd; PROUTER_I2PD=/path: one of your own)
@@ -30,7 +30,7 @@ import { loadDaemonConfig } from '../src/daemon/config.js'
 import { createDaemon } from '../src/daemon/daemon.js'
 import { sleep } from '../src/signals.js'
 import { DEFAULT_OUTBOUND_MIN_STREAMS_PER_PEER } from '../src/constants.js'
-import { spawnDaemon } from '../test/helpers/daemon-client.js'
+import { call, spawnDaemon, type Api } from '../test/helpers/daemon-client.js'
 
 const HOPS = (process.env.BENCH_HOPS ?? '3').split(',').map(Number)
 const RTTS = Number(process.env.BENCH_RTTS ?? 200)
@@ -82,9 +82,11 @@ async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
   )
   const file = join(dir, 'charlie.json')
   await writeFile(file, JSON.stringify(net.worker('charlie').input), { mode: 0o600 })
-  const charlie = await spawnDaemon(file)
+  const charlie = await spawnDaemon(file, undefined, await shippedNodeOptions())
+  const { token } = (await loadDaemonConfig({ flags: net.worker('charlie').input })).api
+  const api = { url: String(charlie.ready.api), token }
   try {
-    return await measure(net, hops, charlie.child.pid ?? 0)
+    return await measure(net, hops, { pid: charlie.child.pid ?? 0, api })
   } finally {
     charlie.child.kill('SIGTERM')
     await net.destroy()
@@ -92,13 +94,18 @@ async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
   }
 }
 
-async function measure(net: WorkerNet, hops: number, charliePid: number): Promise<Row[]> {
+async function measure(
+  net: WorkerNet,
+  hops: number,
+  charlieProcess: { pid: number; api: Api },
+): Promise<Row[]> {
+  const charliePid = charlieProcess.pid
   const charlie = net.worker('charlie')
   const tag = `${hops} hop${hops === 1 ? '' : 's'}`
   const alice = clientOf(net, 'alice')
   const bob = clientOf(net, 'bob')
   await sleep(3000) // let alice's warmer find charlie, as it would long before pRuntime's first call
-  const rssBefore = await rssOf(charliePid)
+  const rssBefore = await memoryOf(charliePid)
   const firstWarm = await alice.get(charlie.workerKey, '/hello')
   const firstCold = await bob.get(charlie.workerKey, '/hello')
   const raw = await rawSam(net, hops)
@@ -112,7 +119,8 @@ async function measure(net: WorkerNet, hops: number, charliePid: number): Promis
       streams: (await net.worker('alice').daemon?.status())?.peers.streamsOut,
     })
   const reach = await startToReachable(net)
-  const rss = await rssOf(charliePid)
+  const rss = await memoryOf(charliePid)
+  const heap = await heapOf(charlieProcess.api)
   const p50 = percentile(warm.ms, 50)
   const rawP50 = percentile(raw, 50)
   return [
@@ -159,10 +167,10 @@ async function measure(net: WorkerNet, hops: number, charliePid: number): Promis
       note: 'alice got an answer from dave',
     },
     {
-      what: 'daemon RSS (charlie, after the load)',
-      p50: `${(rss / 1024 / 1024).toFixed(1)} MiB`,
+      what: 'daemon RSS (charlie, after the load; NODE_OPTIONS as the systemd unit ships)',
+      p50: `${mib(rss.rss)} MiB`,
       p99: '-',
-      note: `${(rssBefore / 1024 / 1024).toFixed(1)} MiB before the load`,
+      note: `${mib(rssBefore.rss)} MiB before the load; after: ${rss.parts}; ${heap}`,
     },
   ]
 }
@@ -286,9 +294,41 @@ async function startToReachable(net: WorkerNet): Promise<number> {
   }
 }
 
-async function rssOf(pid: number): Promise<number> {
+/** charlie runs with the NODE_OPTIONS the systemd unit (and the container image) ship with. */
+async function shippedNodeOptions(): Promise<Record<string, string>> {
+  const unit = await readFile('deploy/systemd/prouter.service', 'utf8')
+  const value = /^Environment=NODE_OPTIONS=(.+)$/m.exec(unit)?.[1]
+  if (value === undefined) throw new Error('deploy/systemd/prouter.service sets no NODE_OPTIONS')
+  return { NODE_OPTIONS: value }
+}
+
+/** A process's resident memory, and its parts: anonymous (heaps, buffers) and file-backed (code mapped). */
+async function memoryOf(pid: number): Promise<{ rss: number; parts: string }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024
+  const kib = (field: string): number =>
+    Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024
+  return {
+    rss: kib('VmRSS'),
+    parts: `anonymous ${mib(kib('RssAnon'))} MiB, file-backed ${mib(kib('RssFile'))} MiB`,
+  }
+}
+
+/** The V8 heap as the daemon's /metrics tells it (prom-client's default metrics). */
+async function heapOf(api: Api): Promise<string> {
+  const text = (await call(api, 'GET', '/metrics')).body.toString()
+  const value = (name: string): number =>
+    Number(new RegExp(`^prouter_${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN)
+  const newSpace = Number(
+    /^prouter_nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)/m.exec(text)?.[1] ?? NaN,
+  )
+  return (
+    `V8 heap ${mib(value('nodejs_heap_size_used_bytes'))} used of ${mib(value('nodejs_heap_size_total_bytes'))} ` +
+    `MiB (new space ${mib(newSpace)}), external ${mib(value('nodejs_external_memory_bytes'))} MiB`
+  )
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1)
 }
 
 function r(v: number): number {

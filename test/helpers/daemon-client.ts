@@ -76,8 +76,9 @@ export async function rawHttp(
 export async function spawnDaemon(
   configFile: string,
   timeout = 120_000,
+  extraEnv: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
-  const env = { ...process.env }
+  const env = { ...process.env, ...extraEnv }
   delete env.PROUTER_I2PD
   const child = spawn(process.execPath, ['dist/cli/main.js', 'run', '--config', configFile, '--json'], {
     env,
