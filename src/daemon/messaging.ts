@@ -125,7 +125,7 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
       await sender.start()
     },
     async stop() {
-      sender.stop()
+      await sender.stop()
       await keeper.stop()
     },
     send: (workerKey, payload, options) =>

@@ -99,7 +99,8 @@ export interface MessageSender {
   send(receiver: string, payload: Buffer, options?: SendOptions): Promise<SendResult>
   /** An ACK arrived from datagram destination `from`. */
   onAck(from: string, ack: AckFrame): void
-  stop(): void
+  /** Stop delivering; resolves once the outbox writes and removals under way have ended. */
+  stop(): Promise<void>
   /** Forget the peers' destinations looked up so far (after a new session: look them up again). */
   forgetDestinations(): void
   readonly pending: number
@@ -136,6 +137,17 @@ export function createMessageSender(
   const { transport, peers, outbox, logger } = components
   const pipes = createPipes(PIPE_HOLD, transport)
   const log = logger.child({ component: 'message-sender' })
+  /** Outbox writes and removals under way: stop() waits for them, so none outlives the sender. */
+  const diskWork = new Set<Promise<unknown>>()
+  const onDisk = <T>(work: Promise<T>): Promise<T> => {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    )
+    diskWork.add(settled)
+    void settled.then(() => diskWork.delete(settled))
+    return work
+  }
 
   /** Per receiver, the last place taken for an ordered delivery: the next one starts when it ends. */
   const lanes = new Map<string, Promise<void>>()
@@ -265,14 +277,16 @@ export function createMessageSender(
       log.warn({ id: d.entry.id, receiver: d.entry.receiver, outcome, err }, 'message not delivered')
     components.onSettled?.(d.entry.receiver, outcome, d.entry.wire.length)
     // after its write, or the file would outlive the message (a write that failed left none)
-    d.stored
-      .then(
-        () => outbox.remove(d.entry.id),
-        () => undefined,
-      )
-      .catch((e: unknown) => {
-        log.error({ err: e, id: d.entry.id }, 'outbox remove failed')
-      })
+    void onDisk(
+      d.stored
+        .then(
+          () => outbox.remove(d.entry.id),
+          () => undefined,
+        )
+        .catch((e: unknown) => {
+          log.error({ err: e, id: d.entry.id }, 'outbox remove failed')
+        }),
+    )
   }
 
   /** When each peer (datagram b32) last answered anything. */
@@ -323,7 +337,7 @@ export function createMessageSender(
     place: Place | undefined,
   ): Promise<Delivery> {
     outbox.checkRoom()
-    const stored = outbox.put(entry)
+    const stored = onDisk(outbox.put(entry))
     if (options.wait === false) await stored
     else stored.catch(() => undefined) // a failed write is answered by waitFor
     return track(entry, stored, place)
@@ -366,8 +380,9 @@ export function createMessageSender(
     },
     send,
     onAck,
-    stop: () => {
+    async stop() {
       lifetime.abort()
+      await Promise.all(diskWork)
     },
     forgetDestinations: () => {
       destinations.clear()

@@ -150,6 +150,7 @@ async function pair(t: TestContext, options: PairOptions = {}) {
       },
     )
   const sender = makeSender()
+  senders.push(sender)
   const refusals: string[] = []
   const rate = options.rateLimit && createRateLimiter(options.rateLimit.perSecond, options.rateLimit.burst)
   const receiver = createMessageReceiver(
@@ -172,19 +173,16 @@ async function pair(t: TestContext, options: PairOptions = {}) {
   handlers.set(B.b32, (d) => {
     receiver.onDatagram(d)
   })
-  t.after(() => {
-    sender.stop()
-  })
+  t.after(() => sender.stop())
   await sender.start()
   /** A new sender on the same outbox (after the first was stopped), taking the ACKs from now on. */
   const restartSender = async (): Promise<MessageSender> => {
     const again = makeSender()
+    senders.push(again)
     handlers.set(A.b32, (d) => {
       for (const ack of acksIn(d.payload)) again.onAck(d.b32, ack)
     })
-    t.after(() => {
-      again.stop()
-    })
+    t.after(() => again.stop())
     await again.start()
     return again
   }
@@ -195,9 +193,15 @@ async function messageFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n.endsWith('.msg'))
 }
 
+/** The senders a test made: stopped (their outbox writes ended) before its folders are removed. */
+const senders: MessageSender[] = []
+
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'prouter-msg-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
+  t.after(async () => {
+    await Promise.all(senders.splice(0).map((s) => s.stop()))
+    await rm(dir, { recursive: true, force: true })
+  })
   return dir
 }
 
@@ -284,7 +288,7 @@ test('queued messages survive a sender restart and are delivered once the receiv
     first.sender.send(bobKey(), Buffer.from('m4'), { timeout: 150 }),
     code('ERR_MESSAGE_TIMEOUT'),
   )
-  first.sender.stop() // the "crash": nothing acknowledged yet
+  await first.sender.stop() // the "crash": nothing acknowledged yet
   receiverUp = true
   const again = await first.restartSender()
   for (let i = 0; i < 100 && first.svc.seen.length < 4; i++) await new Promise((r) => setTimeout(r, 20))
@@ -313,6 +317,25 @@ test('an acknowledged message goes out while its outbox write is pending; its fi
   for (let i = 0; i < 100 && (written() === 0 || (await messageFiles(dir)).length > 0); i++) await sleep(10)
   assert.ok(written() > acknowledged)
   assert.deepEqual(await messageFiles(dir), [], 'removed once written, not left behind by the late write')
+})
+
+test('stop() resolves only once the outbox writes and removals under way have ended', async (t) => {
+  const disk = { writing: 0 }
+  const slow = (real: Outbox): Outbox => ({
+    ...real,
+    put: async (entry) => {
+      disk.writing++
+      await new Promise((r) => setTimeout(r, 300))
+      await real.put(entry)
+      disk.writing--
+    },
+  })
+  const { sender, dir } = await pair(t, { outbox: slow })
+  assert.equal((await sender.send(bobKey(), Buffer.from('fast'))).status, 'delivered')
+  assert.equal(disk.writing, 1, 'acknowledged while its write is under way')
+  await sender.stop()
+  assert.equal(disk.writing, 0, 'the write ended before stop() resolved')
+  assert.deepEqual(await messageFiles(dir), [], 'and the delivered message was removed after it')
 })
 
 test('a failed outbox write: an acknowledged send still succeeds, a timed-out one reports the write, a queued one sends nothing', async (t) => {
@@ -475,7 +498,7 @@ test('ordered messages queued before a sender restart keep their order and numbe
   for (const n of [1, 2, 3, 4]) {
     await first.sender.send(bobKey(), Buffer.from(`o${n}`), { wait: false, ordered: true })
   }
-  first.sender.stop() // the "crash": nothing acknowledged yet
+  await first.sender.stop() // the "crash": nothing acknowledged yet
   receiverUp = true
   const again = await first.restartSender()
   const fifth = await again.send(bobKey(), Buffer.from('o5'), { ordered: true })
