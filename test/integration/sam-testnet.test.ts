@@ -79,7 +79,8 @@ describe('SAM client on a private testnet', { timeout: 10 * 60_000 }, () => {
   test('50 concurrent streams on one session', async () => {
     const [client, server] = await Promise.all([open(router(3)), open(router(0))])
     // the server's LeaseSet, just published, may not have reached the floodfills yet: known first, then 50 at once
-    await eventually(() => client.lookup(server.b32), 10)
+    // (a fresh 4-router testnet has taken over 10 s to make it findable: up to 30 s)
+    await eventually(() => client.lookup(server.b32), 30)
     const served = serveEcho(server, 50)
     const payloads = Array.from({ length: 50 }, (_, i) => randomBytes(256 + i))
     const results = await Promise.all(
