@@ -22,7 +22,6 @@ const PEER = `0x${'b'.repeat(64)}`
 
 test('a period closes on its counters at its end, though the sample running then is slow', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'prouter-metering-'))
-  t.after(() => rm(dataDir, { recursive: true, force: true }))
   const worker = await workerKeyFromSuri('//Alice')
   let readings = 0
   const router = {
@@ -63,7 +62,10 @@ test('a period closes on its counters at its end, though the sample running then
       streams: () => ({ in: 0, out: 0 }),
     },
   )
-  t.after(() => metering.stop())
+  t.after(async () => {
+    await metering.stop() // it saves the open period: before the folder goes, or the save makes it again
+    await rm(dataDir, { recursive: true, force: true })
+  })
   const end = (Math.floor(Date.now() / PERIOD) + 2) * PERIOD // a whole period after the open one
   await metering.open()
   await sleep(end - 150 - Date.now())
