@@ -99,7 +99,7 @@ async function measure(
   hops: number,
   charlieProcess: { pid: number; api: Api },
 ): Promise<Row[]> {
-  const charliePid = charlieProcess.pid
+  const { pid: charliePid, api: charlieApi } = charlieProcess
   const charlie = net.worker('charlie')
   const tag = `${hops} hop${hops === 1 ? '' : 's'}`
   const alice = clientOf(net, 'alice')
@@ -120,7 +120,7 @@ async function measure(
     })
   const reach = await startToReachable(net)
   const rss = await memoryOf(charliePid)
-  const heap = await heapOf(charlieProcess.api)
+  const heap = await heapOf(charlieApi)
   const p50 = percentile(warm.ms, 50)
   const rawP50 = percentile(raw, 50)
   return [

@@ -24,10 +24,36 @@ export async function freePort(host: string): Promise<number> {
   if (highest - LOWEST >= ATTEMPTS) {
     for (let i = 0; i < ATTEMPTS; i++) {
       const port = randomInt(LOWEST, highest + 1)
-      if (!issued.has(port) && (await bindable(host, port))) return remember(port)
+      if (!issued.has(port) && (await opens(host, port))) return remember(port)
     }
   }
-  return remember(await kernelPort(host)) // a range that leaves no room below it, or a crowded one
+  return remember(await listenOnce(host, 0)) // the kernel's choice: no room below its range, or a crowded one
+}
+
+/**
+ * Open a listener on `host:port` and close it again: the port it had (the kernel's choice for port 0), or the
+ * listen error (`EADDRINUSE` …).
+ */
+export function listenOnce(host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', reject)
+    server.listen({ host, port, exclusive: true }, () => {
+      const address = server.address()
+      server.close(() => {
+        if (typeof address === 'object' && address !== null) resolve(address.port)
+        else reject(new Error(`no port on ${host}`))
+      })
+    })
+  })
+}
+
+function opens(host: string, port: number): Promise<boolean> {
+  return listenOnce(host, port).then(
+    () => true,
+    () => false,
+  )
 }
 
 function remember(port: number): number {
@@ -36,45 +62,16 @@ function remember(port: number): number {
   return port
 }
 
-/** The first port of the kernel's ephemeral range (`net.ipv4.ip_local_port_range`). */
-async function ephemeralLow(): Promise<number> {
-  try {
-    const [low] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/)
-    const n = Number(low)
-    return Number.isInteger(n) && n > 0 ? n : DEFAULT_EPHEMERAL_LOW
-  } catch {
-    return DEFAULT_EPHEMERAL_LOW
-  }
-}
+let ephemeralRangeLow: Promise<number> | undefined
 
-/** Whether a listener can open on `host:port` now (it is opened and closed again). */
-function bindable(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', () => {
-      resolve(false)
-    })
-    server.listen({ host, port, exclusive: true }, () => {
-      server.close(() => {
-        resolve(true)
-      })
-    })
-  })
-}
-
-/** The kernel's choice (from the ephemeral range). */
-function kernelPort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen({ host, port: 0, exclusive: true }, () => {
-      const address = server.address()
-      server.close(() => {
-        if (typeof address === 'object' && address !== null) resolve(address.port)
-        else reject(new Error(`no port on ${host}`))
-      })
-    })
-  })
+/** The first port of the kernel's ephemeral range (`net.ipv4.ip_local_port_range`), read once, when first needed. */
+function ephemeralLow(): Promise<number> {
+  ephemeralRangeLow ??= readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').then(
+    (text) => {
+      const n = Number(text.trim().split(/\s+/)[0])
+      return Number.isInteger(n) && n > 0 ? n : DEFAULT_EPHEMERAL_LOW
+    },
+    () => DEFAULT_EPHEMERAL_LOW,
+  )
+  return ephemeralRangeLow
 }

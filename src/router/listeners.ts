@@ -3,10 +3,10 @@
  * another process on them (an i2pd of the same folder by another name, or anything else) would take that
  * process for ours.
  */
-import { createServer } from 'node:net'
 import { PRouterError } from '../errors.js'
 import type { HostPort, RouterConfig } from './config.js'
 import { readPidFile, isRouterPid } from './pid.js'
+import { listenOnce } from './free-port.js'
 
 /** The router's local listeners, by the config key that sets each. */
 export function localListeners(c: RouterConfig): Array<[string, HostPort]> {
@@ -37,15 +37,8 @@ export async function assertListenersFree(c: RouterConfig): Promise<void> {
 
 /** Whether binding `host:port` fails because something listens there (any other failure is i2pd's to report). */
 function inUse(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      resolve(err.code === 'EADDRINUSE')
-    })
-    server.listen({ host, port, exclusive: true }, () => {
-      server.close(() => {
-        resolve(false)
-      })
-    })
-  })
+  return listenOnce(host, port).then(
+    () => false,
+    (err: unknown) => (err as NodeJS.ErrnoException).code === 'EADDRINUSE',
+  )
 }
