@@ -222,12 +222,13 @@ describe('proxy faults on a private network', { timeout: 20 * 60_000 }, () => {
         `failed in ${ms} ms, not after the 60 s idle limit`,
       )
       assert.ok(
-        ['ERR_PEER_LOST', 'ERR_PEER_UNREACHABLE'].includes(String(answer.json().code)),
+        ['ERR_PEER_LOST', 'ERR_PEER_UNREACHABLE', 'ERR_PEER_CLOSED'].includes(String(answer.json().code)),
         `${answer.status} ${String(answer.json().code)}`,
       )
     }
     // ERR_PEER_LOST: a request took the pooled stream, which stayed open; ERR_PEER_UNREACHABLE: erin's router
-    // closed it when erin's session died (it stays up), so the request dialled a new stream; both are runs seen
+    // closed it when erin's session died (it stays up), so the request dialled a new stream; ERR_PEER_CLOSED: that
+    // close reached the stream after the request took it (one full run, 2026-12-07); all three are runs seen
     diag(
       `daemon kill -9: ${answers.map((a) => `${a.answer.status} ${String(a.answer.json().code)} in ${a.ms} ms`).join('; ')}`,
     )
