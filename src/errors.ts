@@ -55,6 +55,10 @@ export const ERROR_CODES = {
   ERR_MESSAGE_SERVICE_FAILED:
     "The receiving worker's service answered the message with a 5xx status: the sender retries.",
   ERR_MESSAGE_OUTBOX_FULL: 'The sender holds as many unacknowledged messages as its outbox may: retry later.',
+  ERR_ANSWER_LOST:
+    'A request over datagrams was served, but its answer is no longer held for a retry (evicted, or expired unfetched): it is not served again.',
+  ERR_ANSWERS_FULL:
+    'The callee holds as many long answers for callers to fetch as it may: the request was not served; retry later.',
   ERR_MESSAGE_BUSY:
     'The receiver remembers as many message ids, or holds as many partial messages, as it may: retry later.',
   ERR_MESSAGE_SEQUENCE:

@@ -206,6 +206,8 @@ const configSchema = z.strictObject({
       connectTimeout: duration.default(DEFAULT_OUTBOUND_CONNECT_TIMEOUT),
       probeAfter: duration.default(DEFAULT_OUTBOUND_PROBE_AFTER),
       probeTimeout: duration.default(DEFAULT_OUTBOUND_PROBE_TIMEOUT),
+      /** Small requests go over the datagram session when it runs (messages.enabled): docs/messages.md. */
+      datagramRequests: flag.default(true),
     })
     .prefault({}),
   limits: z

@@ -128,7 +128,11 @@ class PRouterDaemon implements Daemon {
     const self = { worker: keys.worker, b32: this.b32 } // signs the caller proof of each outbound stream
     this.outbound = createOutbound(
       { ...config.outbound, ...config.limits, self },
-      { ...shared, routerHealthy: () => this.routerHealthy() },
+      {
+        ...shared,
+        routerHealthy: () => this.routerHealthy(),
+        datagrams: () => (this.messaging?.isUp === true ? this.messaging.requests : undefined),
+      },
     )
     this.inbound = createInbound(this.inboundInit(), shared)
     this.messaging = config.messages.enabled
@@ -142,6 +146,10 @@ class PRouterDaemon implements Daemon {
             },
             onReceived: (peer, bytes) => {
               this.metering.peers.addMessage(peer ?? ANONYMOUS_PEER, 'in', bytes)
+            },
+            serve: (request, caller) => this.inbound.serve(request, caller),
+            onRequestBytes: (peer, bytesIn, bytesOut) => {
+              this.metering.peers.addBytes(peer ?? ANONYMOUS_PEER, bytesIn, bytesOut)
             },
           },
         )

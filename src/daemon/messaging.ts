@@ -1,7 +1,8 @@
 /**
  * Messages between workers, composed: a SAM DATAGRAM session on the worker's derived datagram destination
  * (kept open: made again whenever its control connection dies, e.g. after a router restart), the sender with
- * its outbox under `<dataDir>/messages/outbox`, and the receiver that hands messages to the service.
+ * its outbox under `<dataDir>/messages/outbox`, the requester (small HTTP requests over datagrams, for the
+ * outbound proxy), and the receiver that hands messages to the service and requests to `serve`.
  */
 import { join } from 'node:path'
 import { MINUTE, SECOND } from '../constants.js'
@@ -10,7 +11,10 @@ import { DATAGRAM_DESTINATION_LABEL, deriveDestinationKeys, type DestinationKeys
 import { parseDatagramEndpoint, type KeyStore } from '../identity/index.js'
 import { createLoop } from '../lifecycle.js'
 import type { Logger } from '../logger.js'
-import { createMessageReceiver } from '../messages/receiver.js'
+import { createAnswerCache } from '../messages/answer-cache.js'
+import { createPeerLink, type PeerLink } from '../messages/link.js'
+import { createMessageReceiver, type MessageReceiverComponents } from '../messages/receiver.js'
+import { createRequester, type Requester } from '../messages/requester.js'
 import {
   createMessageSender,
   type MessageSender,
@@ -45,6 +49,10 @@ export interface MessagingComponents {
   /** Metering: a message acknowledged by `peer` / delivered from it (undefined: anonymous), once, its signed bytes. */
   onAcknowledged?: (peer: string, bytes: number) => void
   onReceived?: (peer: string | undefined, bytes: number) => void
+  /** Requests over datagrams from other workers: the inbound side's policy and service (Inbound.serve). */
+  serve: MessageReceiverComponents['serve']
+  /** Metering of requests over datagrams, once each: bytes with `peer` (undefined: anonymous). */
+  onRequestBytes?: (peer: string | undefined, bytesIn: number, bytesOut: number) => void
 }
 
 export interface Messaging {
@@ -54,6 +62,8 @@ export interface Messaging {
   start(): Promise<void>
   stop(): Promise<void>
   send(workerKey: string, payload: Buffer, options?: SendOptions): Promise<SendResult>
+  /** Small HTTP requests to other workers over datagrams. */
+  readonly requests: Requester
   readonly pending: number
 }
 
@@ -64,6 +74,8 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
   let session: SamDatagramSession | undefined
   const transport = sessionTransport(() => session)
   const peers = registryPeers(components.registry)
+  const lifetime = new AbortController()
+  const link = createPeerLink(transport, peers, lifetime.signal)
   let renewedAt = 0
   /** A stalled delivery renews the session, at most once a minute (see MessageSenderComponents.onStalled). */
   const renew = (): void => {
@@ -76,7 +88,15 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
     session.destroy()
   }
   const rate = createRateLimiter(c.messages.rateLimit.perSecond, c.messages.rateLimit.burst)
-  const sender = makeSender(init, { ...components, onStalled: renew }, transport, peers, log)
+  const sender = makeSender(init, { ...components, onStalled: renew }, link, log)
+  const requests = createRequester(
+    { self: init.keys.worker },
+    {
+      link,
+      logger: log,
+      onExchanged: (peer, bytesOut, bytesIn) => components.onRequestBytes?.(peer, bytesIn, bytesOut),
+    },
+  )
   const receiver = createMessageReceiver(
     { self: init.keys.worker.workerKey, allowAnonymous: c.messages.allowAnonymous },
     {
@@ -85,11 +105,14 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
       seen: createSeenIds(),
       reassembly: createReassembly(),
       deliver: createServiceDelivery({ serviceUrl: c.service.url, path: c.messages.path }),
-      onAck: (from, ack) => {
-        sender.onAck(from, ack)
+      serve: components.serve,
+      answers: createAnswerCache(),
+      onAck: (from, frame) => {
+        if (!requests.onFrame(from, frame) && frame.type === 'ack') sender.onAck(from, frame)
       },
       rateLimit: (from) => rate.take(from),
       onDelivered: components.onReceived,
+      onServed: (caller, bytesIn, bytesOut) => components.onRequestBytes?.(caller, bytesIn, bytesOut),
       logger: log,
     },
   )
@@ -99,7 +122,7 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
       every: SECOND,
       backoff: { min: SECOND, max: MINUTE },
       run: async (signal) => {
-        sender.forgetDestinations()
+        link.forgetDestinations()
         session = await openSession(
           init,
           keys,
@@ -125,9 +148,11 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
       await sender.start()
     },
     async stop() {
+      lifetime.abort()
       await sender.stop()
       await keeper.stop()
     },
+    requests,
     send: (workerKey, payload, options) =>
       sender.send(workerKey, payload, { timeout: c.messages.sendTimeout, ...options }),
     get pending() {
@@ -139,8 +164,7 @@ export function createMessaging(init: MessagingInit, components: MessagingCompon
 function makeSender(
   init: MessagingInit,
   components: MessagingComponents & { onStalled: () => void },
-  transport: DatagramTransport,
-  peers: MessagePeers,
+  link: PeerLink,
   log: Logger,
 ): MessageSender {
   const outbox = createOutbox({ dir: join(init.config.dataDir, 'messages', 'outbox') }, { logger: log })
@@ -148,8 +172,7 @@ function makeSender(
   return createMessageSender(
     { self: init.keys.worker },
     {
-      transport,
-      peers,
+      link,
       outbox,
       sequences,
       logger: log,

@@ -2,7 +2,8 @@
  * The signed message: what one worker's PRouter hands another's, before fragmentation.
  *
  *   offset size  field
- *        0   19  domain   ASCII "prouter-message-v1:"
+ *        0   19  domain   ASCII "prouter-message-v1:" (a message) or "prouter-request-v1:" (a request: an HTTP
+ *                         request carried over datagrams, answered with its response: docs/messages.md)
  *       19   32  sender   the sender's sr25519 worker public key
  *       51   32  receiver the receiver's worker public key
  *       83   16  id       random, chosen by the sender; a retry keeps it
@@ -13,7 +14,7 @@
  *      211    …  payload
  *
  * The domain keeps the signature from meaning anything else the worker key signs (bindings sign 0xff 0x02 …,
- * caller proofs "prouter-caller-proof-v1:"). Decoding checks the layout only; `verifyMessage` checks the
+ * caller proofs "prouter-caller-proof-v1:"), and a message from being taken for a request or the reverse. Decoding checks the layout only; `verifyMessage` checks the
  * receiver, the time window, the hash and the signature, cheap checks first.
  */
 import { createHash, randomBytes } from 'node:crypto'
@@ -22,11 +23,16 @@ import { PRouterError } from '../errors.js'
 import { parseWorkerKey, verifySignature, workerKeyHex, type WorkerKeyPair } from '../identity/index.js'
 
 export const MESSAGE_DOMAIN = 'prouter-message-v1:'
+export const REQUEST_DOMAIN = 'prouter-request-v1:'
+/** What the signed bytes are: a message for the service, or an HTTP request whose answer goes back. */
+export type EnvelopeKind = 'message' | 'request'
+const DOMAINS: Record<EnvelopeKind, string> = { message: MESSAGE_DOMAIN, request: REQUEST_DOMAIN }
 export const MESSAGE_HEADER_BYTES = 211
 const SIGNED_BYTES = 147
 const AT = { sender: 19, receiver: 51, id: 83, seq: 99, time: 107, hash: 115, sig: 147 } as const
 
 export interface Message {
+  readonly kind: EnvelopeKind
   /** `0x` and 64 lower-case hex digits. */
   readonly sender: string
   readonly receiver: string
@@ -43,6 +49,8 @@ export interface SignOptions {
   id?: string
   seq?: number
   time?: number
+  /** Default 'message'. */
+  kind?: EnvelopeKind
 }
 
 export function newMessageId(): string {
@@ -55,7 +63,7 @@ export function signMessage(pair: WorkerKeyPair, options: SignOptions): Buffer {
   const id = options.id ?? newMessageId()
   if (!/^[0-9a-f]{32}$/.test(id)) throw invalid('a message id is 32 lower-case hex digits')
   const header = Buffer.alloc(MESSAGE_HEADER_BYTES)
-  header.write(MESSAGE_DOMAIN, 0, 'latin1')
+  header.write(DOMAINS[options.kind ?? 'message'], 0, 'latin1')
   header.set(pair.publicKey, AT.sender)
   header.set(parseWorkerKey(options.receiver), AT.receiver)
   header.write(id, AT.id, 'hex')
@@ -69,13 +77,16 @@ export function signMessage(pair: WorkerKeyPair, options: SignOptions): Buffer {
 /** The fields, if the bytes have the v1 layout (ERR_MESSAGE_MALFORMED otherwise). Nothing is verified. */
 export function decodeMessage(bytes: Buffer): Message {
   if (bytes.length < MESSAGE_HEADER_BYTES) throw malformed(`${bytes.length} bytes: shorter than a header`)
-  if (bytes.toString('latin1', 0, AT.sender) !== MESSAGE_DOMAIN) throw malformed('wrong domain')
+  const domain = bytes.toString('latin1', 0, AT.sender)
+  const kind = domain === REQUEST_DOMAIN ? 'request' : 'message'
+  if (domain !== DOMAINS[kind]) throw malformed('wrong domain')
   const seq = bytes.readBigUInt64BE(AT.seq)
   const time = bytes.readBigUInt64BE(AT.time)
   if (seq > BigInt(Number.MAX_SAFE_INTEGER) || time > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw malformed('seq or time past what PRouter takes')
   }
   return {
+    kind,
     sender: workerKeyHex(bytes.subarray(AT.sender, AT.receiver)),
     receiver: workerKeyHex(bytes.subarray(AT.receiver, AT.id)),
     id: bytes.toString('hex', AT.id, AT.seq),

@@ -1,10 +1,12 @@
 /**
- * What one datagram between two PRouters carries: a fragment of a signed message, an acknowledgement, or a
- * batch of those (several small messages, or several ACKs, in one datagram).
+ * What one datagram between two PRouters carries: a fragment of a signed message (or request), an
+ * acknowledgement, a request's answer, or a batch of those (several small messages, or several ACKs, in one
+ * datagram).
  *
  *   DATA   'P' 0x01 | id (16) | index (u16 BE) | count (u16 BE) | total length (u32 BE) | fragment bytes
  *   ACK    'P' 0x02 | id (16) | status (u8) | code (ASCII, 0..64 bytes)
- *   BATCH  'P' 0x03 | n (u8, 1..255) | n × (length (u16 BE) | a DATA or ACK frame); at most MAX_BATCH_BYTES
+ *   BATCH  'P' 0x03 | n (u8, 1..255) | n × (length (u16 BE) | a DATA, ACK or ANSWER frame); at most MAX_BATCH_BYTES
+ *   ANSWER 'P' 0x04 | id (16) | the answer to request `id` (request-wire.ts), 1..MAX_ANSWER_BYTES bytes
  *
  * A message of `total` bytes is cut into count = ceil(total / MESSAGE_FRAGMENT_BYTES) fragments, all of
  * MESSAGE_FRAGMENT_BYTES but the last, so a fragment's length follows from (index, count, total) and
@@ -19,6 +21,10 @@ const MAGIC = 0x50
 const TYPE_DATA = 0x01
 const TYPE_ACK = 0x02
 const TYPE_BATCH = 0x03
+const TYPE_ANSWER = 0x04
+const ID_END = 18
+/** An answer's bytes in one ANSWER frame at most; a longer answer is fetched over a stream (request-wire.ts). */
+export const MAX_ANSWER_BYTES = MESSAGE_FRAGMENT_BYTES
 /** A batch stays under the size above which i2pd loses datagrams far more often (see constants.ts). */
 export const MAX_BATCH_BYTES = MESSAGE_FRAGMENT_BYTES + 512
 const MAX_BATCH_FRAMES = 255
@@ -44,7 +50,13 @@ export interface AckFrame {
   readonly code: string
 }
 
-export type Frame = DataFrame | AckFrame
+export interface AnswerFrame {
+  readonly type: 'answer'
+  readonly id: string
+  readonly bytes: Buffer
+}
+
+export type Frame = DataFrame | AckFrame | AnswerFrame
 
 /** The signed message cut into DATA frames. */
 export function fragment(id: string, message: Buffer): Buffer[] {
@@ -79,7 +91,18 @@ export function encodeAck(id: string, status: AckStatus, code = ''): Buffer {
   return frame
 }
 
-/** Frames (DATA or ACK, each whole) in one datagram; undefined if they do not fit in one. */
+export function encodeAnswer(id: string, answer: Buffer): Buffer {
+  if (answer.length === 0 || answer.length > MAX_ANSWER_BYTES) {
+    throw new PRouterError('ERR_INVALID_ARGUMENT', `an answer frame carries 1..${MAX_ANSWER_BYTES} bytes`)
+  }
+  const header = Buffer.alloc(ID_END)
+  header.writeUInt8(MAGIC, 0)
+  header.writeUInt8(TYPE_ANSWER, 1)
+  header.write(id, 2, 'hex')
+  return Buffer.concat([header, answer])
+}
+
+/** Frames (DATA, ACK or ANSWER, each whole) in one datagram; undefined if they do not fit in one. */
 export function encodeBatch(frames: readonly Buffer[]): Buffer | undefined {
   const size = batchBytes(frames)
   if (frames.length === 0 || frames.length > MAX_BATCH_FRAMES || size > MAX_BATCH_BYTES) return undefined
@@ -131,6 +154,7 @@ export function decodeFrame(datagram: Buffer): Frame {
   if (datagram.length < 19 || datagram[0] !== MAGIC) throw malformed('not a PRouter frame')
   const id = datagram.toString('hex', 2, 18)
   if (datagram[1] === TYPE_ACK) return decodeAck(id, datagram)
+  if (datagram[1] === TYPE_ANSWER) return decodeAnswer(id, datagram)
   if (datagram[1] !== TYPE_DATA || datagram.length < DATA_HEADER_BYTES) throw malformed('unknown frame type')
   const frame: DataFrame = {
     type: 'data',
@@ -149,6 +173,13 @@ function decodeAck(id: string, datagram: Buffer): AckFrame {
   const code = datagram.toString('latin1', 19)
   if (status === undefined || !/^[A-Z0-9_]{0,64}$/.test(code)) throw malformed('bad ack')
   return { type: 'ack', id, status: status as AckStatus, code }
+}
+
+function decodeAnswer(id: string, datagram: Buffer): AnswerFrame {
+  const bytes = datagram.subarray(ID_END)
+  if (bytes.length === 0 || bytes.length > MAX_ANSWER_BYTES)
+    throw malformed(`an answer of ${bytes.length} bytes`)
+  return { type: 'answer', id, bytes }
 }
 
 /** The fragment's length must follow from (index, count, total): no overlaps, no oversized claims. */

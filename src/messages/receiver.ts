@@ -9,19 +9,28 @@
  * ACKs: 'delivered' once the service answered 2xx (and again for every retry of a delivered id);
  * 'busy' when the sender should retry (service down or 5xx, registry unreachable, memory bounds);
  * 'refused' with a code for what a retry cannot fix. Nothing is acknowledged before the service answered.
+ *
+ * A request over datagrams (envelope kind 'request', request-wire.ts) passes the same checks but the
+ * message policy and rate: `serve` runs it through the inbound side's policy (anonymous callers, allowed
+ * paths, per-caller rate) to the service, and its answer — whatever the service said, errors included —
+ * goes back in an ANSWER frame, kept (answer-cache.ts) for the caller's retries: each id is served once.
  */
 import { MESSAGE_LOOKUP_TIMEOUT } from '../constants.js'
 import { isPRouterError, PRouterError, type ErrorCode } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { AnswerCache } from './answer-cache.js'
 import { decodeMessage, MESSAGE_HEADER_BYTES, verifyMessage, type Message } from './envelope.js'
 import {
   decodeDatagram,
   encodeAck,
+  encodeAnswer,
   encodeBatch,
   fitsInBatch,
   type AckFrame,
+  type AnswerFrame,
   type DataFrame,
 } from './frames.js'
+import { decodeRequest, encodeWireAnswer, type WireAnswer, type WireRequest } from './request-wire.js'
 import type { Reassembly } from './reassembly.js'
 import type { Admission, SeenIds } from './seen-ids.js'
 import type { DatagramTransport, MessagePeers } from './transport.js'
@@ -46,7 +55,16 @@ export interface MessageReceiverComponents {
   reassembly: Reassembly
   /** Hand the message to the service; resolves on 2xx, rejects with a code otherwise. */
   deliver: (message: Message, caller: string | undefined) => Promise<void>
-  onAck: (from: string, ack: AckFrame) => void
+  /**
+   * Serve a request over datagrams (policy, service) and answer it: never rejects (an error is an answer).
+   * `caller.workerKey` undefined: anonymous; `caller.b32`: the datagram's source. An answer longer than one
+   * frame is held for the caller to fetch over a stream (`parked`).
+   */
+  serve: (request: WireRequest, caller: { workerKey: string | undefined; b32: string }) => Promise<WireAnswer>
+  /** The answers sent, for retries. */
+  answers: AnswerCache
+  /** ACK and ANSWER frames from `from` (to our messages and requests). */
+  onAck: (from: string, frame: AckFrame | AnswerFrame) => void
   /**
    * Take one message from `sender` (a worker key, or `anonymous:<b32>`): 0 when allowed, else the ms until
    * the sender may send again (the message is answered 'busy', ERR_RATE_LIMITED; the sender retries).
@@ -56,6 +74,8 @@ export interface MessageReceiverComponents {
   /** Metering: a message delivered to the service (once per id; its signed bytes), and every refusal by code. */
   onDelivered?: (sender: string | undefined, bytes: number) => void
   onRefused?: (code: ErrorCode) => void
+  /** Metering: a request served (once per id), its signed bytes in and its answer's bytes out. */
+  onServed?: (caller: string | undefined, bytesIn: number, bytesOut: number) => void
 }
 
 export interface MessageReceiver {
@@ -121,8 +141,8 @@ export function createMessageReceiver(
     }
     const acks: Array<Promise<Buffer | undefined>> = []
     for (const frame of frames) {
-      if (frame.type === 'ack') components.onAck(d.b32, frame)
-      else acks.push(onData(d, frame))
+      if (frame.type === 'data') acks.push(onData(d, frame))
+      else components.onAck(d.b32, frame)
     }
     void Promise.all(acks).then((done) => {
       answer(
@@ -146,9 +166,11 @@ export function createMessageReceiver(
   async function onMessage(d: InboundDatagram, id: string, wire: Buffer): Promise<Buffer | undefined> {
     try {
       const retry = isRetry(wire)
-      if (retry !== undefined) return retry === 'delivered' ? encodeAck(id, 'delivered') : undefined
+      if (retry !== undefined) return retry === 'pending' ? undefined : retry
       const message = verifyMessage(wire, { self: init.self, now: Date.now(), window: init.window })
-      const caller = await callerOf(message, d)
+      const isRequest = message.kind === 'request'
+      const caller = await callerOf(message, d, isRequest)
+      if (isRequest) return await admitAndServe(message, { workerKey: caller, b32: d.b32 })
       withinRate(caller ?? `anonymous:${d.b32}`)
       return await admitAndDeliver(message, caller)
     } catch (err) {
@@ -157,23 +179,39 @@ export function createMessageReceiver(
   }
 
   /**
-   * A retry of an id already admitted costs no signature check: 'delivered' is acknowledged again, 'pending'
-   * dropped. Ids are admitted only after a full check, so a forgery can make nothing known here.
+   * A retry of an id already admitted costs no signature check: a delivered message is acknowledged again, a
+   * served request answered again from the cache; one still pending is dropped (its answer comes when it is
+   * done). Ids are admitted only after a full check, so a forgery can make nothing known here. Undefined:
+   * no retry.
    */
-  function isRetry(wire: Buffer): Admission | undefined {
+  function isRetry(wire: Buffer): Buffer | 'pending' | undefined {
     const claimed = decodeMessage(wire)
-    return seen.state(claimed.sender, claimed.id)
+    const state: Admission | undefined = seen.state(claimed.sender, claimed.id)
+    if (state === undefined) return undefined
+    if (state === 'pending') return 'pending'
+    if (claimed.kind === 'message') return encodeAck(claimed.id, 'delivered')
+    return (
+      components.answers.get(claimed.sender, claimed.id) ??
+      encodeAck(claimed.id, 'refused', 'ERR_ANSWER_LOST')
+    )
   }
 
-  /** The sender's key when its binding names this datagram's source; undefined: anonymous. */
-  async function callerOf(message: Message, d: InboundDatagram): Promise<string | undefined> {
+  /**
+   * The sender's key when its binding names this datagram's source; undefined: anonymous (refused here for a
+   * message unless `allowAnonymous`; a request's anonymity is the inbound policy's to judge).
+   */
+  async function callerOf(
+    message: Message,
+    d: InboundDatagram,
+    isRequest: boolean,
+  ): Promise<string | undefined> {
     let published: string
     try {
       published = await peers.datagramB32(message.sender)
     } catch (err) {
       if (!isPRouterError(err, 'ERR_REGISTRY_NOT_FOUND') && !isPRouterError(err, 'ERR_MESSAGE_NO_ENDPOINT'))
         throw err
-      if (init.allowAnonymous) return undefined
+      if (init.allowAnonymous || isRequest) return undefined
       throw new PRouterError('ERR_ANONYMOUS_REFUSED', `message sender ${message.sender} has no binding`)
     }
     if (published !== d.b32) {
@@ -208,6 +246,27 @@ export function createMessageReceiver(
     seen.delivered(message.sender, message.id)
     components.onDelivered?.(caller, message.payload.length + MESSAGE_HEADER_BYTES)
     return encodeAck(message.id, 'delivered')
+  }
+
+  /** Served once per id: the answer is kept before it is sent, so a retry gets the same one. */
+  async function admitAndServe(
+    message: Message,
+    caller: { workerKey: string | undefined; b32: string },
+  ): Promise<Buffer | undefined> {
+    const state = seen.admit(message.sender, message.id, message.time, Date.now())
+    if (state !== 'new') return undefined // a retry that raced the first copy's checks: answered by it
+    let request: WireRequest
+    try {
+      request = decodeRequest(message.payload)
+    } catch (err) {
+      seen.forget(message.sender, message.id)
+      throw err
+    }
+    const frame = encodeAnswer(message.id, encodeWireAnswer(await components.serve(request, caller)))
+    components.answers.put(message.sender, message.id, frame, Date.now())
+    seen.delivered(message.sender, message.id)
+    components.onServed?.(caller.workerKey, message.payload.length + MESSAGE_HEADER_BYTES, frame.length)
+    return frame
   }
 
   function answerError(d: InboundDatagram, id: string, err: unknown): Buffer {

@@ -20,7 +20,6 @@ import {
   DEFAULT_MESSAGE_SEND_TIMEOUT,
   MAX_MESSAGE_BYTES,
   MAX_MESSAGES_IN_FLIGHT,
-  MESSAGE_LOOKUP_TIMEOUT,
   MESSAGE_TIME_WINDOW,
   SECOND,
 } from '../constants.js'
@@ -32,16 +31,9 @@ import { sleep } from '../signals.js'
 import { decodeMessage, newMessageId, signMessage } from './envelope.js'
 import { fragment, type AckFrame } from './frames.js'
 import { createLimiter } from './limiter.js'
+import type { PeerLink } from './link.js'
 import type { Outbox, OutboxEntry } from './outbox.js'
-import { createPipes, type PipesInit } from './pipe.js'
 import type { Sequences } from './sequence.js'
-import type { DatagramTransport, MessagePeers } from './transport.js'
-
-/**
- * How long the next datagram to a peer waits for the answer to the one out (pipe.ts): `hold` until a round
- * trip was measured, then the smoothed round trip plus 4 times its variation, within [minHold, maxHold].
- */
-const PIPE_HOLD: PipesInit = { hold: SECOND, minHold: 100, maxHold: 4 * SECOND }
 
 /** Sends of one message without an ACK (about 30 s with the default backoff) before `onStalled`. */
 export const STALLED_AFTER_ATTEMPTS = 5
@@ -58,8 +50,8 @@ export interface MessageSenderInit {
 }
 
 export interface MessageSenderComponents {
-  transport: DatagramTransport
-  peers: MessagePeers
+  /** The way to the receivers (shared with requests over datagrams). */
+  link: PeerLink
   outbox: Outbox
   /** Numbers for ordered messages; without it, ordered sends fail with ERR_MESSAGE_SEQUENCE. */
   sequences?: Sequences
@@ -101,8 +93,6 @@ export interface MessageSender {
   onAck(from: string, ack: AckFrame): void
   /** Stop delivering; resolves once the outbox writes and removals under way have ended. */
   stop(): Promise<void>
-  /** Forget the peers' destinations looked up so far (after a new session: look them up again). */
-  forgetDestinations(): void
   readonly pending: number
 }
 
@@ -133,9 +123,7 @@ export function createMessageSender(
   const lifetime = new AbortController()
   setMaxListeners(0, lifetime.signal) // every waiting delivery links to it
   const deliveries = new Map<string, Delivery>()
-  const destinations = new Map<string, string>()
-  const { transport, peers, outbox, logger } = components
-  const pipes = createPipes(PIPE_HOLD, transport)
+  const { link, outbox, logger } = components
   const log = logger.child({ component: 'message-sender' })
   /** Outbox writes and removals under way: stop() waits for them, so none outlives the sender. */
   const diskWork = new Set<Promise<unknown>>()
@@ -233,36 +221,16 @@ export function createMessageSender(
 
   /** The wait before a delivery's first resend: the receiver's retransmission timeout once known (≤ retryMin). */
   const firstWait = (d: Delivery): number => {
-    const measured = d.receiverB32 === undefined ? undefined : pipes.timeout(d.receiverB32)
+    const measured = d.receiverB32 === undefined ? undefined : link.timeout(d.receiverB32)
     return Math.min(retryMin, measured ?? retryMin)
   }
 
   async function transmit(d: Delivery, frames: Buffer[]): Promise<void> {
-    const b32 = d.receiverB32 ?? (await peers.datagramB32(d.entry.receiver, { signal: lifetime.signal }))
+    const b32 = d.receiverB32 ?? (await link.b32Of(d.entry.receiver, lifetime.signal))
     d.receiverB32 = b32
-    const destination = await destinationOf(b32)
     d.attempts++
-    await pipes.send(b32, destination, d.entry.id, frames)
+    await link.send(b32, d.entry.id, frames)
     for (const frame of frames) components.onSent?.(d.entry.receiver, frame.length)
-  }
-
-  /** One NAMING LOOKUP per peer at a time (it also fetches the LeaseSet); its answer is kept. */
-  const lookups = new Map<string, Promise<string>>()
-  async function destinationOf(b32: string): Promise<string> {
-    const known = destinations.get(b32)
-    if (known !== undefined) return known
-    let pending = lookups.get(b32)
-    if (pending === undefined) {
-      pending = transport.lookup(b32, { signal: lifetime.signal, timeout: MESSAGE_LOOKUP_TIMEOUT })
-      lookups.set(b32, pending)
-      void pending
-        .then(
-          (destination) => destinations.set(b32, destination),
-          () => undefined,
-        )
-        .finally(() => lookups.delete(b32))
-    }
-    return pending
   }
 
   function finish(
@@ -299,7 +267,7 @@ export function createMessageSender(
   function onAck(from: string, ack: AckFrame): void {
     if (heardFrom.size > 10_000) heardFrom.clear() // a bound; forgetting only makes a renewal likelier
     heardFrom.set(from, Date.now())
-    pipes.heard(from, ack.id)
+    link.heard(from, ack.id)
     const d = deliveries.get(ack.id)
     if (d === undefined || d.receiverB32 !== from) return // late, or not from the receiver
     if (ack.status === 'delivered') finish(d, 'delivered', undefined)
@@ -383,9 +351,6 @@ export function createMessageSender(
     async stop() {
       lifetime.abort()
       await Promise.all(diskWork)
-    },
-    forgetDestinations: () => {
-      destinations.clear()
     },
     get pending() {
       return deliveries.size

@@ -47,6 +47,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ERR_MESSAGE_OUTBOX_FULL: 503,
   ERR_MESSAGE_TIMEOUT: 504,
   ERR_MESSAGE_EXPIRED: 504,
+  ERR_ANSWER_LOST: 502,
+  ERR_ANSWERS_FULL: 503,
 }
 
 export function httpStatusOf(code: ErrorCode): number {

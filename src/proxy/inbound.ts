@@ -14,6 +14,7 @@ import {
   createServer,
   request,
   Agent,
+  type IncomingHttpHeaders,
   type IncomingMessage,
   type Server,
   type ServerResponse,
@@ -26,6 +27,7 @@ import {
   type Http2Session,
 } from 'node:http2'
 import type net from 'node:net'
+import { pipeline } from 'node:stream'
 import {
   ACCEPT_RETRY_MAX,
   ACCEPT_RETRY_MIN,
@@ -48,6 +50,9 @@ import { ANONYMOUS, CALLER_ADDRESS_HEADER, CALLER_HEADER, forwardableHeaders } f
 import { sendError, writeRawError, type HttpResponse } from './http-error.js'
 import { createRateLimiter, type RateLimiter } from './limits.js'
 import { createStreamTable, type StreamTable } from './stream-table.js'
+import { collectAnswer, errorAnswer, type ToPark } from './answer-collect.js'
+import { createParkedAnswers, type ParkedAnswers } from './parked-answers.js'
+import { ANSWER_PATH, fromPairs, type WireAnswer, type WireRequest } from '../messages/request-wire.js'
 import { PING_PATH, PROOF_HEADER } from './handshake.js'
 import type { PeerMeter } from '../metering/peer-meter.js'
 import type { StreamMeter } from '../metering/stream-meter.js'
@@ -58,6 +63,9 @@ import type { StreamSource } from './stream-source.js'
 
 /** How long a stream's caller verdict holds before the next request re-checks it. */
 const CALLER_RECHECK_INTERVAL = DEFAULT_RESOLVE_CACHE_TTL
+/** Long answers to requests over datagrams held at once for their callers to fetch, and for how long. */
+const PARKED_ANSWERS_MAX = 256
+const PARKED_ANSWER_TIMEOUT = 30_000
 /** Bytes of randomness in a session token (handshake.ts, SESSION_TOKEN). */
 const SESSION_TOKEN_BYTES = 8
 
@@ -115,6 +123,12 @@ export interface Inbound {
   readonly open: number
   start(): void
   stop(): Promise<void>
+  /**
+   * A request that came over datagrams (src/messages/receiver.ts), through the same policy to the service;
+   * the answer, errors included (never rejects). A response longer than one frame is parked for the caller
+   * to fetch over a stream (parked-answers.ts).
+   */
+  serve(request: WireRequest, caller: Caller): Promise<WireAnswer>
 }
 
 export function createInbound(init: InboundInit, components: InboundComponents): Inbound {
@@ -138,6 +152,7 @@ class InboundServer implements Inbound {
   private readonly service: URL | undefined
   private readonly serviceAgent = new Agent({ keepAlive: true })
   private readonly accepting: Loop
+  private readonly parked: ParkedAnswers
 
   constructor(
     private readonly init: InboundInit,
@@ -153,6 +168,7 @@ class InboundServer implements Inbound {
     this.allowed = createPathFilter(init.allowPaths)
     this.service = init.serviceUrl === undefined ? undefined : new URL(init.serviceUrl)
     this.accepting = this.createAcceptLoop(this.log)
+    this.parked = createParkedAnswers({ max: PARKED_ANSWERS_MAX, timeout: PARKED_ANSWER_TIMEOUT })
     this.server = this.createHttpServer()
     this.h2 = this.createH2Server()
   }
@@ -170,8 +186,53 @@ class InboundServer implements Inbound {
     this.table.clear()
     for (const s of this.streams) s.destroy()
     this.server.closeAllConnections()
+    this.parked.close()
     this.serviceAgent.destroy()
     await accepting
+  }
+
+  async serve(request: WireRequest, caller: Caller): Promise<WireAnswer> {
+    const started = performance.now()
+    try {
+      // the length is the body's, whatever the caller claimed: no room for a second request in the first
+      const headers = { ...fromPairs(request.headers), 'content-length': String(request.body.length) }
+      const headBytes = request.headers.reduce(
+        (n, [k, v]) => n + k.length + v.length + 4,
+        request.target.length,
+      )
+      if (headBytes > this.init.maxHeaderBytes) {
+        throw new PRouterError(
+          'ERR_HEADERS_TOO_LARGE',
+          `request headers over ${this.init.maxHeaderBytes} bytes`,
+        )
+      }
+      const path = this.admit(request.target, caller)
+      const req = this.openServiceRequest(request.method, headers, caller, path)
+      req.setTimeout(this.init.idleTimeout, () => req.destroy(idleTimeout(this.init.idleTimeout)))
+      req.end(request.body)
+      const park = (parked: ToPark): string => this.parked.park({ ...parked, owner: caller.workerKey })
+      const answer = await collectAnswer(req, park, this.init.requestTimeout)
+      this.recordPeer(caller, answer.status, started)
+      return answer
+    } catch (err) {
+      const e = serviceError(err, this.service)
+      const answer = errorAnswer(e)
+      this.recordPeer(caller, answer.status, started, e.code)
+      return answer
+    }
+  }
+
+  /** A parked answer (parked-answers.ts), fetched by the caller it is for. */
+  private fetchParked(req: InboundRequest, res: HttpResponse, caller: Caller): void {
+    const token = (req.url ?? '').slice(ANSWER_PATH.length)
+    const answer = this.parked.take(token, caller.workerKey)
+    if (answer === undefined) {
+      sendError(res, new PRouterError('ERR_ANSWER_LOST', 'no such answer waits for this caller'))
+      return
+    }
+    res.writeHead(answer.status, forwardableHeaders(answer.headers))
+    if (answer.head.length > 0) answer.rest.unshift(answer.head)
+    pipeline(answer.rest, res, () => undefined) // a failure cuts the answer short: the caller sees it
   }
 
   private createHttpServer(): Server {
@@ -234,7 +295,7 @@ class InboundServer implements Inbound {
   }
 
   /** Hand an accepted stream to the server of the HTTP it speaks. */
-  private serve(stream: net.Socket): void {
+  private handOver(stream: net.Socket): void {
     void sniffProtocol(stream).then((protocol) => {
       if (stream.destroyed) return
       if (protocol === 'http1') {
@@ -313,7 +374,7 @@ class InboundServer implements Inbound {
       stream,
       caller.verdict.then((c) => c.workerKey ?? ANONYMOUS),
     )
-    this.serve(stream)
+    this.handOver(stream)
   }
 
   private newStreamCaller(b32: string, session: string): StreamCaller {
@@ -396,15 +457,20 @@ class InboundServer implements Inbound {
       return
     }
     const caller = await this.callerOf(stream)
+    if (req.url?.startsWith(ANSWER_PATH) === true) {
+      this.fetchParked(req, res, caller)
+      return
+    }
     const started = performance.now()
     try {
-      const target = this.admit(req, caller)
+      const target = this.admit(req.url ?? '/', caller)
       await relay({
         req,
         res,
         limits: this.init,
         classify: (err) => Promise.resolve(serviceError(err, this.service)),
-        open: () => fromClientRequest(this.openServiceRequest(req, caller, target)),
+        open: () =>
+          fromClientRequest(this.openServiceRequest(req.method ?? 'GET', req.headers, caller, target)),
         onEnd: ({ status, error }) => {
           this.recordPeer(caller, status, started, error?.code)
         },
@@ -422,12 +488,12 @@ class InboundServer implements Inbound {
   }
 
   /** The checks, in order; returns the service path to call. */
-  private admit(req: InboundRequest, caller: Caller): string {
+  private admit(url: string, caller: Caller): string {
     if (caller.workerKey === undefined && !this.init.allowAnonymous) {
       throw new PRouterError('ERR_ANONYMOUS_REFUSED', 'this worker serves registered workers only')
     }
-    if (this.init.allowPaths !== undefined) refuseAmbiguous(req.url ?? '/')
-    const { pathname, search } = normalizeTarget(req.url ?? '/')
+    if (this.init.allowPaths !== undefined) refuseAmbiguous(url)
+    const { pathname, search } = normalizeTarget(url)
     if (!this.allowed(pathname)) {
       throw new PRouterError('ERR_PATH_NOT_ALLOWED', `${pathname} is not served to other workers`)
     }
@@ -441,16 +507,16 @@ class InboundServer implements Inbound {
     return `${this.service.pathname.replace(/\/$/, '')}${pathname}${search}`
   }
 
-  private openServiceRequest(req: InboundRequest, caller: Caller, path: string) {
+  private openServiceRequest(method: string, headers: IncomingHttpHeaders, caller: Caller, path: string) {
     const service = this.service as URL
     return request({
       agent: this.serviceAgent,
       host: service.hostname,
       port: service.port === '' ? 80 : Number(service.port),
-      method: req.method ?? 'GET',
+      method,
       path,
       headers: {
-        ...forwardableHeaders(req.headers),
+        ...forwardableHeaders(headers),
         host: service.host,
         [CALLER_HEADER]: caller.workerKey ?? ANONYMOUS,
         [CALLER_ADDRESS_HEADER]: caller.b32,
@@ -471,6 +537,10 @@ class InboundServer implements Inbound {
     const ms = performance.now() - started
     this.components.peers.record(caller.workerKey ?? ANONYMOUS, { out: false, status, ms, error })
   }
+}
+
+function idleTimeout(ms: number): PRouterError {
+  return new PRouterError('ERR_IDLE_TIMEOUT', `the service moved no byte for ${ms} ms`)
 }
 
 function serviceError(err: unknown, service: URL | undefined): PRouterError {

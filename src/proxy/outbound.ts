@@ -29,7 +29,10 @@ import { createH2Pool, type Dialled, type H2Pool } from './h2-pool.js'
 import { fromH2Stream, type Upstream } from './upstream.js'
 import { createPeerWatch } from './peer-watch.js'
 import { createPeerSessions, type PeerSessions } from './peer-sessions.js'
-import type { IncomingMessage as Req, ServerResponse } from 'node:http'
+import type { IncomingMessage as Req, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { Requester } from '../messages/requester.js'
+import { ANSWER_PATH } from '../messages/request-wire.js'
+import { datagramUpstream } from './datagram-upstream.js'
 
 /** Our side's HTTP/2 settings: room for a large body in flight on a long path (the default window is 64 KiB). */
 const H2_SETTINGS: Settings = { enablePush: false, initialWindowSize: H2_STREAM_WINDOW }
@@ -49,6 +52,8 @@ export interface OutboundInit extends RelayLimits {
   probeTimeout: number
   /** This worker: its key signs the caller proof of every new stream, from its own b32 (handshake.ts). */
   self: { worker: WorkerKeyPair; b32: string }
+  /** Send requests that fit one datagram over the datagram session, when it runs (datagram-upstream.ts). */
+  datagramRequests: boolean
 }
 
 export interface OutboundComponents {
@@ -61,6 +66,8 @@ export interface OutboundComponents {
   meter: StreamMeter
   /** false while the local router does not answer its liveness probe: new requests fail at once. */
   routerHealthy?: () => boolean
+  /** Requests over datagrams, while the datagram session is up (undefined: not now). */
+  datagrams?: () => Requester | undefined
 }
 
 export interface Outbound {
@@ -125,6 +132,34 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
     }
   }
 
+  /**
+   * The upstream of one request: over datagrams when the datagram session runs, the request fits one datagram
+   * and the worker publishes a datagram destination; over a pooled stream otherwise.
+   */
+  const open = async (
+    req: Req,
+    workerKey: string,
+    target: string,
+    headers: OutgoingHttpHeaders,
+  ): Promise<Upstream> => {
+    const method = req.method ?? 'GET'
+    const requester = init.datagramRequests ? components.datagrams?.() : undefined
+    const length = Number(req.headers['content-length'] ?? 0)
+    const small = req.headers['transfer-encoding'] === undefined && Number.isSafeInteger(length)
+    if (requester !== undefined && small && requester.fits({ method, target, headers, bodyBytes: length })) {
+      if (await requester.reaches(workerKey)) {
+        return datagramUpstream({
+          method,
+          target,
+          headers,
+          send: (request, signal) => requester.request(workerKey, request, signal),
+          fetchParked: (token) => openRequest(pool, workerKey, 'GET', `${ANSWER_PATH}${token}`, {}, true),
+        })
+      }
+    }
+    return openRequest(pool, workerKey, method, target, headers, isBodyless(req))
+  }
+
   const forward = async (
     req: Req,
     res: ServerResponse,
@@ -157,15 +192,7 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
             watch.stalled(workerKey)
           },
         },
-        open: () =>
-          openRequest(
-            pool,
-            workerKey,
-            req.method ?? 'GET',
-            target,
-            forwardableHeaders(req.headers, drop),
-            isBodyless(req),
-          ),
+        open: () => open(req, workerKey, target, forwardableHeaders(req.headers, drop)),
         onEnd: ({ status, error }) => {
           if (error?.code === 'ERR_REGISTRY_NOT_FOUND') return // not a peer: keep the table to real workers
           peers.record(workerKey, { out: true, status, ms: performance.now() - started, error: error?.code })

@@ -18,7 +18,8 @@ import { loadDaemonConfig } from '../../src/daemon/config.js'
 import { DATAGRAM_DESTINATION_LABEL, deriveDestinationKeys } from '../../src/i2p/index.js'
 import { loadKeyStore, workerKeyFromSuri } from '../../src/identity/index.js'
 import { signMessage } from '../../src/messages/envelope.js'
-import { decodeFrame, fragment, type AckFrame } from '../../src/messages/frames.js'
+import { decodeFrame, fragment, type AckFrame, type AnswerFrame } from '../../src/messages/frames.js'
+import { decodeWireAnswer, encodeRequest } from '../../src/messages/request-wire.js'
 import { createSamDatagramSession, type SamDatagramSession } from '../../src/sam/index.js'
 import { sleep } from '../../src/signals.js'
 import { testBinary, testLogger } from '../helpers/i2pd.js'
@@ -34,14 +35,52 @@ interface Received {
   seq: string | undefined
 }
 
+/** What bob's service saw of a request (not a message): who called, from where, and how often per test id. */
+interface Served {
+  caller: string
+  address: string
+  testId: string
+}
+
+/**
+ * Requests under /rpc/: `echo` answers the body back with who called; `big?bytes=N` answers N bytes (a
+ * pattern); each records who called it and its `x-test-id`.
+ */
+function rpc(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, served: Served[]): void {
+  const header = (name: string): string => String(req.headers[name])
+  served.push({
+    caller: header('x-prouter-caller'),
+    address: header('x-prouter-caller-address'),
+    testId: header('x-test-id'),
+  })
+  const url = new URL(req.url ?? '/', 'http://service')
+  const answer =
+    url.pathname === '/rpc/big' ? pattern(Number(url.searchParams.get('bytes'))) : Buffer.from(body)
+  res.writeHead(200, {
+    'content-length': answer.length,
+    'x-caller': header('x-prouter-caller'),
+    'x-caller-address': header('x-prouter-caller-address'),
+  })
+  res.end(answer)
+}
+
+function pattern(bytes: number): Buffer {
+  return Buffer.from(Array.from({ length: bytes }, (_, i) => (i * 7 + 3) % 251))
+}
+
 /** Bob's service: records each message; answers 503 while `down`. */
 async function recordingService() {
   const received: Received[] = []
+  const served: Served[] = []
   const state = { down: false }
   const server = http.createServer((req, res) => {
     const parts: Buffer[] = []
     req.on('data', (c: Buffer) => parts.push(c))
     req.on('end', () => {
+      if (req.url?.startsWith('/rpc/') === true) {
+        rpc(req, Buffer.concat(parts), res, served)
+        return
+      }
       if (state.down || req.url !== '/prouter/messages') {
         res.writeHead(503).end()
         return
@@ -65,7 +104,7 @@ async function recordingService() {
       })
       server.closeAllConnections()
     })
-  return { url: `http://127.0.0.1:${port}`, received, state, close }
+  return { url: `http://127.0.0.1:${port}`, received, served, state, close }
 }
 
 describe('messages between workers on a private network', { timeout: 20 * 60_000 }, () => {
@@ -74,6 +113,7 @@ describe('messages between workers on a private network', { timeout: 20 * 60_000
   let svc: Awaited<ReturnType<typeof recordingService>>
   let attacker: SamDatagramSession
   const acks: AckFrame[] = []
+  const answers: AnswerFrame[] = []
   const restarted = new Map<string, Daemon>()
   const daemon = (name: string): Daemon => {
     const d = restarted.get(name) ?? net.worker(name).daemon
@@ -119,7 +159,12 @@ add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 10 == 0 c
         binary: await testBinary(),
         workers: [
           { name: 'alice', suri: '//Alice', router: 'managed', config: { messages } },
-          { name: 'bob', suri: '//Bob', router: 'managed', config: { messages, service: { url: svc.url } } },
+          {
+            name: 'bob',
+            suri: '//Bob',
+            router: 'managed',
+            config: { messages, service: { url: svc.url }, inbound: { allowPaths: ['/rpc/*'], allowAnonymous: false } },
+          },
         ],
       },
       { logger },
@@ -134,6 +179,7 @@ add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 10 == 0 c
         onDatagram: (d) => {
           const frame = decodeFrame(d.payload)
           if (frame.type === 'ack') acks.push(frame)
+          if (frame.type === 'answer') answers.push(frame)
         },
       },
     )
@@ -221,6 +267,121 @@ add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 10 == 0 c
       assert.equal(ack.code, code)
     }
     assert.equal(svc.received.length, before, 'the service saw none of them')
+  })
+
+  const rpcCall = (path: string, options: { body?: Buffer; testId?: string; method?: string } = {}) =>
+    call(apiOf(daemon('alice')), options.method ?? 'POST', `/v1/workers/${key('bob')}${path}`, {
+      ...(options.body === undefined ? {} : { body: options.body }),
+      headers: { 'x-test-id': options.testId ?? randomBytes(8).toString('hex') },
+      timeout: 120_000,
+    })
+  const datagramB32 = async (name: string): Promise<string> => {
+    const keys = await loadKeyStore(daemon(name).config.keysDir)
+    return deriveDestinationKeys(keys.i2p.privateKey, DATAGRAM_DESTINATION_LABEL).b32
+  }
+  const servedTimes = (testId: string): number => svc.served.filter((s) => s.testId === testId).length
+  /** The attacker sends `wire` to bob's datagram destination every 2 s until `answered` (lost before LeaseSets are known). */
+  const attack = async (wire: Buffer, answered: (id: string) => boolean): Promise<void> => {
+    const destination = await attacker.lookup(await datagramB32('bob'), { timeout: 60_000 })
+    const id = wire.toString('hex', 83, 99)
+    const deadline = Date.now() + 90_000
+    while (!answered(id) && Date.now() < deadline) {
+      for (const frame of fragment(id, wire)) await attacker.send(destination, frame)
+      await until('an answer', () => answered(id), 2000).catch(() => undefined)
+    }
+  }
+
+  test("a small request crosses over datagrams: bob's service sees alice as its caller, from her datagram address, once", async (t) => {
+    const body = randomBytes(1024)
+    const res = await rpcCall('/rpc/echo', { body, testId: 'small-1' })
+    assert.equal(res.status, 200, res.body.toString())
+    assert.deepEqual(res.body, body)
+    assert.equal(res.headers['x-caller'], key('alice'))
+    assert.equal(res.headers['x-caller-address'], await datagramB32('alice'))
+    assert.equal(servedTimes('small-1'), 1)
+    const ms: number[] = []
+    for (let i = 0; i < 21; i++) {
+      const started = performance.now()
+      assert.equal((await rpcCall('/rpc/echo', { body: Buffer.from('x') })).status, 200)
+      ms.push(performance.now() - started)
+    }
+    ms.sort((a, b) => a - b)
+    t.diagnostic(
+      `warm requests over datagrams, one at a time: p50 ${ms[10]?.toFixed(1)} ms, max ${ms[20]?.toFixed(1)} ms`,
+    )
+  })
+
+  test('an answer longer than one frame is fetched over a stream, whole; a body longer than a datagram goes by stream', async () => {
+    const big = await rpcCall('/rpc/big?bytes=300000', { method: 'GET', testId: 'big-1' })
+    assert.equal(big.status, 200, big.body.subarray(0, 200).toString())
+    assert.ok(big.body.equals(pattern(300_000)), 'the long answer arrived byte for byte')
+    assert.equal(servedTimes('big-1'), 1)
+    assert.equal(svc.served.find((s) => s.testId === 'big-1')?.address, await datagramB32('alice'))
+    const body = randomBytes(20 * 1024)
+    const res = await rpcCall('/rpc/echo', { body, testId: 'by-stream' })
+    assert.equal(res.status, 200)
+    assert.ok(res.body.equals(body))
+    assert.equal(res.headers['x-caller-address'], daemon('alice').b32, 'a 20 KiB body went by stream')
+  })
+
+  test("bob's policy holds over datagrams: a path he does not serve is refused with its code", async () => {
+    const res = await rpcCall('/admin', { method: 'GET', testId: 'admin' })
+    assert.equal(res.status, 403)
+    assert.equal(res.json().code, 'ERR_PATH_NOT_ALLOWED')
+    assert.equal(servedTimes('admin'), 0)
+  })
+
+  test('requests over datagrams: forged or relabelled ones are refused, an anonymous one is answered 403; none is served', async () => {
+    const alice = await workerKeyFromSuri('//Alice')
+    const mallory = await workerKeyFromSuri('//Mallory')
+    const request = (testId: string): Buffer =>
+      encodeRequest({
+        method: 'POST',
+        target: '/rpc/echo',
+        headers: [['x-test-id', testId]],
+        body: Buffer.from('x'),
+      })
+    const acked = (id: string): boolean => acks.some((a) => a.id === id)
+    // signed by alice's key, sent from the attacker's destination
+    const forged = signMessage(alice, { receiver: key('bob'), payload: request('forged'), kind: 'request' })
+    await attack(forged, acked)
+    const refusal = acks.find((a) => a.id === forged.toString('hex', 83, 99))
+    assert.equal(refusal?.status, 'refused')
+    assert.equal(refusal.code, 'ERR_MESSAGE_SOURCE')
+    // a message of alice's relabelled as a request: the domain is signed
+    const relabelled = signMessage(alice, { receiver: key('bob'), payload: request('relabelled') })
+    relabelled.write('prouter-request-v1:', 0, 'latin1')
+    await attack(relabelled, acked)
+    assert.equal(acks.find((a) => a.id === relabelled.toString('hex', 83, 99))?.code, 'ERR_MESSAGE_SIGNATURE')
+    // mallory has no binding: anonymous, which bob does not serve — an answer, as a stream would carry it
+    const anonymous = signMessage(mallory, {
+      receiver: key('bob'),
+      payload: request('anonymous'),
+      kind: 'request',
+    })
+    await attack(anonymous, (id) => answers.some((a) => a.id === id))
+    const answer = answers.find((a) => a.id === anonymous.toString('hex', 83, 99))
+    assert.ok(answer)
+    const decoded = decodeWireAnswer(answer.bytes)
+    assert.equal(decoded.status, 403)
+    assert.equal((JSON.parse(decoded.body.toString()) as { code: string }).code, 'ERR_ANONYMOUS_REFUSED')
+    for (const id of ['forged', 'relabelled', 'anonymous']) assert.equal(servedTimes(id), 0, id)
+  })
+
+  test('a tenth of the datagrams dropped (nftables): 60 requests over datagrams are all answered, each served once', async (t) => {
+    await dropATenth(t)
+    const ids = Array.from({ length: 60 }, (_, n) => `lossy-${n}`)
+    for (let i = 0; i < ids.length; i += 10) {
+      const group = ids.slice(i, i + 10)
+      const answered = await Promise.all(
+        group.map((id) => rpcCall('/rpc/echo', { body: Buffer.from(id), testId: id })),
+      )
+      for (const [j, res] of answered.entries()) {
+        assert.equal(res.status, 200, res.body.toString())
+        assert.equal(res.body.toString(), group[j])
+      }
+    }
+    for (const id of ids) assert.equal(servedTimes(id), 1, id)
   })
 
   test('a tenth of the datagrams between the daemons and their routers dropped (nftables): every message arrives once', async (t) => {

@@ -22,6 +22,8 @@ import { createRateLimiter } from '../../../src/proxy/limits.js'
 import { createSequences } from '../../../src/messages/sequence.js'
 import { createSeenIds } from '../../../src/messages/seen-ids.js'
 import { createMessageSender, type MessageSender } from '../../../src/messages/sender.js'
+import { createPeerLink } from '../../../src/messages/link.js'
+import { createAnswerCache } from '../../../src/messages/answer-cache.js'
 import { createServiceDelivery } from '../../../src/messages/service-delivery.js'
 import type { DatagramTransport, MessagePeers } from '../../../src/messages/transport.js'
 
@@ -141,8 +143,7 @@ async function pair(t: TestContext, options: PairOptions = {}) {
     createMessageSender(
       { self: alice, retryMin: options.retryMin ?? 50, retryMax: 200 },
       {
-        transport: endpoint(A, handlers, link),
-        peers,
+        link: createPeerLink(endpoint(A, handlers, link), peers, new AbortController().signal),
         outbox: (options.outbox ?? ((o: Outbox) => o))(createOutbox({ dir }, { logger })),
         sequences: createSequences({ file: join(dir, 'sequence.json') }),
         logger,
@@ -161,6 +162,8 @@ async function pair(t: TestContext, options: PairOptions = {}) {
       seen: createSeenIds(),
       reassembly: createReassembly(),
       deliver: createServiceDelivery({ serviceUrl: svc.url, path: '/messages' }),
+      serve: () => Promise.reject(new Error('no requests in this test')),
+      answers: createAnswerCache(),
       onAck: () => undefined,
       onRefused: (c) => refusals.push(c),
       ...(rate === undefined ? {} : { rateLimit: (from: string) => rate.take(from) }),

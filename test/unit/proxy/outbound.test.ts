@@ -38,6 +38,7 @@ const INIT: OutboundInit = {
   idleTimeout: 30_000,
   requestTimeout: 60_000,
   self: { worker: await workerKeyFromSuri('//Alice'), b32: `${'c'.repeat(51)}q.b32.i2p` },
+  datagramRequests: false,
 }
 
 interface Peer {
