@@ -14,6 +14,7 @@
  *   BENCH_I2PD=sid npm run bench      (one Debian release's i2pd; PROUTER_I2PD=/path: one of your own)
  *   BENCH_HOPS=1,3 BENCH_RTTS=200 npm run bench
  *   BENCH_MIN_STREAMS=3 npm run bench  (alice's outbound.minStreamsPerPeer)
+ *   BENCH_DATAGRAMS=1 npm run bench    (messages on for alice, bob and charlie: small requests over datagrams)
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { Agent, request } from 'node:http'
@@ -38,6 +39,9 @@ const CONCURRENT = [200, 1000]
 /** alice's `outbound.minStreamsPerPeer`: streams to charlie that back-to-back requests take turns on. */
 const MIN_STREAMS = Number(process.env.BENCH_MIN_STREAMS ?? DEFAULT_OUTBOUND_MIN_STREAMS_PER_PEER)
 const logger = createLogger({ level: process.env.PROUTER_LOG_LEVEL ?? 'warn' })
+/** The datagram session on (messages.enabled) for the callers and charlie: requests that fit go over it. */
+const DATAGRAMS = process.env.BENCH_DATAGRAMS === '1'
+const messages = { messages: { enabled: DATAGRAMS } }
 
 type Row = Record<string, string | number>
 
@@ -49,7 +53,12 @@ async function main(): Promise<void> {
     runs.push({ i2pd: binary.version, rows })
   }
   for (const run of runs) print(run.i2pd, run.rows)
-  await saveResults('daemon', { node: process.version, minStreamsPerPeer: MIN_STREAMS, runs })
+  await saveResults('daemon', {
+    node: process.version,
+    minStreamsPerPeer: MIN_STREAMS,
+    datagrams: DATAGRAMS,
+    runs,
+  })
 }
 
 async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
@@ -64,16 +73,16 @@ async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
           name: 'alice',
           suri: '//Alice',
           router: 'managed',
-          config: { warm: { interval: 30_000 }, outbound: { minStreamsPerPeer: MIN_STREAMS } },
+          config: { warm: { interval: 30_000 }, outbound: { minStreamsPerPeer: MIN_STREAMS }, ...messages },
         },
-        { name: 'bob', suri: '//Bob', router: 'managed', config: { warm: { peers: 'none' } } },
+        { name: 'bob', suri: '//Bob', router: 'managed', config: { warm: { peers: 'none' }, ...messages } },
         {
           name: 'charlie',
           suri: '//Charlie',
           router: { attach: 3 },
           start: false,
           // a burst of 1,000 from one caller: past the default per-caller limit (100/s, burst 200)
-          config: { inbound: { rateLimit: { perSecond: 2000, burst: 2000 } } },
+          config: { inbound: { rateLimit: { perSecond: 2000, burst: 2000 } }, ...messages },
         },
         { name: 'dave', suri: '//Dave', router: 'managed', start: false },
       ],
@@ -338,7 +347,7 @@ function r(v: number): number {
 function print(version: string, rows: Row[]): void {
   console.log(
     `\nPRouter daemon benchmark: i2pd ${version}, ${RTTS} sequential requests per series (ms), ` +
-      `alice's outbound.minStreamsPerPeer ${MIN_STREAMS}\n`,
+      `alice's outbound.minStreamsPerPeer ${MIN_STREAMS}; requests over datagrams ${DATAGRAMS ? 'on' : 'off'}\n`,
   )
   console.log('| what | p50 ms | p99 ms | note |\n|---|---|---|---|')
   for (const row of rows) console.log(`| ${row.what} | ${row.p50} | ${row.p99} | ${row.note} |`)

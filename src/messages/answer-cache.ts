@@ -17,12 +17,14 @@ export interface AnswerCache {
   readonly bytes: number
 }
 
-/** 16 MiB: ~2,000 answers of a full frame, far more of typical RPC answers. */
-const DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+/** 4 MiB: ~500 answers of a full frame, thousands of typical RPC answers. */
+const DEFAULT_MAX_BYTES = 4 * 1024 * 1024
+/** A caller retries no longer than the envelope's time window. */
+const DEFAULT_MAX_AGE = MESSAGE_TIME_WINDOW
 
 export function createAnswerCache(init: AnswerCacheInit = {}): AnswerCache {
   const maxBytes = init.maxBytes ?? DEFAULT_MAX_BYTES
-  const maxAge = init.maxAge ?? MESSAGE_TIME_WINDOW
+  const maxAge = init.maxAge ?? DEFAULT_MAX_AGE
   const kept = new Map<string, { frame: Buffer; at: number }>()
   let bytes = 0
 
@@ -45,7 +47,10 @@ export function createAnswerCache(init: AnswerCacheInit = {}): AnswerCache {
     put(sender, id, frame, now) {
       const key = `${sender}/${id}`
       drop(key)
-      kept.set(key, { frame, at: now })
+      // a copy of its own: a small Buffer is a slice of a shared 8 KiB slab, which it would keep alive
+      const own = Buffer.allocUnsafeSlow(frame.length)
+      frame.copy(own)
+      kept.set(key, { frame: own, at: now })
       bytes += frame.length
       evict(now)
     },

@@ -192,6 +192,7 @@ class InboundServer implements Inbound {
   }
 
   async serve(request: WireRequest, caller: Caller): Promise<WireAnswer> {
+    if (request.target === PING_PATH) return this.datagramPong()
     const started = performance.now()
     try {
       // the length is the body's, whatever the caller claimed: no room for a second request in the first
@@ -220,6 +221,13 @@ class InboundServer implements Inbound {
       this.recordPeer(caller, answer.status, started, e.code)
       return answer
     }
+  }
+
+  /** The ping over datagrams (outbound.ts, pingDatagrams): who answers, as the stream ping says it. */
+  private datagramPong(): WireAnswer {
+    const { workerKey, b32 } = this.init.self
+    const body = Buffer.from(JSON.stringify({ workerKey, b32 }))
+    return { status: 200, headers: [['content-type', 'application/json']], body }
   }
 
   /** A parked answer (parked-answers.ts), fetched by the caller it is for. */
