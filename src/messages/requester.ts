@@ -51,8 +51,6 @@ export interface Requester {
   fits(head: { method: string; target: string; headers: OutgoingHttpHeaders; bodyBytes: number }): boolean
   /** Whether `workerKey` publishes a datagram destination (false also when its binding cannot be had now). */
   reaches(workerKey: string): Promise<boolean>
-  /** Requests to `workerKey` waiting for their answers now. */
-  inFlight(workerKey: string): number
   /** The callee's answer; rejects with its refusal code, the signal's reason or ERR_MESSAGE_EXPIRED. */
   request(workerKey: string, request: WireRequest, signal: AbortSignal): Promise<WireAnswer>
   /** An ANSWER, or an ACK refusing a request, from datagram destination `from`; false if no request of ours. */
@@ -72,12 +70,6 @@ export function createRequester(init: RequesterInit, components: RequesterCompon
   const { link } = components
   const log = components.logger.child({ component: 'requester' })
   const waiting = new Map<string, Waiting>()
-  const perPeer = new Map<string, number>()
-  const count = (workerKey: string, by: number): void => {
-    const n = (perPeer.get(workerKey) ?? 0) + by
-    if (n === 0) perPeer.delete(workerKey)
-    else perPeer.set(workerKey, n)
-  }
 
   async function request(workerKey: string, req: WireRequest, signal: AbortSignal): Promise<WireAnswer> {
     const to = workerKey.toLowerCase()
@@ -94,7 +86,6 @@ export function createRequester(init: RequesterInit, components: RequesterCompon
       }
       waiting.set(id, { workerKey: to, b32, settle })
     })
-    count(to, 1)
     try {
       for (let attempt = 0; answered === undefined; attempt++) {
         signal.throwIfAborted()
@@ -107,7 +98,6 @@ export function createRequester(init: RequesterInit, components: RequesterCompon
       }
     } finally {
       waiting.delete(id)
-      count(to, -1)
     }
     if (answered.type === 'ack') throw refused(id, to, answered.code)
     components.onExchanged?.(to, wire.length, answered.bytes.length)
@@ -120,7 +110,6 @@ export function createRequester(init: RequesterInit, components: RequesterCompon
       const head = encodeRequest({ method, target, headers: toPairs(headers), body: EMPTY })
       return head.length + bodyBytes + MESSAGE_HEADER_BYTES <= MESSAGE_FRAGMENT_BYTES // one DATA frame
     },
-    inFlight: (workerKey) => perPeer.get(workerKey.toLowerCase()) ?? 0,
     reaches: (workerKey) =>
       link.b32Of(workerKey.toLowerCase()).then(
         () => true,

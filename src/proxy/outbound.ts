@@ -113,6 +113,7 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
     dial.h2,
   )
   const pending = createGauge(init.maxStreams + init.maxPending)
+  const datagramSlots = createPeerSlots(DATAGRAM_REQUESTS_PER_PEER)
   const classify = (err: unknown): Promise<PRouterError> => classifyError(err, components.streams)
   const watch = createPeerWatch(init, {
     logger: log,
@@ -153,17 +154,20 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
     const requester = init.datagramRequests ? components.datagrams?.() : undefined
     const length = Number(req.headers['content-length'] ?? 0)
     const small = req.headers['transfer-encoding'] === undefined && Number.isSafeInteger(length)
-    const room = requester !== undefined && requester.inFlight(workerKey) < DATAGRAM_REQUESTS_PER_PEER
-    if (room && small && requester.fits({ method, target, headers, bodyBytes: length })) {
-      if (await requester.reaches(workerKey)) {
-        return datagramUpstream({
+    if (requester !== undefined && small && requester.fits({ method, target, headers, bodyBytes: length })) {
+      const release = datagramSlots.take(workerKey) // taken before any await: a burst cannot overrun it
+      if (release !== undefined && (await requester.reaches(workerKey))) {
+        const upstream = datagramUpstream({
           method,
           target,
           headers,
           send: (request, signal) => requester.request(workerKey, request, signal),
           fetchParked: (token) => openRequest(pool, workerKey, 'GET', `${ANSWER_PATH}${token}`, {}, true),
         })
+        void upstream.response.catch(() => undefined).finally(release)
+        return upstream
       }
+      release?.()
     }
     return openRequest(pool, workerKey, method, target, headers, isBodyless(req))
   }
@@ -495,6 +499,26 @@ function routerUnresponsive(): PRouterError {
 
 function tooMany(max: number): PRouterError {
   return new PRouterError('ERR_TOO_MANY_STREAMS', `${max} outbound requests are open or waiting already`)
+}
+
+/** At most `max` at once per worker: `take` returns the slot's release, or undefined when all are taken. */
+function createPeerSlots(max: number): { take(workerKey: string): (() => void) | undefined } {
+  const taken = new Map<string, number>()
+  return {
+    take(workerKey) {
+      const n = taken.get(workerKey) ?? 0
+      if (n >= max) return undefined
+      taken.set(workerKey, n + 1)
+      let released = false
+      return () => {
+        if (released) return
+        released = true
+        const left = (taken.get(workerKey) ?? 1) - 1
+        if (left === 0) taken.delete(workerKey)
+        else taken.set(workerKey, left)
+      }
+    },
+  }
 }
 
 function splice(a: Duplex, b: Duplex): Promise<void> {
