@@ -65,6 +65,7 @@ import type { StreamSource } from './stream-source.js'
 const CALLER_RECHECK_INTERVAL = DEFAULT_RESOLVE_CACHE_TTL
 /** Long answers to requests over datagrams held at once for their callers to fetch, and for how long. */
 const PARKED_ANSWERS_MAX = 256
+const PARKED_ANSWERS_PER_CALLER = 32
 const PARKED_ANSWER_TIMEOUT = 30_000
 /** Bytes of randomness in a session token (handshake.ts, SESSION_TOKEN). */
 const SESSION_TOKEN_BYTES = 8
@@ -168,7 +169,11 @@ class InboundServer implements Inbound {
     this.allowed = createPathFilter(init.allowPaths)
     this.service = init.serviceUrl === undefined ? undefined : new URL(init.serviceUrl)
     this.accepting = this.createAcceptLoop(this.log)
-    this.parked = createParkedAnswers({ max: PARKED_ANSWERS_MAX, timeout: PARKED_ANSWER_TIMEOUT })
+    this.parked = createParkedAnswers({
+      max: PARKED_ANSWERS_MAX,
+      maxPerCaller: PARKED_ANSWERS_PER_CALLER,
+      timeout: PARKED_ANSWER_TIMEOUT,
+    })
     this.server = this.createHttpServer()
     this.h2 = this.createH2Server()
   }

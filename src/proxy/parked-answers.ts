@@ -4,7 +4,9 @@
  * under a random token the caller gets in the frame, until the caller fetches it over a stream
  * (`ANSWER_PATH<token>`, inbound.ts) or `timeout` passes (then the service's response is dropped). Each
  * is taken once, and only by the worker that made the request (an anonymous one: by whoever holds the
- * token, which only went to the request's source). Bounded in number: past `max`, ERR_ANSWERS_FULL.
+ * token, which only went to the request's source). Bounded in number, `max` in all and `maxPerCaller` for
+ * each caller (the anonymous ones together), so one caller cannot take every place: past either,
+ * ERR_ANSWERS_FULL.
  */
 import { randomBytes } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
@@ -30,21 +32,37 @@ export interface ParkedAnswers {
   close(): void
 }
 
-export function createParkedAnswers(init: { max: number; timeout: number }): ParkedAnswers {
+export function createParkedAnswers(init: {
+  max: number
+  maxPerCaller: number
+  timeout: number
+}): ParkedAnswers {
   const held = new Map<string, { answer: ParkedAnswer; timer: NodeJS.Timeout }>()
-  const drop = (token: string): void => {
+  const perCaller = new Map<string | undefined, number>()
+  const count = (owner: string | undefined, by: number): void => {
+    const n = (perCaller.get(owner) ?? 0) + by
+    if (n === 0) perCaller.delete(owner)
+    else perCaller.set(owner, n)
+  }
+  const forget = (token: string): ParkedAnswer | undefined => {
     const entry = held.get(token)
-    if (entry === undefined) return
+    if (entry === undefined) return undefined
     held.delete(token)
     clearTimeout(entry.timer)
-    entry.answer.rest.destroy()
+    count(entry.answer.owner, -1)
+    return entry.answer
+  }
+  const drop = (token: string): void => {
+    forget(token)?.rest.destroy()
   }
   return {
     park(answer) {
-      if (held.size >= init.max) {
+      if (held.size >= init.max || (perCaller.get(answer.owner) ?? 0) >= init.maxPerCaller) {
         answer.rest.destroy()
-        throw new PRouterError('ERR_ANSWERS_FULL', `${init.max} long answers wait to be fetched already`)
+        const who = answer.owner ?? 'anonymous callers'
+        throw new PRouterError('ERR_ANSWERS_FULL', `long answers wait to be fetched already (for ${who})`)
       }
+      count(answer.owner, 1)
       answer.rest.pause()
       const token = randomBytes(16).toString('hex')
       const timer = setTimeout(() => {
@@ -58,9 +76,7 @@ export function createParkedAnswers(init: { max: number; timeout: number }): Par
       const entry = held.get(token)
       if (entry === undefined) return undefined
       if (entry.answer.owner !== undefined && entry.answer.owner !== caller) return undefined
-      held.delete(token)
-      clearTimeout(entry.timer)
-      return entry.answer
+      return forget(token)
     },
     close() {
       for (const token of [...held.keys()]) drop(token)

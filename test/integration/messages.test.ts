@@ -163,7 +163,11 @@ add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 10 == 0 c
             name: 'bob',
             suri: '//Bob',
             router: 'managed',
-            config: { messages, service: { url: svc.url }, inbound: { allowPaths: ['/rpc/*'], allowAnonymous: false } },
+            config: {
+              messages,
+              service: { url: svc.url },
+              inbound: { allowPaths: ['/rpc/*'], allowAnonymous: false },
+            },
           },
         ],
       },
@@ -467,6 +471,41 @@ add rule inet prouter_loss in udp sport { ${ports} } numgen random mod 10 == 0 c
     await until('the queued messages', () => ids.every((id) => seenIds().includes(id)), 180_000)
     t.diagnostic(`delivered ${Date.now() - back} ms after bob's daemon was started again`)
     for (const id of ids) assert.equal(seenIds().filter((x) => x === id).length, 1, `${id} once`)
+  })
+
+  test("bob's router frozen (SIGSTOP): a request over datagrams fails with ERR_PEER_LOST in seconds; answered again once it runs", async (t) => {
+    const { pid } = await daemon('bob').router.status()
+    assert.ok(pid !== undefined)
+    assert.equal((await rpcCall('/rpc/echo', { body: Buffer.from('before') })).status, 200)
+    process.kill(pid, 'SIGSTOP')
+    let frozen = true
+    /** Its daemon may have replaced a router that stopped answering: then the PID is gone. */
+    const resume = (): void => {
+      if (!frozen) return
+      frozen = false
+      try {
+        process.kill(pid, 'SIGCONT')
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+      }
+    }
+    t.after(resume)
+    const started = Date.now()
+    const lost = await rpcCall('/rpc/echo', { body: Buffer.from('frozen'), testId: 'frozen' })
+    const ms = Date.now() - started
+    t.diagnostic(`answered ${lost.status} after ${ms} ms`)
+    assert.equal(lost.status, 504, lost.body.toString())
+    assert.equal(lost.json().code, 'ERR_PEER_LOST')
+    assert.ok(ms < 30_000, `${ms} ms`)
+    resume()
+    const deadline = Date.now() + 120_000
+    let again = await rpcCall('/rpc/echo', { body: Buffer.from('after') })
+    while (again.status !== 200 && Date.now() < deadline) {
+      await sleep(2000)
+      again = await rpcCall('/rpc/echo', { body: Buffer.from('after') })
+    }
+    assert.equal(again.status, 200, again.body.toString())
+    assert.ok(servedTimes('frozen') <= 1)
   })
 })
 

@@ -14,7 +14,7 @@ const answer = (owner: string | undefined) => ({
 })
 
 test('a parked answer is taken once, by its owner only; an anonymous one by whoever has the token', () => {
-  const parked = createParkedAnswers({ max: 4, timeout: 60_000 })
+  const parked = createParkedAnswers({ max: 4, maxPerCaller: 4, timeout: 60_000 })
   const token = parked.park(answer('0xalice'))
   assert.match(token, /^[0-9a-f]{32}$/)
   assert.equal(parked.take(token, '0xmallory'), undefined)
@@ -27,7 +27,7 @@ test('a parked answer is taken once, by its owner only; an anonymous one by whoe
 })
 
 test('parked answers are bounded in number and dropped (the service response destroyed) when not fetched in time', async () => {
-  const parked = createParkedAnswers({ max: 2, timeout: 50 })
+  const parked = createParkedAnswers({ max: 2, maxPerCaller: 2, timeout: 50 })
   const first = answer('0xa')
   const token = parked.park(first)
   parked.park(answer('0xa'))
@@ -41,5 +41,19 @@ test('parked answers are bounded in number and dropped (the service response des
   assert.ok(first.rest.destroyed)
   assert.equal(parked.take(token, '0xa'), undefined)
   parked.park(answer('0xa')) // room again
+  parked.close()
+})
+
+test('one caller (the anonymous ones together) parks at most maxPerCaller answers; others still can', () => {
+  const parked = createParkedAnswers({ max: 10, maxPerCaller: 2, timeout: 60_000 })
+  const token = parked.park(answer(undefined))
+  parked.park(answer(undefined))
+  assert.throws(
+    () => parked.park(answer(undefined)),
+    (err: unknown) => isPRouterError(err, 'ERR_ANSWERS_FULL'),
+  )
+  parked.park(answer('0xalice'))
+  assert.ok(parked.take(token, undefined))
+  parked.park(answer(undefined)) // its place is free again
   parked.close()
 })
