@@ -103,7 +103,7 @@ describe('prouter daemon on a private network', { timeout: 15 * 60_000 }, () => 
   test('alice reaches charlie by key; charlie is told, verified, that alice called', async () => {
     assert.equal(charlie.workerKey, keyOf('charlie'))
     const res = await call(alice(), 'GET', `/v1/workers/${charlie.workerKey}/hello?x=1`)
-    assert.equal(res.status, 200)
+    assert.equal(res.status, 200, res.body.toString())
     const seen = res.json()
     assert.equal(seen.worker, 'charlie')
     assert.equal(seen.caller, keyOf('alice'))
