@@ -4,7 +4,8 @@
  * operators run it; BENCH_DAEMONS=inprocess runs both inside this process instead). Alternating, from alice
  * to bob by key:
  *
- *   - a 1 KiB stream request (POST through alice's API to bob's service, kept-alive) and
+ *   - a 1 KiB stream request (POST through alice's API to bob's service, kept-alive; alice's
+ *     `outbound.datagramRequests` off, so it does go over a stream; BENCH_DATAGRAM_REQUESTS=1: over datagrams) and
  *   - a 1 KiB message acknowledged by bob's service (POST /v1/messages, mode=ack)
  *
  * then a burst of 1,000 queued messages: how long until bob's service has them all, lost and duplicated.
@@ -29,6 +30,8 @@ const HOPS = (process.env.BENCH_HOPS ?? '3').split(',').map(Number)
 const RTTS = Number(process.env.BENCH_RTTS ?? 200)
 const BURST = Number(process.env.BENCH_BURST ?? 1000)
 const PROCESSES = process.env.BENCH_DAEMONS !== 'inprocess'
+/** alice's `outbound.datagramRequests`: off, the request row measures a stream. */
+const DATAGRAM_REQUESTS = process.env.BENCH_DATAGRAM_REQUESTS === '1'
 const logger = createLogger({ level: process.env.PROUTER_LOG_LEVEL ?? 'warn' })
 const agent = new Agent({ keepAlive: true, maxSockets: 64 })
 
@@ -73,13 +76,20 @@ async function benchHops(binary: I2pdBinary, hops: number): Promise<Row[]> {
   const dir = await mkdtemp(join(tmpdir(), 'prouter-bench-messages-'))
   const svc = await service()
   const messages = { enabled: true }
+  const outbound = { datagramRequests: DATAGRAM_REQUESTS }
   const net = await createWorkerNet(
     {
       dir,
       binary,
       hops,
       workers: [
-        { name: 'alice', suri: '//Alice', router: 'managed', config: { messages }, start: !PROCESSES },
+        {
+          name: 'alice',
+          suri: '//Alice',
+          router: 'managed',
+          config: { messages, outbound },
+          start: !PROCESSES,
+        },
         {
           name: 'bob',
           suri: '//Bob',
@@ -148,7 +158,11 @@ async function measure(
     note,
   })
   return [
-    row('stream request, 1 KiB', times.stream, `${times.stream.length} ok`),
+    row(
+      DATAGRAM_REQUESTS ? 'request over datagrams, 1 KiB' : 'stream request, 1 KiB',
+      times.stream,
+      `${times.stream.length} ok`,
+    ),
     row(
       'message acknowledged, 1 KiB',
       times.message,
