@@ -8,7 +8,8 @@
  *   - first request to a known worker never called before: with warm paths (alice) and without (bob)
  *   - daemon start -> reachable: a new daemon (own i2pd) until alice gets an answer from it
  *   - 200 and 1,000 concurrent requests: errors, p50/p99 and the time until all were answered
- *   - RSS of the daemon process (charlie, run with the systemd unit's NODE_OPTIONS) after the load, and its parts
+ *   - RSS of the daemon process (charlie, run with the systemd unit's NODE_OPTIONS) right after the load and 30 s
+ *     after it, and its parts
  *
  *   npm run bench                     (isolated in a network namespace; i2pd 2.56 and 2.59 in turn)
  *   BENCH_I2PD=sid npm run bench      (one Debian release's i2pd; PROUTER_I2PD=/path: one of your own)
@@ -36,6 +37,8 @@ import { call, spawnDaemon, type Api } from '../test/helpers/daemon-client.js'
 const HOPS = (process.env.BENCH_HOPS ?? '3').split(',').map(Number)
 const RTTS = Number(process.env.BENCH_RTTS ?? 200)
 const CONCURRENT = [200, 1000]
+/** Charlie's RSS is taken this long after the last burst ended (ms). */
+const RSS_SETTLE = 30_000
 /** alice's `outbound.minStreamsPerPeer`: streams to charlie that back-to-back requests take turns on. */
 const MIN_STREAMS = Number(process.env.BENCH_MIN_STREAMS ?? DEFAULT_OUTBOUND_MIN_STREAMS_PER_PEER)
 const logger = createLogger({ level: process.env.PROUTER_LOG_LEVEL ?? 'warn' })
@@ -127,7 +130,12 @@ async function measure(
       ...(await concurrent(n, () => alice.get(charlie.workerKey, '/hello'))),
       streams: (await net.worker('alice').daemon?.status())?.peers.streamsOut,
     })
+  const loadEnded = performance.now()
+  const rssAtOnce = await memoryOf(charliePid)
   const reach = await startToReachable(net)
+  // the same moment after the load in every run (V8 shrinks its heap when idle: how long dave's start took
+  // would otherwise decide what is measured)
+  await sleep(Math.max(0, RSS_SETTLE - (performance.now() - loadEnded)))
   const rss = await memoryOf(charliePid)
   const heap = await heapOf(charlieApi)
   const p50 = percentile(warm.ms, 50)
@@ -176,10 +184,12 @@ async function measure(
       note: `alice got an answer from dave; his daemon's start() took ${r(reach.startMs)} ms of it`,
     },
     {
-      what: 'daemon RSS (charlie, after the load; NODE_OPTIONS as the systemd unit ships)',
+      what: 'daemon RSS (charlie, 30 s after the load; NODE_OPTIONS as the systemd unit ships)',
       p50: `${mib(rss.rss)} MiB`,
       p99: '-',
-      note: `${mib(rssBefore.rss)} MiB before the load; after: ${rss.parts}; ${heap}`,
+      note:
+        `${RSS_SETTLE / 1000} s after the load; ${mib(rssBefore.rss)} MiB before it, ` +
+        `${mib(rssAtOnce.rss)} MiB right after it; then: ${rss.parts}; ${heap}`,
     },
   ]
 }
