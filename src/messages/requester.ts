@@ -58,7 +58,6 @@ export interface Requester {
 }
 
 interface Waiting {
-  workerKey: string
   b32: string
   settle: (answer: AnswerFrame | AckFrame) => void
 }
@@ -84,15 +83,24 @@ export function createRequester(init: RequesterInit, components: RequesterCompon
         answered = frame
         resolve()
       }
-      waiting.set(id, { workerKey: to, b32, settle })
+      waiting.set(id, { b32, settle })
     })
+    let queued = false // still waiting in the pipe (a burst): a resend would only queue a copy
     try {
       for (let attempt = 0; answered === undefined; attempt++) {
         signal.throwIfAborted()
         if (Date.now() - signedAt >= window) throw expired(id)
-        link.send(b32, id, frames).catch((err: unknown) => {
-          log.debug({ err, id, attempt }, 'request datagram not sent; will retry')
-        })
+        if (!queued) {
+          queued = true
+          link
+            .send(b32, id, frames)
+            .catch((err: unknown) => {
+              log.debug({ err, id, attempt }, 'request datagram not sent; will retry')
+            })
+            .finally(() => {
+              queued = false
+            })
+        }
         const wait = backoffDelay(attempt, Math.min(retryMin, link.timeout(b32) ?? retryMin), retryMax)
         await Promise.race([arrived, sleep(wait, signal).catch(() => undefined)])
       }
