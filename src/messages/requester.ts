@@ -51,6 +51,11 @@ export interface Requester {
   fits(head: { method: string; target: string; headers: OutgoingHttpHeaders; bodyBytes: number }): boolean
   /** Whether `workerKey` publishes a datagram destination (false also when its binding cannot be had now). */
   reaches(workerKey: string): Promise<boolean>
+  /**
+   * Whether a round trip over datagrams to `workerKey` was measured: the way there is warm (both routers hold
+   * each other's LeaseSet). The first datagrams to a peer are often lost and cost a resend ~1 s later.
+   */
+  warm(workerKey: string): Promise<boolean>
   /** The callee's answer; rejects with its refusal code, the signal's reason or ERR_MESSAGE_EXPIRED. */
   request(workerKey: string, request: WireRequest, signal: AbortSignal): Promise<WireAnswer>
   /** An ANSWER, or an ACK refusing a request, from datagram destination `from`; false if no request of ours. */
@@ -58,6 +63,7 @@ export interface Requester {
 }
 
 interface Waiting {
+  workerKey: string
   b32: string
   settle: (answer: AnswerFrame | AckFrame) => void
 }
@@ -83,24 +89,15 @@ export function createRequester(init: RequesterInit, components: RequesterCompon
         answered = frame
         resolve()
       }
-      waiting.set(id, { b32, settle })
+      waiting.set(id, { workerKey: to, b32, settle })
     })
-    let queued = false // still waiting in the pipe (a burst): a resend would only queue a copy
     try {
       for (let attempt = 0; answered === undefined; attempt++) {
         signal.throwIfAborted()
         if (Date.now() - signedAt >= window) throw expired(id)
-        if (!queued) {
-          queued = true
-          link
-            .send(b32, id, frames)
-            .catch((err: unknown) => {
-              log.debug({ err, id, attempt }, 'request datagram not sent; will retry')
-            })
-            .finally(() => {
-              queued = false
-            })
-        }
+        link.send(b32, id, frames).catch((err: unknown) => {
+          log.debug({ err, id, attempt }, 'request datagram not sent; will retry')
+        })
         const wait = backoffDelay(attempt, Math.min(retryMin, link.timeout(b32) ?? retryMin), retryMax)
         await Promise.race([arrived, sleep(wait, signal).catch(() => undefined)])
       }
@@ -118,6 +115,11 @@ export function createRequester(init: RequesterInit, components: RequesterCompon
       const head = encodeRequest({ method, target, headers: toPairs(headers), body: EMPTY })
       return head.length + bodyBytes + MESSAGE_HEADER_BYTES <= MESSAGE_FRAGMENT_BYTES // one DATA frame
     },
+    warm: (workerKey) =>
+      link.b32Of(workerKey.toLowerCase()).then(
+        (b32) => link.timeout(b32) !== undefined,
+        () => false,
+      ),
     reaches: (workerKey) =>
       link.b32Of(workerKey.toLowerCase()).then(
         () => true,
