@@ -51,11 +51,6 @@ export interface Requester {
   fits(head: { method: string; target: string; headers: OutgoingHttpHeaders; bodyBytes: number }): boolean
   /** Whether `workerKey` publishes a datagram destination (false also when its binding cannot be had now). */
   reaches(workerKey: string): Promise<boolean>
-  /**
-   * Whether a round trip over datagrams to `workerKey` was measured: the way there is warm (both routers hold
-   * each other's LeaseSet). The first datagrams to a peer are often lost and cost a resend ~1 s later.
-   */
-  warm(workerKey: string): Promise<boolean>
   /** The callee's answer; rejects with its refusal code, the signal's reason or ERR_MESSAGE_EXPIRED. */
   request(workerKey: string, request: WireRequest, signal: AbortSignal): Promise<WireAnswer>
   /** An ANSWER, or an ACK refusing a request, from datagram destination `from`; false if no request of ours. */
@@ -115,11 +110,6 @@ export function createRequester(init: RequesterInit, components: RequesterCompon
       const head = encodeRequest({ method, target, headers: toPairs(headers), body: EMPTY })
       return head.length + bodyBytes + MESSAGE_HEADER_BYTES <= MESSAGE_FRAGMENT_BYTES // one DATA frame
     },
-    warm: (workerKey) =>
-      link.b32Of(workerKey.toLowerCase()).then(
-        (b32) => link.timeout(b32) !== undefined,
-        () => false,
-      ),
     reaches: (workerKey) =>
       link.b32Of(workerKey.toLowerCase()).then(
         () => true,

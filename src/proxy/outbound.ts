@@ -40,8 +40,6 @@ import { datagramUpstream } from './datagram-upstream.js'
  * answered in 350 ms, 1,000 took 3.8 s (1.3 s over streams, whose HTTP/2 sessions carry many at once).
  */
 const DATAGRAM_REQUESTS_PER_PEER = 128
-/** Workers whose way over datagrams is being warmed at once, at most (each one ping). */
-const WARMING_MAX = 64
 
 /** Our side's HTTP/2 settings: room for a large body in flight on a long path (the default window is 64 KiB). */
 const H2_SETTINGS: Settings = { enablePush: false, initialWindowSize: H2_STREAM_WINDOW }
@@ -158,7 +156,7 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
     const small = req.headers['transfer-encoding'] === undefined && Number.isSafeInteger(length)
     if (requester !== undefined && small && requester.fits({ method, target, headers, bodyBytes: length })) {
       const release = datagramSlots.take(workerKey) // taken before any await: a burst cannot overrun it
-      if (release !== undefined && (await warmDatagrams(requester, workerKey))) {
+      if (release !== undefined && (await requester.reaches(workerKey))) {
         const upstream = datagramUpstream({
           method,
           target,
@@ -266,21 +264,6 @@ export function createOutbound(init: OutboundInit, components: OutboundComponent
    * other's datagram destination up, so the first real request does not (a warm path, as for streams).
    * Failures are only logged: the stream ping is the verdict.
    */
-  /**
-   * Whether the way to `workerKey` over datagrams is warm (a round trip measured). If it is not but could be,
-   * a ping over datagrams warms it (one at a time per worker) while this request goes by stream: the first
-   * datagrams to a peer are often lost, and a request should not wait for the resend.
-   */
-  const warming = new Map<string, Promise<void>>()
-  const warmDatagrams = async (requester: Requester, workerKey: string): Promise<boolean> => {
-    if (await requester.warm(workerKey)) return true
-    if (!warming.has(workerKey) && warming.size < WARMING_MAX) {
-      const ping = pingDatagrams(workerKey).finally(() => warming.delete(workerKey))
-      warming.set(workerKey, ping)
-    }
-    return false
-  }
-
   const pingDatagrams = async (workerKey: string, signal?: AbortSignal): Promise<void> => {
     const requester = init.datagramRequests ? components.datagrams?.() : undefined
     if (requester === undefined || !(await requester.reaches(workerKey))) return
